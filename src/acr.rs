@@ -1,0 +1,623 @@
+//! Alibaba Cloud Container Registry (ACR) host classification.
+//!
+//! Classification order (first match wins): configured custom domain, Personal
+//! Edition (new, `crpi-`), Enterprise Edition default domain, Personal Edition
+//! (legacy), otherwise [`AcrHost::NotAcr`]. Built-in forms are recognised by host
+//! name alone, whatever the port (`.distributed.` hosts normally use :65001).
+//! Input is compared case-insensitively; a trailing dot never matches.
+
+use crate::grammar::is_region_grammar;
+
+/// Network an ACR endpoint is reached over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    Public,
+    Vpc,
+    /// Classic-network `registry-internal.` endpoint (legacy Personal Edition).
+    Internal,
+}
+
+impl Network {
+    fn label(self) -> &'static str {
+        match self {
+            Network::Public => "public",
+            Network::Vpc => "VPC",
+            Network::Internal => "classic network",
+        }
+    }
+}
+
+/// What kind of ACR endpoint a registry host is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcrHost {
+    /// `registry[-intl][-vpc|-internal].<region>.aliyuncs.com`
+    PersonalLegacy {
+        region: String,
+        network: Network,
+        intl: bool,
+    },
+    /// `crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com`
+    PersonalNew {
+        /// "crpi-<id>"
+        instance: String,
+        region: String,
+        network: Network,
+    },
+    /// `<instance-name>-registry[-vpc][.distributed].<region>.cr.aliyuncs.com`
+    EnterpriseDefault {
+        instance_name: String,
+        region: String,
+        network: Network,
+        distributed: bool,
+    },
+    /// A host configured in `settings.customDomains`.
+    CustomDomain {
+        host: String,
+        instance_id: String,
+        region: Option<String>,
+    },
+    NotAcr,
+}
+
+/// One configured custom domain (`settings.customDomains` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDomain {
+    /// Lower-case host, may carry ":port".
+    pub host: String,
+    pub instance_id: String,
+    pub region: Option<String>,
+}
+
+/// Split "host[:port]" (host may be a bracketed IPv6 literal); the port is kept as text.
+fn split_port(registry: &str) -> (&str, Option<&str>) {
+    if registry.ends_with(']') {
+        return (registry, None);
+    }
+    match registry.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() || !p.is_empty() => (h, Some(p)),
+        _ => (registry, None),
+    }
+}
+
+fn custom_matches(configured: &str, host: &str, port: Option<&str>) -> bool {
+    let configured = configured.trim().to_ascii_lowercase();
+    let (c_host, c_port) = split_port(&configured);
+    if c_host.is_empty() || c_host != host {
+        return false;
+    }
+    let default_port = |p: Option<&str>| matches!(p, None | Some("443"));
+    match (c_port, port) {
+        (Some(a), Some(b)) => a == b,
+        (a, b) => default_port(a) && default_port(b),
+    }
+}
+
+/// `crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com`
+fn personal_new(host: &str) -> Option<AcrHost> {
+    let rest = host.strip_suffix(".personal.cr.aliyuncs.com")?;
+    let (first, region) = rest.split_once('.')?;
+    if !is_region_grammar(region) {
+        return None;
+    }
+    let (instance, network) = match first.strip_suffix("-vpc") {
+        Some(i) => (i, Network::Vpc),
+        None => (first, Network::Public),
+    };
+    let id = instance.strip_prefix("crpi-")?;
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
+        return None;
+    }
+    Some(AcrHost::PersonalNew {
+        instance: instance.to_string(),
+        region: region.to_string(),
+        network,
+    })
+}
+
+fn is_instance_name(s: &str) -> bool {
+    let n = s.chars().count();
+    (3..=30).contains(&n)
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// `<name>-registry[-vpc][.distributed].<region>.cr.aliyuncs.com`
+fn enterprise_default(host: &str) -> Option<AcrHost> {
+    let rest = host.strip_suffix(".cr.aliyuncs.com")?;
+    let (left, region) = rest.rsplit_once('.')?;
+    if !is_region_grammar(region) {
+        return None;
+    }
+    let (left, distributed) = match left.strip_suffix(".distributed") {
+        Some(l) => (l, true),
+        None => (left, false),
+    };
+    if left.contains('.') {
+        return None;
+    }
+    let (name, network) = if let Some(n) = left.strip_suffix("-registry-vpc") {
+        (n, Network::Vpc)
+    } else if let Some(n) = left.strip_suffix("-registry") {
+        (n, Network::Public)
+    } else {
+        return None;
+    };
+    if !is_instance_name(name) {
+        return None;
+    }
+    Some(AcrHost::EnterpriseDefault {
+        instance_name: name.to_string(),
+        region: region.to_string(),
+        network,
+        distributed,
+    })
+}
+
+/// `registry[-intl][-vpc|-internal].<region>.aliyuncs.com`
+fn personal_legacy(host: &str) -> Option<AcrHost> {
+    let rest = host.strip_suffix(".aliyuncs.com")?;
+    let (first, region) = rest.split_once('.')?;
+    if !is_region_grammar(region) {
+        return None;
+    }
+    let kind = first.strip_prefix("registry")?;
+    let (kind, intl) = match kind.strip_prefix("-intl") {
+        Some(k) => (k, true),
+        None => (kind, false),
+    };
+    let network = match kind {
+        "" => Network::Public,
+        "-vpc" => Network::Vpc,
+        "-internal" => Network::Internal,
+        _ => return None,
+    };
+    Some(AcrHost::PersonalLegacy {
+        region: region.to_string(),
+        network,
+        intl,
+    })
+}
+
+/// Classify `registry` ("host[:port]", as from `ImageRef::registry()`).
+/// A configured host without port also matches the registry with no port or :443
+/// (and a configured ":443" matches the registry without port).
+pub fn classify(registry: &str, custom: &[CustomDomain]) -> AcrHost {
+    let lower = registry.trim().to_ascii_lowercase();
+    let (host, port) = split_port(&lower);
+    if let Some(cd) = custom
+        .iter()
+        .find(|cd| custom_matches(&cd.host, host, port))
+    {
+        return AcrHost::CustomDomain {
+            host: cd.host.trim().to_ascii_lowercase(),
+            instance_id: cd.instance_id.clone(),
+            region: cd.region.clone(),
+        };
+    }
+    if let Some(p) = port
+        && (p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return AcrHost::NotAcr;
+    }
+    personal_new(host)
+        .or_else(|| enterprise_default(host))
+        .or_else(|| personal_legacy(host))
+        .unwrap_or(AcrHost::NotAcr)
+}
+
+impl AcrHost {
+    /// Anything but [`AcrHost::NotAcr`].
+    pub fn is_acr(&self) -> bool {
+        !matches!(self, AcrHost::NotAcr)
+    }
+
+    /// Region from the host name, or the configured region of a custom domain.
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            AcrHost::PersonalLegacy { region, .. }
+            | AcrHost::PersonalNew { region, .. }
+            | AcrHost::EnterpriseDefault { region, .. } => Some(region),
+            AcrHost::CustomDomain { region, .. } => region.as_deref(),
+            AcrHost::NotAcr => None,
+        }
+    }
+
+    /// Network of a built-in endpoint; `None` for custom domains and non-ACR hosts.
+    pub fn network(&self) -> Option<Network> {
+        match self {
+            AcrHost::PersonalLegacy { network, .. }
+            | AcrHost::PersonalNew { network, .. }
+            | AcrHost::EnterpriseDefault { network, .. } => Some(*network),
+            AcrHost::CustomDomain { .. } | AcrHost::NotAcr => None,
+        }
+    }
+
+    /// Short human phrase, e.g. `ACR Enterprise Edition default domain (instance name "test", cn-hangzhou, VPC)`.
+    pub fn describe(&self) -> String {
+        match self {
+            AcrHost::PersonalLegacy {
+                region,
+                network,
+                intl,
+            } => {
+                let site = if *intl { ", international site" } else { "" };
+                format!(
+                    "ACR Personal Edition shared domain ({region}, {}{site})",
+                    network.label()
+                )
+            }
+            AcrHost::PersonalNew {
+                instance,
+                region,
+                network,
+            } => format!(
+                "ACR Personal Edition instance domain (instance {instance}, {region}, {})",
+                network.label()
+            ),
+            AcrHost::EnterpriseDefault {
+                instance_name,
+                region,
+                network,
+                distributed,
+            } => {
+                let p2p = if *distributed {
+                    ", P2P distributed"
+                } else {
+                    ""
+                };
+                format!(
+                    "ACR Enterprise Edition default domain (instance name \"{instance_name}\", {region}, {}{p2p})",
+                    network.label()
+                )
+            }
+            AcrHost::CustomDomain {
+                host,
+                instance_id,
+                region,
+            } => match region {
+                Some(r) => format!(
+                    "ACR Enterprise Edition custom domain \"{host}\" (instance {instance_id}, {r})"
+                ),
+                None => format!(
+                    "ACR Enterprise Edition custom domain \"{host}\" (instance {instance_id})"
+                ),
+            },
+            AcrHost::NotAcr => "not an ACR registry".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn legacy(region: &str, network: Network, intl: bool) -> AcrHost {
+        AcrHost::PersonalLegacy {
+            region: region.into(),
+            network,
+            intl,
+        }
+    }
+    fn crpi(instance: &str, region: &str, network: Network) -> AcrHost {
+        AcrHost::PersonalNew {
+            instance: instance.into(),
+            region: region.into(),
+            network,
+        }
+    }
+    fn ee(name: &str, region: &str, network: Network, distributed: bool) -> AcrHost {
+        AcrHost::EnterpriseDefault {
+            instance_name: name.into(),
+            region: region.into(),
+            network,
+            distributed,
+        }
+    }
+    fn custom(host: &str, id: &str, region: Option<&str>) -> AcrHost {
+        AcrHost::CustomDomain {
+            host: host.into(),
+            instance_id: id.into(),
+            region: region.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn builtin_forms() {
+        use Network::*;
+        let cases: Vec<(&str, AcrHost)> = vec![
+            (
+                "registry.cn-hangzhou.aliyuncs.com",
+                legacy("cn-hangzhou", Public, false),
+            ),
+            (
+                "registry-vpc.cn-hangzhou.aliyuncs.com",
+                legacy("cn-hangzhou", Vpc, false),
+            ),
+            (
+                "registry-internal.cn-shanghai.aliyuncs.com",
+                legacy("cn-shanghai", Internal, false),
+            ),
+            (
+                "registry-intl.ap-southeast-1.aliyuncs.com",
+                legacy("ap-southeast-1", Public, true),
+            ),
+            (
+                "registry-intl-vpc.ap-southeast-1.aliyuncs.com",
+                legacy("ap-southeast-1", Vpc, true),
+            ),
+            (
+                "registry-intl-internal.eu-central-1.aliyuncs.com",
+                legacy("eu-central-1", Internal, true),
+            ),
+            (
+                "registry.cn-shanghai-finance-1.aliyuncs.com",
+                legacy("cn-shanghai-finance-1", Public, false),
+            ),
+            (
+                "registry.cn-hangzhou.aliyuncs.com:443",
+                legacy("cn-hangzhou", Public, false),
+            ),
+            (
+                "REGISTRY-VPC.CN-Beijing.AliyunCS.com",
+                legacy("cn-beijing", Vpc, false),
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8.cn-hangzhou.personal.cr.aliyuncs.com",
+                crpi("crpi-ds0j5gxjdmixc0v8", "cn-hangzhou", Public),
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8-vpc.cn-hangzhou.personal.cr.aliyuncs.com",
+                crpi("crpi-ds0j5gxjdmixc0v8", "cn-hangzhou", Vpc),
+            ),
+            (
+                "CRPI-DS0J5GXJDMIXC0V8-VPC.cn-hangzhou.Personal.CR.aliyuncs.com",
+                crpi("crpi-ds0j5gxjdmixc0v8", "cn-hangzhou", Vpc),
+            ),
+            (
+                "test-registry.cn-hangzhou.cr.aliyuncs.com",
+                ee("test", "cn-hangzhou", Public, false),
+            ),
+            (
+                "test-registry-vpc.cn-beijing.cr.aliyuncs.com",
+                ee("test", "cn-beijing", Vpc, false),
+            ),
+            (
+                "cltx-her-ck-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
+                ee("cltx-her-ck", "cn-hangzhou", Vpc, false),
+            ),
+            (
+                "ali-sg-acr-registry-vpc.ap-southeast-1.cr.aliyuncs.com",
+                ee("ali-sg-acr", "ap-southeast-1", Vpc, false),
+            ),
+            (
+                "my-registry-registry.cn-hangzhou.cr.aliyuncs.com",
+                ee("my-registry", "cn-hangzhou", Public, false),
+            ),
+            (
+                "test-registry.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
+                ee("test", "cn-hangzhou", Public, true),
+            ),
+            (
+                "test-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
+                ee("test", "cn-hangzhou", Vpc, true),
+            ),
+            (
+                "abc-registry-vpc.cn-heyuan-acdr-1.cr.aliyuncs.com",
+                ee("abc", "cn-heyuan-acdr-1", Vpc, false),
+            ),
+            (
+                "fin-registry.cn-shanghai-finance-1.cr.aliyuncs.com",
+                ee("fin", "cn-shanghai-finance-1", Public, false),
+            ),
+            (
+                "Test-Registry.CN-Hangzhou.cr.aliyuncs.com:5000",
+                ee("test", "cn-hangzhou", Public, false),
+            ),
+            (
+                "dsw-registry.cn-qingdao-nebula.cr.aliyuncs.com",
+                ee("dsw", "cn-qingdao-nebula", Public, false),
+            ),
+        ];
+        for (host, want) in &cases {
+            assert_eq!(classify(host, &[]), *want, "{host:?}");
+            assert!(want.is_acr());
+        }
+    }
+
+    #[test]
+    fn look_alikes() {
+        let hosts = [
+            "registry.cn-hangzhou.aliyuncs.com.evil.io",
+            "evil-registry.cn-hangzhou.cr.aliyuncs.com.attacker.net",
+            "registry.cn-hangzhou.aliyuncs.co",
+            "registryx.cn-hangzhou.aliyuncs.com",
+            "xregistry.cn-hangzhou.aliyuncs.com",
+            "registry.aliyuncs.com",
+            "cr.aliyuncs.com",
+            "registry.x.cn-hangzhou.aliyuncs.com",
+            "registry.cn-hangzhou.cr.aliyuncs.com",
+            "registry.cn-hangzhou.aliyuncs.com.",
+            "test-registry.cn-hangzhou.cr.aliyuncs.com.",
+            "registry-vpc-intl.cn-hangzhou.aliyuncs.com",
+            "registry-foo.cn-hangzhou.aliyuncs.com",
+            "test-registry.hangzhou.cr.aliyuncs.com",
+            "test-registry.a.cn-hangzhou.cr.aliyuncs.com",
+            "-registry.cn-hangzhou.cr.aliyuncs.com",
+            "ab-registry.cn-hangzhou.cr.aliyuncs.com",
+            "-ab-registry.cn-hangzhou.cr.aliyuncs.com",
+            "ab_c-registry.cn-hangzhou.cr.aliyuncs.com",
+            &format!("{}-registry.cn-hangzhou.cr.aliyuncs.com", "a".repeat(31)),
+            "test-registryx.cn-hangzhou.cr.aliyuncs.com",
+            "test-registry.distributed.distributed.cn-hangzhou.cr.aliyuncs.com",
+            "crpi-.cn-hangzhou.personal.cr.aliyuncs.com",
+            "crpix.cn-hangzhou.personal.cr.aliyuncs.com",
+            "crpi-abc.personal.cr.aliyuncs.com",
+            "crpi-abc.x.cn-hangzhou.personal.cr.aliyuncs.com",
+            "crpi-ds0j5gxjdmixc0v8.cn-hangzhou.personal.cr.aliyuncs.com.evil.io",
+            "aliyuncs.com",
+            "docker.io",
+            "registry.example.com:5000",
+            "localhost",
+            "",
+            "registry.cn-hangzhou.aliyuncs.com:abc",
+            "registry.cn-hangzhou.aliyuncs.com:",
+        ];
+        for h in hosts {
+            assert_eq!(classify(h, &[]), AcrHost::NotAcr, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn custom_domains() {
+        let cfg = vec![
+            CustomDomain {
+                host: "acr.example.com".into(),
+                instance_id: "cri-f34lmbk2rxqx41u8".into(),
+                region: Some("cn-beijing".into()),
+            },
+            CustomDomain {
+                host: "reg.example.com:8443".into(),
+                instance_id: "cri-abcdefgh12345678".into(),
+                region: None,
+            },
+            CustomDomain {
+                host: "tls.example.com:443".into(),
+                instance_id: "cri-tlstlstlstlstls1".into(),
+                region: None,
+            },
+            // A custom domain that shadows a built-in pattern wins.
+            CustomDomain {
+                host: "mirror-registry.cn-hangzhou.cr.aliyuncs.com".into(),
+                instance_id: "cri-mirrormirror1234".into(),
+                region: Some("cn-hangzhou".into()),
+            },
+        ];
+        let a = custom(
+            "acr.example.com",
+            "cri-f34lmbk2rxqx41u8",
+            Some("cn-beijing"),
+        );
+        let b = custom("reg.example.com:8443", "cri-abcdefgh12345678", None);
+        let t = custom("tls.example.com:443", "cri-tlstlstlstlstls1", None);
+        let m = custom(
+            "mirror-registry.cn-hangzhou.cr.aliyuncs.com",
+            "cri-mirrormirror1234",
+            Some("cn-hangzhou"),
+        );
+        let cases: Vec<(&str, AcrHost)> = vec![
+            ("acr.example.com", a.clone()),
+            ("ACR.Example.com", a.clone()),
+            ("acr.example.com:443", a.clone()),
+            ("acr.example.com:5000", AcrHost::NotAcr),
+            ("reg.example.com:8443", b),
+            ("reg.example.com", AcrHost::NotAcr),
+            ("reg.example.com:443", AcrHost::NotAcr),
+            ("tls.example.com", t.clone()),
+            ("tls.example.com:443", t),
+            ("tls.example.com:444", AcrHost::NotAcr),
+            ("x.acr.example.com", AcrHost::NotAcr),
+            ("acr.example.com.evil.io", AcrHost::NotAcr),
+            ("mirror-registry.cn-hangzhou.cr.aliyuncs.com", m),
+            (
+                "other-registry.cn-hangzhou.cr.aliyuncs.com",
+                ee("other", "cn-hangzhou", Network::Public, false),
+            ),
+        ];
+        for (host, want) in &cases {
+            assert_eq!(classify(host, &cfg), *want, "{host:?}");
+        }
+        // Upper-case configuration is tolerated.
+        let upper = vec![CustomDomain {
+            host: "ACR.Example.COM".into(),
+            instance_id: "cri-f34lmbk2rxqx41u8".into(),
+            region: None,
+        }];
+        assert_eq!(
+            classify("acr.example.com", &upper),
+            custom("acr.example.com", "cri-f34lmbk2rxqx41u8", None)
+        );
+    }
+
+    #[test]
+    fn accessors_and_describe() {
+        let cases: Vec<(&str, Option<&str>, Option<Network>, &str)> = vec![
+            (
+                "registry-intl-vpc.ap-southeast-1.aliyuncs.com",
+                Some("ap-southeast-1"),
+                Some(Network::Vpc),
+                "ACR Personal Edition shared domain (ap-southeast-1, VPC, international site)",
+            ),
+            (
+                "registry-internal.cn-shanghai.aliyuncs.com",
+                Some("cn-shanghai"),
+                Some(Network::Internal),
+                "ACR Personal Edition shared domain (cn-shanghai, classic network)",
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8.cn-hangzhou.personal.cr.aliyuncs.com",
+                Some("cn-hangzhou"),
+                Some(Network::Public),
+                "ACR Personal Edition instance domain (instance crpi-ds0j5gxjdmixc0v8, cn-hangzhou, public)",
+            ),
+            (
+                "test-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
+                Some("cn-hangzhou"),
+                Some(Network::Vpc),
+                "ACR Enterprise Edition default domain (instance name \"test\", cn-hangzhou, VPC)",
+            ),
+            (
+                "test-registry.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
+                Some("cn-hangzhou"),
+                Some(Network::Public),
+                "ACR Enterprise Edition default domain (instance name \"test\", cn-hangzhou, public, P2P distributed)",
+            ),
+            (
+                "acr.example.com",
+                Some("cn-beijing"),
+                None,
+                "ACR Enterprise Edition custom domain \"acr.example.com\" (instance cri-f34lmbk2rxqx41u8, cn-beijing)",
+            ),
+            ("docker.io", None, None, "not an ACR registry"),
+        ];
+        let cfg = vec![CustomDomain {
+            host: "acr.example.com".into(),
+            instance_id: "cri-f34lmbk2rxqx41u8".into(),
+            region: Some("cn-beijing".into()),
+        }];
+        for (host, region, network, text) in &cases {
+            let c = classify(host, &cfg);
+            assert_eq!(c.region(), *region, "{host:?}");
+            assert_eq!(c.network(), *network, "{host:?}");
+            assert_eq!(c.describe(), *text, "{host:?}");
+            assert_eq!(c.is_acr(), *host != "docker.io", "{host:?}");
+        }
+        assert_eq!(
+            custom("h", "cri-f34lmbk2rxqx41u8", None).describe(),
+            "ACR Enterprise Edition custom domain \"h\" (instance cri-f34lmbk2rxqx41u8)"
+        );
+    }
+
+    #[test]
+    fn with_image_ref() {
+        let cases: &[(&str, bool)] = &[
+            ("Registry.CN-Hangzhou.aliyuncs.com/ns/app:v1", true),
+            (
+                "test-registry-vpc.cn-beijing.cr.aliyuncs.com/ns/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                true,
+            ),
+            ("nginx", false),
+            ("aliyuncs.com/ns/app", false),
+        ];
+        for (image, want) in cases {
+            let r = crate::image::ImageRef::parse(image).unwrap();
+            assert_eq!(classify(&r.registry(), &[]).is_acr(), *want, "{image:?}");
+        }
+    }
+}

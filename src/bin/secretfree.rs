@@ -1,0 +1,593 @@
+//! `secretfree`: lint manifests, answer AdmissionReviews, run case suites, list rules.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use secretfree::manifest::{self, Document};
+use secretfree::{Action, RuleId, Settings, Verdict, response, rules, suite};
+use serde_json::{Value, json};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "secretfree",
+    version,
+    about = "Checks the ECI secret-free image pull set-up (ACR annotations) of Kubernetes manifests and admission requests"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint manifests (files, directories, `-` for stdin); exit 0 allowed, 1 denied, 2 unreadable.
+    Check {
+        /// Files or directories (YAML/JSON, several documents, List kinds); `-` reads stdin.
+        paths: Vec<PathBuf>,
+        /// Settings file (YAML or JSON).
+        #[arg(long, short)]
+        settings: Option<PathBuf>,
+        #[arg(long, short, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Evaluate with `mutate: true` and print the patched manifests on stdout (report on stderr).
+        #[arg(long)]
+        fix: bool,
+    },
+    /// Read an AdmissionReview (or AdmissionRequest) on stdin, print the AdmissionReview response.
+    Review {
+        #[arg(long, short)]
+        settings: Option<PathBuf>,
+    },
+    /// Run the case suites (default policies/cases) and print "N passed, M failed".
+    Test {
+        dir: Option<PathBuf>,
+        /// Print every case, not only failures.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Print the rule table.
+    Rules {
+        /// Markdown (the body of policies/README.md) instead of plain text.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Settings commands.
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Check a settings file; print every problem.
+    Validate { file: PathBuf },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check {
+            paths,
+            settings,
+            format,
+            fix,
+        } => check(&paths, settings.as_deref(), format, fix),
+        Command::Review { settings } => review(settings.as_deref()),
+        Command::Test { dir, verbose } => test(dir.as_deref(), verbose),
+        Command::Rules { markdown } => {
+            if markdown {
+                print!("{}", rules::policies_readme());
+            } else {
+                print_rules();
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Settings {
+            command: SettingsCommand::Validate { file },
+        } => match load_settings(Some(&file)) {
+            Ok(_) => {
+                println!("{}: valid", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+fn load_settings(path: Option<&Path>) -> Result<Settings, String> {
+    let Some(path) = path else {
+        return Ok(Settings::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("secretfree: cannot read settings {}: {e}", path.display()))?;
+    let parsed = if path.extension().is_some_and(|e| e == "json") {
+        Settings::from_json(&text)
+    } else {
+        Settings::from_yaml(&text)
+    };
+    parsed.map_err(|errs| {
+        let mut msg = format!(
+            "{}: {} problem(s) in settings:",
+            path.display(),
+            errs.0.len()
+        );
+        for e in &errs.0 {
+            if e.path.is_empty() {
+                msg.push_str(&format!("\n  - {}", e.message));
+            } else {
+                msg.push_str(&format!("\n  - {}: {}", e.path, e.message));
+            }
+        }
+        msg
+    })
+}
+
+fn print_rules() {
+    let width = RuleId::ALL.iter().map(|r| r.id().len()).max().unwrap_or(0);
+    for rule in RuleId::ALL {
+        println!(
+            "{:width$}  {:4}{}  {}",
+            rule.id(),
+            rule.default_action().as_str(),
+            if rule.mutates() { "+fix" } else { "    " },
+            rule.summary()
+        );
+    }
+}
+
+/// Files to read: directories are walked (sorted) for .yaml/.yml/.json.
+fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, String>> {
+    let mut out = Vec::new();
+    let list: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        paths.to_vec()
+    };
+    for p in list {
+        if p.as_os_str() == "-" || p.is_file() {
+            out.push(Ok(p));
+        } else if p.is_dir() {
+            let mut stack = vec![p];
+            let mut files = Vec::new();
+            while let Some(dir) = stack.pop() {
+                match std::fs::read_dir(&dir) {
+                    Ok(entries) => {
+                        for e in entries.filter_map(Result::ok) {
+                            let path = e.path();
+                            if path.is_dir() {
+                                stack.push(path);
+                            } else if path
+                                .extension()
+                                .and_then(|x| x.to_str())
+                                .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
+                            {
+                                files.push(path);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        out.push(Err(format!("cannot read directory {}: {e}", dir.display())))
+                    }
+                }
+            }
+            files.sort();
+            out.extend(files.into_iter().map(Ok));
+        } else {
+            out.push(Err(format!(
+                "cannot read {}: no such file or directory",
+                p.display()
+            )));
+        }
+    }
+    out
+}
+
+fn read_input(path: &Path) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let res = if path.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
+    };
+    res.map_err(|e| format!("cannot read {}: {e}", display(path)))?;
+    if bytes.len() > secretfree::MAX_INPUT_BYTES * 16 {
+        return Err(format!(
+            "{}: {} bytes is too large for a manifest",
+            display(path),
+            bytes.len()
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            display(path),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn display(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdin>".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+struct Checked {
+    source: String,
+    file: String,
+    line: usize,
+    kind: String,
+    name: String,
+    namespace: String,
+    verdict: Verdict,
+    patched: Option<Value>,
+    original: Value,
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    cur.as_str()
+}
+
+fn check_doc(file: &str, doc: Document, settings: &Settings) -> Checked {
+    let value = doc.value;
+    let kind = str_at(&value, &["kind"]).unwrap_or("").to_owned();
+    let name = str_at(&value, &["metadata", "name"])
+        .or_else(|| str_at(&value, &["metadata", "generateName"]))
+        .unwrap_or("")
+        .to_owned();
+    let namespace = if kind == "ImageCache" {
+        String::new()
+    } else {
+        str_at(&value, &["metadata", "namespace"])
+            .unwrap_or("default")
+            .to_owned()
+    };
+    let request = if suite::is_admission(&value) {
+        value.clone()
+    } else {
+        suite::request_for(&value, None)
+    };
+    let bytes = serde_json::to_vec(&request).unwrap_or_default();
+    let verdict = secretfree::evaluate_json(&bytes, settings);
+    let patched = if verdict.patch.is_empty() || suite::is_admission(&value) {
+        None
+    } else {
+        let mut obj = value.clone();
+        secretfree::patch::apply(&mut obj, &verdict.patch)
+            .ok()
+            .map(|()| obj)
+    };
+    Checked {
+        source: format!("{file}#{}", doc.locator),
+        file: file.to_owned(),
+        line: doc.line,
+        kind,
+        name,
+        namespace,
+        verdict,
+        patched,
+        original: value,
+    }
+}
+
+fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: bool) -> ExitCode {
+    let mut settings = match load_settings(settings_path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if fix {
+        settings.mutate = true;
+    }
+    let mut unreadable = false;
+    let mut results: Vec<Checked> = Vec::new();
+    let mut yaml_input = true;
+    for item in expand(paths) {
+        let path = match item {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("secretfree: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let text = match read_input(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("secretfree: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        if text.trim_start().starts_with(['{', '[']) {
+            yaml_input = false;
+        }
+        match manifest::parse_documents(&text) {
+            Ok(docs) => {
+                let file = display(&path);
+                results.extend(docs.into_iter().map(|d| check_doc(&file, d, &settings)));
+            }
+            Err(e) => {
+                eprintln!("secretfree: {}: {e}", display(&path));
+                unreadable = true;
+            }
+        }
+    }
+    let denied = results.iter().any(|r| !r.verdict.allowed);
+    let report = match format {
+        Format::Text => text_report(
+            &results,
+            if fix {
+                std::io::stderr().is_terminal()
+            } else {
+                std::io::stdout().is_terminal()
+            },
+        ),
+        Format::Json => {
+            serde_json::to_string_pretty(&json_report(&results)).unwrap_or_default() + "\n"
+        }
+        Format::Sarif => {
+            serde_json::to_string_pretty(&sarif_report(&results)).unwrap_or_default() + "\n"
+        }
+    };
+    if fix {
+        eprint!("{report}");
+        let mut out = String::new();
+        for (i, r) in results.iter().enumerate() {
+            let obj = r.patched.as_ref().unwrap_or(&r.original);
+            if yaml_input {
+                if i > 0 {
+                    out.push_str("---\n");
+                }
+                out.push_str(&serde_saphyr::to_string(obj).unwrap_or_default());
+            } else {
+                out.push_str(&serde_json::to_string_pretty(obj).unwrap_or_default());
+                out.push('\n');
+            }
+        }
+        print!("{out}");
+    } else {
+        print!("{report}");
+    }
+    let _ = std::io::stdout().flush();
+    if unreadable {
+        ExitCode::from(2)
+    } else if denied {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn paint(on: bool, code: &str, text: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn object_label(r: &Checked) -> String {
+    let kind = if r.kind.is_empty() {
+        "(no kind)"
+    } else {
+        &r.kind
+    };
+    let name = if r.name.is_empty() {
+        "(no name)"
+    } else {
+        &r.name
+    };
+    if r.namespace.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{}/{name}", r.namespace)
+    }
+}
+
+fn text_report(results: &[Checked], colour: bool) -> String {
+    let mut out = String::new();
+    let (mut allowed, mut denied, mut warnings) = (0, 0, 0);
+    for r in results {
+        let v = &r.verdict;
+        let status = if !v.allowed {
+            denied += 1;
+            paint(colour, "1;31", "DENIED")
+        } else if v.findings.iter().any(|f| f.action == Action::Warn) {
+            allowed += 1;
+            paint(colour, "1;33", "ALLOWED with warnings")
+        } else {
+            allowed += 1;
+            paint(colour, "1;32", "ALLOWED")
+        };
+        out.push_str(&format!(
+            "{}  {}  {}\n",
+            paint(colour, "1", &object_label(r)),
+            status,
+            paint(colour, "2", &r.source)
+        ));
+        for f in &v.findings {
+            if f.action == Action::Warn {
+                warnings += 1;
+            }
+            let tag = match f.action {
+                Action::Deny => paint(colour, "31", "deny   "),
+                Action::Warn => paint(colour, "33", "warn   "),
+                Action::Mutated => paint(colour, "36", "fixed  "),
+            };
+            out.push_str(&format!(
+                "  {tag}{}: {}\n",
+                paint(colour, "1", f.rule.id()),
+                f.message
+            ));
+            out.push_str(&format!(
+                "         at {}\n",
+                if f.path.is_empty() { "/" } else { &f.path }
+            ));
+            out.push_str(&format!("         fix: {}\n", f.fix));
+        }
+        if !v.patch.is_empty() {
+            out.push_str(&format!("  patch: {} operation(s)\n", v.patch.len()));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} object(s): {allowed} allowed, {denied} denied, {warnings} warning(s)\n",
+        results.len()
+    ));
+    out
+}
+
+fn json_report(results: &[Checked]) -> Value {
+    Value::Array(
+        results
+            .iter()
+            .map(|r| {
+                json!({
+                    "source": r.source,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "namespace": r.namespace,
+                    "verdict": serde_json::to_value(&r.verdict).unwrap_or(Value::Null),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn sarif_report(results: &[Checked]) -> Value {
+    let rules: Vec<Value> = RuleId::ALL
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id(),
+                "name": r.id(),
+                "shortDescription": {"text": r.summary()},
+                "defaultConfiguration": {"level": if r.default_action() == Action::Deny { "error" } else { "warning" }},
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for r in results {
+        for f in &r.verdict.findings {
+            let level = match f.action {
+                Action::Deny => "error",
+                Action::Warn => "warning",
+                Action::Mutated => "note",
+            };
+            let physical = if r.line > 0 {
+                json!({"artifactLocation": {"uri": r.file}, "region": {"startLine": r.line}})
+            } else {
+                json!({"artifactLocation": {"uri": r.file}})
+            };
+            let location = json!({
+                "physicalLocation": physical,
+                "logicalLocations": [{"fullyQualifiedName": format!("{}{}", object_label(r), f.path), "kind": "object"}],
+            });
+            out.push(json!({
+                "ruleId": f.rule.id(),
+                "level": level,
+                "message": {"text": format!("{} Fix: {}", f.message, f.fix)},
+                "locations": [location],
+            }));
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "secretfree",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules,
+            }},
+            "results": out,
+        }],
+    })
+}
+
+fn review(settings_path: Option<&Path>) -> ExitCode {
+    let settings = match load_settings(settings_path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        eprintln!("secretfree: cannot read stdin: {e}");
+    }
+    let (uid, verdict) = match secretfree::decode(&bytes) {
+        Ok((req, _)) => (req.uid.clone(), secretfree::evaluate(&req, &settings)),
+        Err(v) => (String::new(), *v),
+    };
+    let review = response::admission_review(&uid, &verdict);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&review).unwrap_or_default()
+    );
+    if verdict.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn test(dir: Option<&Path>, verbose: bool) -> ExitCode {
+    let dir = dir.unwrap_or(Path::new("policies/cases"));
+    let outcomes = match suite::run_all(dir) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("secretfree: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut failed = 0;
+    for o in &outcomes {
+        if o.passed() {
+            if verbose {
+                println!("ok    {} :: {}", o.rule, o.name);
+            }
+        } else {
+            failed += 1;
+            println!("FAIL  {} :: {}", o.rule, o.name);
+            for f in &o.failures {
+                println!("      {f}");
+            }
+        }
+    }
+    let gaps = suite::coverage_gaps(dir, &outcomes);
+    for g in &gaps {
+        println!("FAIL  coverage :: {g}");
+    }
+    failed += gaps.len();
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

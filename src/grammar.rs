@@ -1,0 +1,1077 @@
+//! Identifier grammars (regions, instance IDs, RAM ARNs, registry lists, DNS names) and
+//! small text helpers. Pure, allocation-free tables, no panics on any input.
+
+/// Region IDs listed in the domain notes (public cloud, industry clouds, internal/edge).
+pub const KNOWN_REGIONS: &[&str] = &[
+    "cn-qingdao",
+    "cn-beijing",
+    "cn-zhangjiakou",
+    "cn-huhehaote",
+    "cn-wulanchabu",
+    "cn-hangzhou",
+    "cn-shanghai",
+    "cn-nanjing",
+    "cn-fuzhou",
+    "cn-wuhan-lr",
+    "cn-shenzhen",
+    "cn-heyuan",
+    "cn-guangzhou",
+    "cn-chengdu",
+    "cn-hongkong",
+    "cn-zhengzhou-jva",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ap-southeast-8",
+    "ap-south-1",
+    "us-west-1",
+    "us-east-1",
+    "eu-central-1",
+    "eu-west-1",
+    "me-east-1",
+    "me-central-1",
+    "cn-shanghai-finance-1",
+    "cn-shenzhen-finance-1",
+    "cn-beijing-finance-1",
+    "cn-north-2-gov-1",
+    "cn-qingdao-nebula",
+    "cn-heyuan-acdr-1",
+];
+
+/// `^[a-z]{2}(-[a-z0-9]+)+$`
+pub fn is_region_grammar(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    if first.len() != 2 || !first.bytes().all(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    let mut rest = 0usize;
+    for p in parts {
+        if p.is_empty()
+            || !p
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return false;
+        }
+        rest += 1;
+    }
+    rest > 0
+}
+
+/// Exact member of [`KNOWN_REGIONS`].
+pub fn is_known_region(s: &str) -> bool {
+    KNOWN_REGIONS.contains(&s)
+}
+
+/// The known region nearest to `s` within edit distance 2 (ties: first in
+/// [`KNOWN_REGIONS`]); a known region returns itself. Input is compared lower-cased.
+pub fn closest_region(s: &str) -> Option<&'static str> {
+    let lower = s.to_ascii_lowercase();
+    let mut best: Option<(usize, &'static str)> = None;
+    for &r in KNOWN_REGIONS {
+        let bound = best.map_or(2, |(d, _)| d.saturating_sub(1));
+        if best.is_some_and(|(d, _)| d == 0) {
+            break;
+        }
+        if let Some(d) = edit_distance(&lower, r, bound)
+            && best.is_none_or(|(bd, _)| d < bd)
+        {
+            best = Some((d, r));
+        }
+    }
+    best.map(|(_, r)| r)
+}
+
+fn is_lower_alnum(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit()
+}
+
+/// `cri-[a-z0-9]{16}`
+pub fn is_cri_id(s: &str) -> bool {
+    s.strip_prefix("cri-")
+        .is_some_and(|id| id.len() == 16 && id.bytes().all(is_lower_alnum))
+}
+
+/// Exactly 16 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One parsed `[<region>:]cri-…` token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceToken {
+    pub region: Option<String>,
+    pub id: String,
+}
+
+/// Why one `acr-instance-ids` token was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Empty token (`,,`, leading or trailing separator).
+    Empty,
+    /// Masked or template value (see [`looks_like_placeholder`]).
+    Placeholder,
+    /// The region prefix fails the region grammar (value: the prefix).
+    BadRegion(String),
+    /// The id part is not `cri-[a-z0-9]{16}` (value: the id part).
+    BadId(String),
+}
+
+/// Result of [`parse_instance_ids`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceIdList {
+    /// Tokens in order; errors carry the trimmed raw token.
+    pub tokens: Vec<Result<InstanceToken, (String, TokenProblem)>>,
+    /// First wrong separator seen (`;`, `|` or a whitespace char between two ids).
+    pub bad_separator: Option<char>,
+    /// Ids (without region) listed more than once, each reported once, in order.
+    pub duplicates: Vec<String>,
+}
+
+fn parse_instance_token(tok: &str) -> Result<InstanceToken, (String, TokenProblem)> {
+    if tok.is_empty() {
+        return Err((String::new(), TokenProblem::Empty));
+    }
+    if looks_like_placeholder(tok) {
+        return Err((tok.to_string(), TokenProblem::Placeholder));
+    }
+    let (region, id) = match tok.split_once(':') {
+        Some((r, id)) => (Some(r), id),
+        None => (None, tok),
+    };
+    if let Some(r) = region
+        && !is_region_grammar(r)
+    {
+        return Err((tok.to_string(), TokenProblem::BadRegion(r.to_string())));
+    }
+    if !is_cri_id(id) {
+        return Err((tok.to_string(), TokenProblem::BadId(id.to_string())));
+    }
+    Ok(InstanceToken {
+        region: region.map(str::to_string),
+        id: id.to_string(),
+    })
+}
+
+/// Parse an `acr-instance-ids` value: split on ',' (and on ';', '|' or inner
+/// whitespace, which are recorded in `bad_separator`), trim, parse `[<region>:]cri-…`.
+/// A blank value yields no tokens.
+pub fn parse_instance_ids(value: &str) -> InstanceIdList {
+    let mut out = InstanceIdList {
+        tokens: Vec::new(),
+        bad_separator: None,
+        duplicates: Vec::new(),
+    };
+    if value.trim().is_empty() {
+        return out;
+    }
+    let mut segment = String::new();
+    let mut segments: Vec<(String, Option<char>)> = Vec::new();
+    for c in value.chars() {
+        if c == ',' || c == ';' || c == '|' {
+            segments.push((std::mem::take(&mut segment), Some(c)));
+        } else {
+            segment.push(c);
+        }
+    }
+    segments.push((segment, None));
+    for (seg, sep) in &segments {
+        let trimmed = seg.trim();
+        if out.bad_separator.is_none() {
+            out.bad_separator = trimmed
+                .chars()
+                .find(|c| c.is_whitespace())
+                .or(sep.filter(|c| matches!(c, ';' | '|')));
+        }
+        if trimmed.is_empty() {
+            out.tokens.push(Err((String::new(), TokenProblem::Empty)));
+        } else {
+            for piece in trimmed.split_whitespace() {
+                out.tokens.push(parse_instance_token(piece));
+            }
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    let mut dups: Vec<String> = Vec::new();
+    for t in out.tokens.iter().flatten() {
+        if seen.contains(&t.id.as_str()) {
+            if !dups.contains(&t.id) {
+                dups.push(t.id.clone());
+            }
+        } else {
+            seen.push(&t.id);
+        }
+    }
+    out.duplicates = dups;
+    out
+}
+
+/// A RAM role ARN `acs:ram::<account>:role/<role>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArn {
+    pub account: String,
+    pub role: String,
+}
+
+/// Why a RAM role ARN value was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnProblem {
+    Empty,
+    Placeholder,
+    /// More than one ARN (comma, semicolon or whitespace separated).
+    Multiple(usize),
+    /// Reason text, e.g. "account id must be 16 digits".
+    Malformed(String),
+}
+
+/// Parse `acs:ram::<16 digits>:role/<name>`, name 1–64 of `[A-Za-z0-9._-]`; trims
+/// surrounding whitespace. `Ok((arn, underscore))`: `underscore` = name contains '_'.
+pub fn parse_role_arn(value: &str) -> Result<(RoleArn, bool), ArnProblem> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ArnProblem::Empty);
+    }
+    if looks_like_placeholder(v) {
+        return Err(ArnProblem::Placeholder);
+    }
+    let count = v
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .count();
+    if count > 1 {
+        return Err(ArnProblem::Multiple(count));
+    }
+    let malformed = |s: &str| Err(ArnProblem::Malformed(s.to_string()));
+    let Some(rest) = v.strip_prefix("acs:ram::") else {
+        if v.starts_with("acs:cr:") {
+            return malformed(
+                "this is an ACR resource ARN, not a RAM role ARN (acs:ram::<account id>:role/<name>)",
+            );
+        }
+        if v.to_ascii_lowercase().starts_with("acs:ram::") {
+            return malformed("prefix must be lower-case \"acs:ram::\"");
+        }
+        if v.starts_with("acs:ram:") {
+            return malformed("region field must be empty (\"acs:ram::<account id>:role/<name>\")");
+        }
+        return malformed("must start with \"acs:ram::\"");
+    };
+    let Some((account, resource)) = rest.split_once(':') else {
+        return malformed("missing \":role/<name>\" after the account id");
+    };
+    if !is_account_id(account) {
+        return malformed("account id must be 16 digits");
+    }
+    let Some(name) = resource.strip_prefix("role/") else {
+        return malformed("resource must be \"role/<name>\"");
+    };
+    if name.is_empty() {
+        return malformed("role name is empty");
+    }
+    if name.chars().count() > 64 {
+        return malformed("role name is longer than 64 characters");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+    {
+        return malformed(&format!(
+            "role name contains {c:?}; allowed are letters, digits, '.', '-' and '_'"
+        ));
+    }
+    Ok((
+        RoleArn {
+            account: account.to_string(),
+            role: name.to_string(),
+        },
+        name.contains('_'),
+    ))
+}
+
+/// One `host[:port]` item of `plain-http-registry` / `insecure-registry`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryEntry {
+    /// Lower-case host (IPv6 literals keep their brackets).
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+fn parse_port(p: &str) -> Option<u16> {
+    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    p.parse::<u16>().ok().filter(|&n| n != 0)
+}
+
+fn is_ipv6_literal(h: &str) -> bool {
+    h.strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .is_some_and(|x| x.contains(':') && x.chars().all(|c| c.is_ascii_hexdigit() || c == ':'))
+}
+
+fn parse_registry_item(item: &str) -> Result<RegistryEntry, String> {
+    if let Some((scheme, _)) = item.split_once("://") {
+        return Err(format!("drop the scheme \"{scheme}://\""));
+    }
+    if let Some((_, path)) = item.split_once('/') {
+        return Err(format!(
+            "remove the path \"/{path}\"; list only host[:port]"
+        ));
+    }
+    if looks_like_placeholder(item) {
+        return Err("looks like a placeholder".to_string());
+    }
+    let (host, port) = if item.starts_with('[') {
+        match item.split_once(']') {
+            Some((h, rest)) => {
+                let host = format!("{h}]");
+                match rest.strip_prefix(':') {
+                    Some(p) => (host, Some(p)),
+                    None if rest.is_empty() => (host, None),
+                    None => return Err("invalid host".to_string()),
+                }
+            }
+            None => return Err("invalid host".to_string()),
+        }
+    } else {
+        match item.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (item.to_string(), None),
+        }
+    };
+    let port = match port {
+        Some(p) => match parse_port(p) {
+            Some(n) => Some(n),
+            None => return Err(format!("bad port \"{p}\" (must be 1-65535)")),
+        },
+        None => None,
+    };
+    if host.is_empty() {
+        return Err("missing host".to_string());
+    }
+    if !(is_hostname(&host) || is_ipv6_literal(&host)) {
+        if let Some(c) = host
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')))
+        {
+            return Err(format!("invalid character {c:?} in host"));
+        }
+        return Err(format!("invalid host name \"{host}\""));
+    }
+    Ok(RegistryEntry {
+        host: host.to_ascii_lowercase(),
+        port,
+    })
+}
+
+/// Parse a comma-separated `host[:port]` list. Problems are `(raw item, reason)`.
+/// An item using ';' or spaces as separator is one problem, but its valid
+/// pieces are still returned as entries.
+pub fn parse_registry_list(value: &str) -> (Vec<RegistryEntry>, Vec<(String, String)>) {
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    if value.trim().is_empty() {
+        problems.push((String::new(), "empty value".to_string()));
+        return (entries, problems);
+    }
+    for raw in value.split(',') {
+        let item = raw.trim();
+        if item.is_empty() {
+            problems.push((String::new(), "empty item".to_string()));
+            continue;
+        }
+        let wrong = item
+            .chars()
+            .find(|&c| c == ';' || c == '|' || c.is_whitespace());
+        if let Some(sep) = wrong {
+            problems.push((
+                item.to_string(),
+                format!("separate registries with ',', not {sep:?}"),
+            ));
+            for piece in item
+                .split(|c: char| c == ';' || c == '|' || c.is_whitespace())
+                .filter(|p| !p.is_empty())
+            {
+                if let Ok(e) = parse_registry_item(piece) {
+                    entries.push(e);
+                }
+            }
+            continue;
+        }
+        match parse_registry_item(item) {
+            Ok(e) => entries.push(e),
+            Err(reason) => problems.push((item.to_string(), reason)),
+        }
+    }
+    (entries, problems)
+}
+
+/// Masked or template values copied from documentation: contains '*', '<', '>',
+/// "{{", "${" or "xxx" (any case).
+pub fn looks_like_placeholder(s: &str) -> bool {
+    s.contains(['*', '<', '>'])
+        || s.contains("{{")
+        || s.contains("${")
+        || s.to_ascii_lowercase().contains("xxx")
+}
+
+fn is_label_generic(s: &str, allow_upper: bool, max: usize) -> bool {
+    let ok = |c: char| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || (allow_upper && c.is_ascii_uppercase())
+    };
+    if s.is_empty() || s.len() > max {
+        return false;
+    }
+    let first_ok = s.chars().next().is_some_and(ok);
+    let last_ok = s.chars().next_back().is_some_and(ok);
+    first_ok && last_ok && s.chars().all(|c| ok(c) || c == '-')
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 chars.
+pub fn is_dns1123_label(s: &str) -> bool {
+    is_label_generic(s, false, 63)
+}
+
+/// DNS-1123 subdomain as Kubernetes checks it: lower-case labels joined by '.',
+/// at most 253 chars (Kubernetes puts no 63 limit on each label here).
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && !s.is_empty() && s.split('.').all(|l| is_label_generic(l, false, 253))
+}
+
+/// RFC 1123 host name, any case: labels of `[A-Za-z0-9-]` (no leading/trailing
+/// '-', at most 63 chars) joined by '.', at most 253 chars, no trailing dot.
+pub fn is_hostname(s: &str) -> bool {
+    s.len() <= 253 && !s.is_empty() && s.split('.').all(|l| is_label_generic(l, true, 63))
+}
+
+/// Glob match: '*' matches any run (including '/'), '?' one char, the rest literal.
+/// Iterative with single-star backtracking, O(n*m) worst case.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match (p.get(pi), t.get(ti)) {
+            (Some('*'), _) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            (Some(pc), Some(tc)) if *pc == '?' || pc == tc => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+/// Levenshtein distance on chars; `None` when it exceeds `max`.
+pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let mut row_min = i + 1;
+        if let Some(c0) = cur.first_mut() {
+            *c0 = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(usize::MAX / 2) + usize::from(ca != cb);
+            let del = prev.get(j + 1).copied().unwrap_or(usize::MAX / 2) + 1;
+            let ins = cur.get(j).copied().unwrap_or(usize::MAX / 2) + 1;
+            let v = sub.min(del).min(ins);
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = v;
+            }
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().filter(|&d| d <= max)
+}
+
+/// RFC 6901 escaping of one reference token ("~" -> "~0", "/" -> "~1").
+pub fn pointer_escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_grammar() {
+        let cases: &[(&str, bool)] = &[
+            ("cn-hangzhou", true),
+            ("cn-shanghai-finance-1", true),
+            ("cn-heyuan-acdr-1", true),
+            ("ap-southeast-1", true),
+            ("cn-north-2-gov-1", true),
+            ("cn", false),
+            ("cn-", false),
+            ("-cn-hangzhou", false),
+            ("cn--hangzhou", false),
+            ("CN-hangzhou", false),
+            ("cn-Hangzhou", false),
+            ("c1-hangzhou", false),
+            ("chn-hangzhou", false),
+            ("cn_hangzhou", false),
+            ("cn-hangzhou ", false),
+            ("", false),
+            ("cn-beijng", true),
+        ];
+        for (s, want) in cases {
+            assert_eq!(is_region_grammar(s), *want, "{s:?}");
+        }
+        for r in KNOWN_REGIONS {
+            assert!(is_region_grammar(r), "{r}");
+            assert!(is_known_region(r), "{r}");
+        }
+        assert!(!is_known_region("cn-beijng"));
+    }
+
+    #[test]
+    fn closest() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("cn-beijng", Some("cn-beijing")),
+            ("cn-hangzhou", Some("cn-hangzhou")),
+            ("cn-hangzou", Some("cn-hangzhou")),
+            ("CN-Shanghai", Some("cn-shanghai")),
+            ("ap-southeast-9", Some("ap-southeast-1")),
+            ("us-west-2", Some("us-west-1")),
+            ("mars-central-1", None),
+            ("", None),
+            ("cn-shanghai-finance-2", Some("cn-shanghai-finance-1")),
+        ];
+        for (s, want) in cases {
+            assert_eq!(closest_region(s), *want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn ids() {
+        let cri: &[(&str, bool)] = &[
+            ("cri-f34lmbk2rxqx41u8", true),
+            ("cri-j36zhodptmyq****", false),
+            ("cri-F34lmbk2rxqx41u8", false),
+            ("cri-f34lmbk2rxqx41u", false),
+            ("cri-f34lmbk2rxqx41u89", false),
+            ("crpi-ds0j5gxjdmixc0v8", false),
+            ("cri_f34lmbk2rxqx41u8", false),
+            ("", false),
+        ];
+        for (s, want) in cri {
+            assert_eq!(is_cri_id(s), *want, "{s:?}");
+        }
+        let acc: &[(&str, bool)] = &[
+            ("1609982529123456", true),
+            ("160998252912345", false),
+            ("16099825291234567", false),
+            ("1609982529******", false),
+            ("１609982529123456", false),
+            ("", false),
+        ];
+        for (s, want) in acc {
+            assert_eq!(is_account_id(s), *want, "{s:?}");
+        }
+    }
+
+    fn tok(region: Option<&str>, id: &str) -> Result<InstanceToken, (String, TokenProblem)> {
+        Ok(InstanceToken {
+            region: region.map(str::to_string),
+            id: id.to_string(),
+        })
+    }
+    fn bad(raw: &str, p: TokenProblem) -> Result<InstanceToken, (String, TokenProblem)> {
+        Err((raw.to_string(), p))
+    }
+
+    #[test]
+    fn instance_ids() {
+        const A: &str = "cri-f34lmbk2rxqx41u8";
+        const B: &str = "cri-abcdefgh12345678";
+        type Case = (
+            &'static str,
+            Vec<Result<InstanceToken, (String, TokenProblem)>>,
+            Option<char>,
+            Vec<&'static str>,
+        );
+        let cases: Vec<Case> = vec![
+            (A, vec![tok(None, A)], None, vec![]),
+            ("  cri-f34lmbk2rxqx41u8  ", vec![tok(None, A)], None, vec![]),
+            (
+                "cn-beijing:cri-f34lmbk2rxqx41u8",
+                vec![tok(Some("cn-beijing"), A)],
+                None,
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8, cn-beijing:cri-abcdefgh12345678",
+                vec![tok(None, A), tok(Some("cn-beijing"), B)],
+                None,
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8;cri-abcdefgh12345678",
+                vec![tok(None, A), tok(None, B)],
+                Some(';'),
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8|cri-abcdefgh12345678",
+                vec![tok(None, A), tok(None, B)],
+                Some('|'),
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8 cri-abcdefgh12345678",
+                vec![tok(None, A), tok(None, B)],
+                Some(' '),
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8\ncri-abcdefgh12345678\n",
+                vec![tok(None, A), tok(None, B)],
+                Some('\n'),
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8,,cri-abcdefgh12345678",
+                vec![tok(None, A), bad("", TokenProblem::Empty), tok(None, B)],
+                None,
+                vec![],
+            ),
+            (
+                ",cri-f34lmbk2rxqx41u8,",
+                vec![
+                    bad("", TokenProblem::Empty),
+                    tok(None, A),
+                    bad("", TokenProblem::Empty),
+                ],
+                None,
+                vec![],
+            ),
+            (
+                "cn-beijing:cri-j36zhodptmyq****",
+                vec![bad(
+                    "cn-beijing:cri-j36zhodptmyq****",
+                    TokenProblem::Placeholder,
+                )],
+                None,
+                vec![],
+            ),
+            (
+                "<instance-id>",
+                vec![bad("<instance-id>", TokenProblem::Placeholder)],
+                None,
+                vec![],
+            ),
+            (
+                "Beijing:cri-f34lmbk2rxqx41u8",
+                vec![bad(
+                    "Beijing:cri-f34lmbk2rxqx41u8",
+                    TokenProblem::BadRegion("Beijing".into()),
+                )],
+                None,
+                vec![],
+            ),
+            (
+                ":cri-f34lmbk2rxqx41u8",
+                vec![bad(
+                    ":cri-f34lmbk2rxqx41u8",
+                    TokenProblem::BadRegion(String::new()),
+                )],
+                None,
+                vec![],
+            ),
+            (
+                "cri-F34LMBK2RXQX41U8",
+                vec![bad(
+                    "cri-F34LMBK2RXQX41U8",
+                    TokenProblem::BadId("cri-F34LMBK2RXQX41U8".into()),
+                )],
+                None,
+                vec![],
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8",
+                vec![bad(
+                    "crpi-ds0j5gxjdmixc0v8",
+                    TokenProblem::BadId("crpi-ds0j5gxjdmixc0v8".into()),
+                )],
+                None,
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8:cn-beijing",
+                vec![bad(
+                    "cri-f34lmbk2rxqx41u8:cn-beijing",
+                    TokenProblem::BadRegion("cri-f34lmbk2rxqx41u8".into()),
+                )],
+                None,
+                vec![],
+            ),
+            (
+                "cri-f34lmbk2rxqx41u8,cn-hangzhou:cri-f34lmbk2rxqx41u8,cri-f34lmbk2rxqx41u8",
+                vec![tok(None, A), tok(Some("cn-hangzhou"), A), tok(None, A)],
+                None,
+                vec![A],
+            ),
+            ("", vec![], None, vec![]),
+            ("   ", vec![], None, vec![]),
+        ];
+        for (value, tokens, sep, dups) in cases {
+            let got = parse_instance_ids(value);
+            assert_eq!(got.tokens, tokens, "{value:?}");
+            assert_eq!(got.bad_separator, sep, "{value:?}");
+            let dups: Vec<String> = dups.iter().map(|s| s.to_string()).collect();
+            assert_eq!(got.duplicates, dups, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn role_arn() {
+        let ok: &[(&str, &str, &str, bool)] = &[
+            (
+                "acs:ram::1609982529123456:role/eci-pull",
+                "1609982529123456",
+                "eci-pull",
+                false,
+            ),
+            (
+                "  acs:ram::1609982529123456:role/A.b-C  ",
+                "1609982529123456",
+                "A.b-C",
+                false,
+            ),
+            (
+                "acs:ram::1609982529123456:role/my_role",
+                "1609982529123456",
+                "my_role",
+                true,
+            ),
+        ];
+        for (v, acc, role, us) in ok {
+            let (arn, u) = parse_role_arn(v).unwrap();
+            assert_eq!(
+                (arn.account.as_str(), arn.role.as_str(), u),
+                (*acc, *role, *us),
+                "{v:?}"
+            );
+        }
+        let long = format!("acs:ram::1609982529123456:role/{}", "a".repeat(65));
+        let max = format!("acs:ram::1609982529123456:role/{}", "a".repeat(64));
+        assert!(parse_role_arn(&max).is_ok());
+        let bad: &[(&str, ArnProblem)] = &[
+            ("", ArnProblem::Empty),
+            ("   ", ArnProblem::Empty),
+            ("acs:ram::1609982529******:role/x", ArnProblem::Placeholder),
+            ("acs:ram::<uid>:role/x", ArnProblem::Placeholder),
+            (
+                "acs:ram::1609982529123456:role/a,acs:ram::1609982529123456:role/b",
+                ArnProblem::Multiple(2),
+            ),
+            (
+                "acs:ram::1609982529123456:role/a; acs:ram::1609982529123456:role/b acs:ram::1609982529123456:role/c",
+                ArnProblem::Multiple(3),
+            ),
+        ];
+        for (v, want) in bad {
+            assert_eq!(parse_role_arn(v).unwrap_err(), *want, "{v:?}");
+        }
+        let malformed: &[(&str, &str)] = &[
+            ("acs:ram::160998252912345:role/x", "16 digits"),
+            ("acs:ram::1609982529123456:user/x", "role/<name>"),
+            ("acs:ram::1609982529123456:role/", "empty"),
+            ("acs:ram::1609982529123456:role/a/b", "contains '/'"),
+            ("acs:ram::1609982529123456", "missing"),
+            (
+                "acs:ram:cn-hangzhou:1609982529123456:role/x",
+                "region field",
+            ),
+            ("ACS:RAM::1609982529123456:role/x", "lower-case"),
+            (
+                "acs:cr:cn-hangzhou:1609982529123456:instance/cri-f34lmbk2rxqx41u8",
+                "ACR resource",
+            ),
+            ("arn:aws:iam::123:role/x", "must start"),
+            (long.as_str(), "longer than 64"),
+        ];
+        for (v, frag) in malformed {
+            let got = match parse_role_arn(v) {
+                Err(ArnProblem::Malformed(r)) => r,
+                other => format!("unexpected {other:?}"),
+            };
+            assert!(got.contains(frag), "{v:?}: {got}");
+        }
+    }
+
+    #[test]
+    fn registry_list() {
+        let e = |h: &str, p: Option<u16>| RegistryEntry {
+            host: h.to_string(),
+            port: p,
+        };
+        type Case = (
+            &'static str,
+            Vec<RegistryEntry>,
+            Vec<(&'static str, &'static str)>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "harbor.example.com",
+                vec![e("harbor.example.com", None)],
+                vec![],
+            ),
+            (
+                "Harbor.Example.com:5000, 192.168.1.10:80",
+                vec![
+                    e("harbor.example.com", Some(5000)),
+                    e("192.168.1.10", Some(80)),
+                ],
+                vec![],
+            ),
+            ("localhost:5000", vec![e("localhost", Some(5000))], vec![]),
+            ("[::1]:5000", vec![e("[::1]", Some(5000))], vec![]),
+            (
+                "http://harbor.example.com",
+                vec![],
+                vec![("http://harbor.example.com", "drop the scheme \"http://\"")],
+            ),
+            (
+                "harbor.example.com/library",
+                vec![],
+                vec![("harbor.example.com/library", "remove the path \"/library\"")],
+            ),
+            (
+                "harbor.example.com:0",
+                vec![],
+                vec![("harbor.example.com:0", "bad port")],
+            ),
+            (
+                "harbor.example.com:65536",
+                vec![],
+                vec![("harbor.example.com:65536", "bad port")],
+            ),
+            (
+                "harbor.example.com:",
+                vec![],
+                vec![("harbor.example.com:", "bad port")],
+            ),
+            (
+                "harbor.example.com:ab",
+                vec![],
+                vec![("harbor.example.com:ab", "bad port")],
+            ),
+            (
+                "harbor_example.com",
+                vec![],
+                vec![("harbor_example.com", "invalid character '_'")],
+            ),
+            (
+                "harbor.example.com.",
+                vec![],
+                vec![("harbor.example.com.", "invalid host name")],
+            ),
+            (
+                "-harbor.com",
+                vec![],
+                vec![("-harbor.com", "invalid host name")],
+            ),
+            (
+                "*.example.com",
+                vec![],
+                vec![("*.example.com", "placeholder")],
+            ),
+            (
+                "a.com,,b.com",
+                vec![e("a.com", None), e("b.com", None)],
+                vec![("", "empty item")],
+            ),
+            ("a.com,", vec![e("a.com", None)], vec![("", "empty item")]),
+            ("", vec![], vec![("", "empty value")]),
+            (
+                "a.com;b.com:5000",
+                vec![e("a.com", None), e("b.com", Some(5000))],
+                vec![("a.com;b.com:5000", "not ';'")],
+            ),
+            (
+                "a.com b.com",
+                vec![e("a.com", None), e("b.com", None)],
+                vec![("a.com b.com", "not ' '")],
+            ),
+            (":5000", vec![], vec![(":5000", "missing host")]),
+        ];
+        for (v, want_e, want_p) in cases {
+            let (got_e, got_p) = parse_registry_list(v);
+            assert_eq!(got_e, want_e, "{v:?}");
+            assert_eq!(got_p.len(), want_p.len(), "{v:?}: {got_p:?}");
+            for ((raw, reason), (wraw, wfrag)) in got_p.iter().zip(want_p.iter()) {
+                assert_eq!(raw, wraw, "{v:?}");
+                assert!(reason.contains(wfrag), "{v:?}: {reason}");
+            }
+        }
+    }
+
+    #[test]
+    fn placeholder() {
+        let cases: &[(&str, bool)] = &[
+            ("cri-j36zhodptmyq****", true),
+            ("<your-instance-id>", true),
+            ("{{ .Values.id }}", true),
+            ("${INSTANCE_ID}", true),
+            ("cri-XXXXXXXXXXXXXXXX", true),
+            ("cri-xxxx1234abcd5678", true),
+            ("cri-f34lmbk2rxqx41u8", false),
+            ("$HOME", false),
+            ("", false),
+        ];
+        for (s, want) in cases {
+            assert_eq!(looks_like_placeholder(s), *want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn dns() {
+        let label: &[(&str, bool)] = &[
+            ("a", true),
+            ("default", true),
+            ("kube-system", true),
+            ("a1-b2", true),
+            ("-a", false),
+            ("a-", false),
+            ("A", false),
+            ("a.b", false),
+            ("", false),
+            ("a_b", false),
+        ];
+        for (s, want) in label {
+            assert_eq!(is_dns1123_label(s), *want, "{s:?}");
+        }
+        assert!(is_dns1123_label(&"a".repeat(63)));
+        assert!(!is_dns1123_label(&"a".repeat(64)));
+        let sub: &[(&str, bool)] = &[
+            ("my-secret", true),
+            ("my.secret.v1", true),
+            ("a..b", false),
+            (".a", false),
+            ("a.", false),
+            ("My-secret", false),
+            ("", false),
+        ];
+        for (s, want) in sub {
+            assert_eq!(is_dns1123_subdomain(s), *want, "{s:?}");
+        }
+        assert!(is_dns1123_subdomain(&"a".repeat(253)));
+        assert!(!is_dns1123_subdomain(&"a".repeat(254)));
+        let host: &[(&str, bool)] = &[
+            ("registry.example.com", true),
+            ("Registry.Example.COM", true),
+            ("localhost", true),
+            ("10.0.0.1", true),
+            ("a-b.c", true),
+            ("a.-b.c", false),
+            ("a.b-.c", false),
+            ("a..c", false),
+            ("a.c.", false),
+            ("a_b.c", false),
+            ("a.b:5000", false),
+            ("", false),
+        ];
+        for (s, want) in host {
+            assert_eq!(is_hostname(s), *want, "{s:?}");
+        }
+        assert!(!is_hostname(&format!("{}.com", "a".repeat(64))));
+    }
+
+    #[test]
+    fn glob() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "", true),
+            ("*", "anything/at/all", true),
+            ("docker.io/library/*", "docker.io/library/nginx", true),
+            ("docker.io/*", "docker.io/library/nginx", true),
+            (
+                "*.cr.aliyuncs.com/*",
+                "x-registry.cn-hangzhou.cr.aliyuncs.com/ns/app",
+                true,
+            ),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("abc", "abc", true),
+            ("abc", "abcd", false),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+            ("**", "x", true),
+            ("", "", true),
+            ("", "a", false),
+            ("ä?", "äö", true),
+            ("a*a*a*a*a*a*b", &"a".repeat(60), false),
+        ];
+        for (p, t, want) in cases {
+            assert_eq!(glob_match(p, t), *want, "{p:?} {t:?}");
+        }
+    }
+
+    #[test]
+    fn distance() {
+        let cases: &[(&str, &str, usize, Option<usize>)] = &[
+            ("", "", 0, Some(0)),
+            ("abc", "abc", 2, Some(0)),
+            ("kitten", "sitting", 3, Some(3)),
+            ("kitten", "sitting", 2, None),
+            ("cn-beijng", "cn-beijing", 2, Some(1)),
+            ("a", "abcd", 2, None),
+            ("", "ab", 2, Some(2)),
+            ("ab", "", 1, None),
+            ("flaw", "lawn", 2, Some(2)),
+            ("äb", "ab", 1, Some(1)),
+        ];
+        for (a, b, max, want) in cases {
+            assert_eq!(edit_distance(a, b, *max), *want, "{a:?} {b:?} {max}");
+        }
+    }
+
+    #[test]
+    fn pointer() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "k8s.aliyun.com/acr-instance-ids",
+                "k8s.aliyun.com~1acr-instance-ids",
+            ),
+            ("a~b", "a~0b"),
+            ("~/", "~0~1"),
+            ("plain", "plain"),
+            ("", ""),
+        ];
+        for (t, want) in cases {
+            assert_eq!(pointer_escape(t), *want, "{t:?}");
+        }
+    }
+}

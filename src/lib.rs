@@ -1,0 +1,155 @@
+//! secretfree: an admission policy for Alibaba Cloud ECI secret-free image pulls from ACR.
+//!
+//! One pure core (no I/O) that every host calls: [`evaluate_json`] takes the bytes of an
+//! AdmissionReview, an AdmissionRequest or a bare object and returns a [`Verdict`].
+#![forbid(unsafe_code)]
+
+pub mod acr;
+pub mod eval;
+pub mod grammar;
+pub mod image;
+pub mod keys;
+#[cfg(feature = "yaml")]
+pub mod manifest;
+pub mod model;
+pub mod patch;
+pub mod response;
+pub mod rules;
+pub mod settings;
+#[cfg(feature = "cli")]
+pub mod suite;
+pub mod verdict;
+
+pub use model::AdmissionRequest;
+pub use rules::{Action, RuleId};
+pub use settings::{Settings, SettingsError, SettingsErrors};
+pub use verdict::{Finding, PatchKind, PatchOp, Verdict};
+
+/// The largest input the policy reads (the API server's own request body limit).
+pub const MAX_INPUT_BYTES: usize = 3 * 1024 * 1024;
+
+/// The deepest nesting of objects and lists the policy reads (serde_json's own limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// Byte offset where JSON nesting first exceeds `limit`, if it does. One pass, no allocation:
+/// the parser skips unknown fields without recursion, so depth is bounded here for all of them.
+fn nesting_exceeds(bytes: &[u8], limit: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Evaluate an AdmissionRequest (or whole AdmissionReview, or a bare object treated as CREATE).
+pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
+    eval::evaluate(request, settings)
+}
+
+/// Decode and evaluate request bytes. Malformed input gives a `request-invalid` deny verdict.
+pub fn evaluate_json(request: &[u8], settings: &Settings) -> Verdict {
+    match decode(request) {
+        Ok((req, _)) => eval::evaluate(&req, settings),
+        Err(verdict) => *verdict,
+    }
+}
+
+/// Decode request bytes into an [`AdmissionRequest`], or the `request-invalid` verdict saying why not.
+pub fn decode(request: &[u8]) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
+    if request.len() > MAX_INPUT_BYTES {
+        return Err(Box::new(Verdict::invalid(
+            "",
+            format!(
+                "the request is {} bytes, more than the {MAX_INPUT_BYTES} bytes (3 MiB) the Kubernetes API server accepts",
+                request.len()
+            ),
+        )));
+    }
+    if let Some(offset) = nesting_exceeds(request, MAX_DEPTH) {
+        return Err(Box::new(Verdict::invalid(
+            "",
+            format!(
+                "the request nests objects or lists deeper than {MAX_DEPTH} levels (at byte {offset}); no Kubernetes object needs that"
+            ),
+        )));
+    }
+    match serde_json::from_slice::<model::Input>(request) {
+        Ok(input) => input
+            .into_request()
+            .map_err(|msg| Box::new(Verdict::invalid("", msg))),
+        Err(err) => Err(Box::new(describe_json_error(request, &err))),
+    }
+}
+
+/// Re-read failing input with path tracking (only on the error path, so the hot path stays lean).
+fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
+    let mut de = serde_json::Deserializer::from_slice(request);
+    let tracked = serde_path_to_error::deserialize::<_, model::Input>(&mut de);
+    let pointer = match &tracked {
+        Err(e) => path_to_pointer(e.path()),
+        Ok(_) => String::new(),
+    };
+    let what = if std::str::from_utf8(request).is_err() && err.is_syntax() {
+        "the request is not valid UTF-8 JSON"
+    } else if err.is_eof() {
+        "the request ends early (truncated JSON)"
+    } else if err.is_syntax() {
+        "the request is not valid JSON"
+    } else {
+        "the request has a field of the wrong type"
+    };
+    let path_text = if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" at {pointer}")
+    };
+    Verdict::invalid(pointer.clone(), format!("{what}{path_text}: {err}"))
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                out.push('/');
+                out.push_str(&grammar::pointer_escape(key));
+            }
+            Segment::Enum { variant } => {
+                out.push('/');
+                out.push_str(&grammar::pointer_escape(variant));
+            }
+            Segment::Unknown => out.push_str("/?"),
+        }
+    }
+    // Paths inside the object are reported relative to the object, like every other finding.
+    for prefix in ["/request/object", "/object"] {
+        if let Some(rest) = out.strip_prefix(prefix)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            return rest.to_owned();
+        }
+    }
+    out
+}

@@ -1,0 +1,530 @@
+//! The slice of the Kubernetes API the policy reads, decoded straight from the request bytes.
+//!
+//! These types are deliberately partial: unknown fields are skipped without building a tree,
+//! a repeated key keeps its last value (as the API server's decoder does), and `null` reads as
+//! absent. Only strings the rules need are kept.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A string-to-string map (labels, annotations, nodeSelector).
+pub type StrMap = BTreeMap<String, String>;
+
+/// A map key that borrows from the input when it can.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Declares a struct whose fields are all `Option`s, decoded leniently: unknown keys are
+/// skipped, a repeated key keeps the last value.
+macro_rules! lenient {
+    ($(#[$meta:meta])* pub struct $name:ident { $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $json:literal, )* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name { $( $(#[$fmeta])* pub $field: Option<$ty>, )* }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("an object")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<Key<'de>>()? {
+                            match key.0.as_ref() {
+                                $( $json => out.$field = map.next_value()?, )*
+                                _ => { map.next_value::<IgnoredAny>()?; }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    };
+}
+
+lenient! {
+    /// `metadata` of any object or pod template.
+    pub struct ObjectMeta {
+        pub name: String = "name",
+        pub generate_name: String = "generateName",
+        pub namespace: String = "namespace",
+        pub labels: StrMap = "labels",
+        pub annotations: StrMap = "annotations",
+    }
+}
+
+lenient! {
+    /// A container of any of the three lists.
+    pub struct Container {
+        pub name: String = "name",
+        pub image: String = "image",
+    }
+}
+
+lenient! {
+    pub struct MatchExpression {
+        pub key: String = "key",
+        pub operator: String = "operator",
+        pub values: Vec<String> = "values",
+    }
+}
+
+lenient! {
+    pub struct NodeSelectorTerm {
+        pub match_expressions: Vec<MatchExpression> = "matchExpressions",
+    }
+}
+
+lenient! {
+    pub struct NodeSelector {
+        pub node_selector_terms: Vec<NodeSelectorTerm> = "nodeSelectorTerms",
+    }
+}
+
+lenient! {
+    pub struct PreferredTerm {
+        pub preference: NodeSelectorTerm = "preference",
+    }
+}
+
+lenient! {
+    pub struct NodeAffinity {
+        pub required: NodeSelector = "requiredDuringSchedulingIgnoredDuringExecution",
+        pub preferred: Vec<PreferredTerm> = "preferredDuringSchedulingIgnoredDuringExecution",
+    }
+}
+
+lenient! {
+    pub struct Affinity {
+        pub node_affinity: NodeAffinity = "nodeAffinity",
+    }
+}
+
+lenient! {
+    /// The union of the `spec` fields the policy reads: pod specs, controller specs (template,
+    /// jobTemplate) and ImageCache specs.
+    pub struct Spec {
+        pub containers: Vec<Container> = "containers",
+        pub init_containers: Vec<Container> = "initContainers",
+        pub ephemeral_containers: Vec<Container> = "ephemeralContainers",
+        pub image_pull_secrets: Vec<SecretRef> = "imagePullSecrets",
+        pub node_selector: StrMap = "nodeSelector",
+        pub node_name: String = "nodeName",
+        pub affinity: Affinity = "affinity",
+        pub template: Box<Template> = "template",
+        pub job_template: Box<Template> = "jobTemplate",
+        pub images: Vec<Scalar> = "images",
+        pub image_cache_size: Scalar = "imageCacheSize",
+        pub retention_days: Scalar = "retentionDays",
+    }
+}
+
+lenient! {
+    /// A pod template (`spec.template`) or a CronJob `spec.jobTemplate`.
+    pub struct Template {
+        pub metadata: ObjectMeta = "metadata",
+        pub spec: Spec = "spec",
+    }
+}
+
+lenient! {
+    /// Any Kubernetes object, read as far as the rules need.
+    pub struct K8sObject {
+        pub api_version: String = "apiVersion",
+        pub kind: String = "kind",
+        pub metadata: ObjectMeta = "metadata",
+        pub spec: Spec = "spec",
+    }
+}
+
+lenient! {
+    /// `group`/`version`/`kind` of an AdmissionRequest.
+    pub struct Gvk {
+        pub group: String = "group",
+        pub version: String = "version",
+        pub kind: String = "kind",
+    }
+}
+
+lenient! {
+    /// admission.k8s.io/v1 AdmissionRequest, the fields the policy reads.
+    pub struct RequestFields {
+        pub uid: String = "uid",
+        pub kind: Gvk = "kind",
+        pub sub_resource: String = "subResource",
+        pub name: String = "name",
+        pub namespace: String = "namespace",
+        pub operation: String = "operation",
+        pub object: K8sObject = "object",
+        pub old_object: K8sObject = "oldObject",
+    }
+}
+
+lenient! {
+    /// Whatever arrives at `evaluate_json`: an AdmissionReview, a bare AdmissionRequest or a
+    /// bare object (treated as CREATE). One pass decodes all three shapes.
+    pub struct Input {
+        pub api_version: String = "apiVersion",
+        pub kind: KindField = "kind",
+        pub request: RequestFields = "request",
+        pub uid: String = "uid",
+        pub sub_resource: String = "subResource",
+        pub name: String = "name",
+        pub namespace: String = "namespace",
+        pub operation: String = "operation",
+        pub object: K8sObject = "object",
+        pub old_object: K8sObject = "oldObject",
+        pub metadata: ObjectMeta = "metadata",
+        pub spec: Spec = "spec",
+    }
+}
+
+/// `kind` is a string in objects and AdmissionReviews but a GVK object in AdmissionRequests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KindField {
+    Name(String),
+    Gvk(Gvk),
+}
+
+impl<'de> Deserialize<'de> for KindField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KindField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a kind name or a {group, version, kind} object")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KindField, E> {
+                Ok(KindField::Name(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KindField, A::Error> {
+                Gvk::deserialize(de::value::MapAccessDeserializer::new(map)).map(KindField::Gvk)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An `imagePullSecrets` item: `{name: ...}` in pods, `"<namespace>:<name>"` in ImageCache.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretRef {
+    Named(Option<String>),
+    Text(String),
+}
+
+impl SecretRef {
+    /// The name as written, whatever the form.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SecretRef::Named(Some(n)) | SecretRef::Text(n) => n,
+            SecretRef::Named(None) => "",
+        }
+    }
+}
+
+lenient! {
+    pub struct NamedRef {
+        pub name: String = "name",
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SecretRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a {name: ...} object or a \"<namespace>:<name>\" string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SecretRef, E> {
+                Ok(SecretRef::Text(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SecretRef, A::Error> {
+                NamedRef::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|n| SecretRef::Named(n.name))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON scalar, kept as written so a rule can say "20 is not a string" instead of failing the
+/// whole request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+}
+
+impl Scalar {
+    /// The integer value, if this is a JSON integer.
+    pub fn as_int(&self) -> Option<i128> {
+        match self {
+            Scalar::Int(i) => Some(i128::from(*i)),
+            Scalar::UInt(u) => Some(i128::from(*u)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::UInt(u) => write!(f, "{u}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::UInt(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What `evaluate` judges: an admission request in the policy's own terms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdmissionRequest {
+    pub uid: String,
+    /// `request.kind` (falls back to the object's `apiVersion`/`kind`).
+    pub kind: Gvk,
+    pub sub_resource: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    pub operation: String,
+    pub object: Option<K8sObject>,
+    pub old_object: Option<K8sObject>,
+}
+
+/// Split `apiVersion` into group and version (`v1` -> ("", "v1")).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", api_version),
+    }
+}
+
+impl AdmissionRequest {
+    fn from_fields(r: RequestFields) -> AdmissionRequest {
+        let object_gvk = r.object.as_ref().map(|o| {
+            let (group, version) = split_api_version(o.api_version.as_deref().unwrap_or(""));
+            Gvk {
+                group: Some(group.to_owned()),
+                version: Some(version.to_owned()),
+                kind: o.kind.clone(),
+            }
+        });
+        let kind = match (r.kind, object_gvk) {
+            (Some(k), _) if k.kind.is_some() => k,
+            (_, Some(k)) => k,
+            (k, None) => k.unwrap_or_default(),
+        };
+        AdmissionRequest {
+            uid: r.uid.unwrap_or_default(),
+            kind,
+            sub_resource: r.sub_resource.filter(|s| !s.is_empty()),
+            name: r.name,
+            namespace: r.namespace,
+            operation: r.operation.unwrap_or_default(),
+            object: r.object,
+            old_object: r.old_object,
+        }
+    }
+
+    /// A manifest treated as a CREATE request in its own namespace (or `default`).
+    pub fn from_object(object: K8sObject) -> AdmissionRequest {
+        AdmissionRequest::from_fields(RequestFields {
+            uid: Some(String::new()),
+            kind: None,
+            sub_resource: None,
+            name: object.metadata.as_ref().and_then(|m| m.name.clone()),
+            namespace: Some(
+                object
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.namespace.clone())
+                    .unwrap_or_else(|| "default".to_owned()),
+            ),
+            operation: Some("CREATE".to_owned()),
+            object: Some(object),
+            old_object: None,
+        })
+    }
+}
+
+/// What shape the input had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputShape {
+    Review,
+    Request,
+    Object,
+}
+
+impl Input {
+    /// Interpret the decoded input. `Err` names what is missing.
+    pub fn into_request(self) -> Result<(AdmissionRequest, InputShape), String> {
+        if let Some(request) = self.request {
+            return Ok((AdmissionRequest::from_fields(request), InputShape::Review));
+        }
+        if matches!(&self.kind, Some(KindField::Name(k)) if k == "AdmissionReview") {
+            return Err("AdmissionReview has no request".to_owned());
+        }
+        let looks_like_request = self.operation.is_some()
+            || self.object.is_some()
+            || self.uid.is_some()
+            || matches!(self.kind, Some(KindField::Gvk(_)));
+        if looks_like_request {
+            let kind = match self.kind {
+                Some(KindField::Gvk(g)) => Some(g),
+                _ => None,
+            };
+            return Ok((
+                AdmissionRequest::from_fields(RequestFields {
+                    uid: self.uid,
+                    kind,
+                    sub_resource: self.sub_resource,
+                    name: self.name,
+                    namespace: self.namespace,
+                    operation: self.operation,
+                    object: self.object,
+                    old_object: self.old_object,
+                }),
+                InputShape::Request,
+            ));
+        }
+        match self.kind {
+            Some(KindField::Name(kind)) => Ok((
+                AdmissionRequest::from_object(K8sObject {
+                    api_version: self.api_version,
+                    kind: Some(kind),
+                    metadata: self.metadata,
+                    spec: self.spec,
+                }),
+                InputShape::Object,
+            )),
+            _ => Err("input is neither an AdmissionReview, an AdmissionRequest nor a Kubernetes object (no kind)".to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_duplicate_key_wins_and_unknown_fields_are_skipped() {
+        let raw = r#"{"kind":"Pod","metadata":{"name":"a","name":"b","extra":{"deep":[1,2,{"x":null}]},
+            "annotations":{"k":"1","k":"2"}},"spec":{"containers":[{"name":"c","image":"x"}]}}"#;
+        let input: Input = serde_json::from_str(raw).unwrap();
+        let (req, shape) = input.into_request().unwrap();
+        assert_eq!(shape, InputShape::Object);
+        let meta = req.object.unwrap().metadata.unwrap();
+        assert_eq!(meta.name.as_deref(), Some("b"));
+        assert_eq!(
+            meta.annotations.unwrap().get("k").map(String::as_str),
+            Some("2")
+        );
+    }
+
+    #[test]
+    fn reads_all_three_shapes() {
+        let review = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","object":{"kind":"Pod"}}}"#;
+        let (req, shape) = serde_json::from_str::<Input>(review)
+            .unwrap()
+            .into_request()
+            .unwrap();
+        assert_eq!((shape, req.uid.as_str()), (InputShape::Review, "u"));
+        let request = r#"{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"UPDATE","object":{}}"#;
+        let (req, shape) = serde_json::from_str::<Input>(request)
+            .unwrap()
+            .into_request()
+            .unwrap();
+        assert_eq!(shape, InputShape::Request);
+        assert_eq!(req.kind.kind.as_deref(), Some("Deployment"));
+        assert!(
+            serde_json::from_str::<Input>(r#"{"foo":1}"#)
+                .unwrap()
+                .into_request()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn null_reads_as_absent_and_secret_refs_take_both_forms() {
+        let raw = r#"{"kind":"Pod","metadata":null,"spec":{"imagePullSecrets":[{"name":"a"},"ns:b",{}],"containers":null}}"#;
+        let (req, _) = serde_json::from_str::<Input>(raw)
+            .unwrap()
+            .into_request()
+            .unwrap();
+        let obj = req.object.unwrap();
+        assert!(obj.metadata.is_none());
+        let spec = obj.spec.unwrap();
+        let names: Vec<&str> = spec
+            .image_pull_secrets
+            .as_deref()
+            .unwrap()
+            .iter()
+            .map(SecretRef::as_str)
+            .collect();
+        assert_eq!(names, ["a", "ns:b", ""]);
+    }
+}

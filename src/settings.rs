@@ -1,0 +1,628 @@
+//! Policy settings (DESIGN §5): typed, unknown keys rejected, every problem reported at once.
+
+use crate::grammar;
+use crate::rules::RuleId;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How the policy decides that a pod runs on ECI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScopeMode {
+    /// Only pods that show an ECI signal, carry ACR pull annotations, or live in a listed namespace.
+    #[default]
+    Detect,
+    /// Every pod (ACK Serverless: all pods run on ECI).
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EciScope {
+    pub mode: ScopeMode,
+    /// Namespaces (globs) whose pods are all on ECI.
+    pub namespaces: Vec<String>,
+}
+
+/// An ACR Enterprise Edition instance reached through a custom domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDomainSetting {
+    /// `host[:port]`, lower-cased.
+    pub host: String,
+    pub instance_id: String,
+    pub region: Option<String>,
+}
+
+/// Who may borrow which roles and instances.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccessEntry {
+    /// Namespace globs; the first entry that matches wins.
+    pub namespaces: Vec<String>,
+    pub service_role_arns: Vec<String>,
+    pub user_role_arns: Vec<String>,
+    pub instance_ids: Vec<String>,
+}
+
+/// A per-rule override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSetting {
+    Deny,
+    Warn,
+    Off,
+}
+
+/// Everything the policy can be told. `Settings::default()` is what `{}` means.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    pub cluster_region: Option<String>,
+    pub account_id: Option<String>,
+    pub eci_scope: EciScope,
+    pub custom_domains: Vec<CustomDomainSetting>,
+    pub anonymous_images: Vec<String>,
+    /// `None`: access control off. `Some(entries)`: on, closed for namespaces no entry matches.
+    pub access: Option<Vec<AccessEntry>>,
+    pub mutate: bool,
+    pub rules: BTreeMap<RuleId, RuleSetting>,
+}
+
+/// One problem in the settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// Dotted path, e.g. `customDomains[0].instanceId`.
+    pub path: String,
+    pub message: String,
+}
+
+/// All problems found in the settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsErrors(pub Vec<SettingsError>);
+
+impl fmt::Display for SettingsErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} problem{} in settings: ",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            if e.path.is_empty() {
+                write!(f, "{}", e.message)?;
+            } else {
+                write!(f, "{}: {}", e.path, e.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingsErrors {}
+
+const KEYS: &[&str] = &[
+    "clusterRegion",
+    "accountId",
+    "eciScope",
+    "customDomains",
+    "anonymousImages",
+    "access",
+    "mutate",
+    "rules",
+];
+
+struct Collector(Vec<SettingsError>);
+
+impl Collector {
+    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(SettingsError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn unknown_keys(&mut self, map: &Map<String, Value>, known: &[&str], at: &str) {
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                let hint = known
+                    .iter()
+                    .filter_map(|k| {
+                        grammar::edit_distance(&key.to_lowercase(), &k.to_lowercase(), 3)
+                            .map(|d| (d, *k))
+                    })
+                    .min()
+                    .map(|(_, k)| format!(" (did you mean {k}?)"))
+                    .unwrap_or_default();
+                self.err(
+                    join(at, key),
+                    format!("unknown key{hint}; known keys: {}", known.join(", ")),
+                );
+            }
+        }
+    }
+
+    fn string(&mut self, v: &Value, path: &str) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a string, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, v: &Value, path: &str) -> Vec<String> {
+        match v {
+            Value::Null => Vec::new(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.string(item, &format!("{path}[{i}]")))
+                .collect(),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a list of strings, found {}", type_name(other)),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn object<'a>(&mut self, v: &'a Value, path: &str) -> Option<&'a Map<String, Value>> {
+        match v {
+            Value::Object(m) => Some(m),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a mapping, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+impl Settings {
+    /// Parse settings from JSON text.
+    pub fn from_json(s: &str) -> Result<Settings, SettingsErrors> {
+        if s.trim().is_empty() {
+            return Ok(Settings::default());
+        }
+        let value: Value = serde_json::from_str(s).map_err(|e| {
+            SettingsErrors(vec![SettingsError {
+                path: String::new(),
+                message: format!("settings are not valid JSON: {e}"),
+            }])
+        })?;
+        Settings::from_value(&value)
+    }
+
+    /// Parse settings from YAML text (JSON is YAML too).
+    #[cfg(feature = "yaml")]
+    pub fn from_yaml(s: &str) -> Result<Settings, SettingsErrors> {
+        let value = crate::manifest::yaml_to_value(s).map_err(|e| {
+            SettingsErrors(vec![SettingsError {
+                path: String::new(),
+                message: format!("settings are not valid YAML: {e}"),
+            }])
+        })?;
+        Settings::from_value(&value)
+    }
+
+    /// Validate and convert an already parsed settings document. `null` means defaults.
+    pub fn from_value(value: &Value) -> Result<Settings, SettingsErrors> {
+        let mut c = Collector(Vec::new());
+        let mut s = Settings::default();
+        let map = match value {
+            Value::Null => return Ok(s),
+            Value::Object(m) => m,
+            other => {
+                c.err(
+                    "",
+                    format!("settings must be a mapping, found {}", type_name(other)),
+                );
+                return Err(SettingsErrors(c.0));
+            }
+        };
+        c.unknown_keys(map, KEYS, "");
+
+        if let Some(v) = map.get("clusterRegion").filter(|v| !v.is_null())
+            && let Some(region) = c.string(v, "clusterRegion")
+        {
+            if grammar::is_region_grammar(&region) {
+                s.cluster_region = Some(region);
+            } else {
+                c.err(
+                    "clusterRegion",
+                    format!("{region:?} is not a region id (expected e.g. cn-hangzhou)"),
+                );
+            }
+        }
+
+        if let Some(v) = map.get("accountId").filter(|v| !v.is_null()) {
+            let text = match v {
+                Value::String(t) => Some(t.clone()),
+                Value::Number(n) if n.is_u64() => Some(n.to_string()),
+                other => {
+                    c.err(
+                        "accountId",
+                        format!("must be a string of 16 digits, found {}", type_name(other)),
+                    );
+                    None
+                }
+            };
+            if let Some(text) = text {
+                if grammar::is_account_id(&text) {
+                    s.account_id = Some(text);
+                } else {
+                    c.err(
+                        "accountId",
+                        format!("{text:?} is not an Alibaba Cloud account id (16 digits)"),
+                    );
+                }
+            }
+        }
+
+        if let Some(v) = map.get("eciScope").filter(|v| !v.is_null())
+            && let Some(m) = c.object(v, "eciScope")
+        {
+            c.unknown_keys(m, &["mode", "namespaces"], "eciScope");
+            if let Some(mode) = m.get("mode").filter(|v| !v.is_null()) {
+                match c.string(mode, "eciScope.mode").as_deref() {
+                    Some("detect") => s.eci_scope.mode = ScopeMode::Detect,
+                    Some("all") => s.eci_scope.mode = ScopeMode::All,
+                    Some(other) => c.err(
+                        "eciScope.mode",
+                        format!("{other:?} is not a mode; use detect or all"),
+                    ),
+                    None => {}
+                }
+            }
+            if let Some(ns) = m.get("namespaces") {
+                s.eci_scope.namespaces = c.strings(ns, "eciScope.namespaces");
+            }
+        }
+
+        if let Some(v) = map.get("customDomains").filter(|v| !v.is_null()) {
+            match v {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = format!("customDomains[{i}]");
+                        if let Some(d) = parse_custom_domain(&mut c, item, &at) {
+                            if s.custom_domains.iter().any(|o| o.host == d.host) {
+                                c.err(
+                                    format!("{at}.host"),
+                                    format!("{:?} is listed twice", d.host),
+                                );
+                            } else {
+                                s.custom_domains.push(d);
+                            }
+                        }
+                    }
+                }
+                other => c.err(
+                    "customDomains",
+                    format!("must be a list, found {}", type_name(other)),
+                ),
+            }
+        }
+
+        if let Some(v) = map.get("anonymousImages") {
+            s.anonymous_images = c.strings(v, "anonymousImages");
+            for (i, p) in s.anonymous_images.iter().enumerate() {
+                if p.trim().is_empty() {
+                    c.0.push(SettingsError {
+                        path: format!("anonymousImages[{i}]"),
+                        message: "empty pattern".into(),
+                    });
+                }
+            }
+        }
+
+        if let Some(v) = map.get("access").filter(|v| !v.is_null()) {
+            match v {
+                Value::Array(items) => {
+                    let mut entries = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        if let Some(e) = parse_access(&mut c, item, &format!("access[{i}]")) {
+                            entries.push(e);
+                        }
+                    }
+                    s.access = Some(entries);
+                }
+                other => c.err(
+                    "access",
+                    format!("must be a list, found {}", type_name(other)),
+                ),
+            }
+        }
+
+        if let Some(v) = map.get("mutate").filter(|v| !v.is_null()) {
+            match v {
+                Value::Bool(b) => s.mutate = *b,
+                other => c.err(
+                    "mutate",
+                    format!("must be true or false, found {}", type_name(other)),
+                ),
+            }
+        }
+
+        if let Some(v) = map.get("rules").filter(|v| !v.is_null())
+            && let Some(m) = c.object(v, "rules")
+        {
+            for (id, action) in m {
+                let at = format!("rules.{id}");
+                let Some(rule) = RuleId::from_id(id) else {
+                    let hint = RuleId::ALL
+                        .iter()
+                        .filter_map(|r| grammar::edit_distance(id, r.id(), 4).map(|d| (d, r.id())))
+                        .min()
+                        .map(|(_, r)| format!(" (did you mean {r}?)"))
+                        .unwrap_or_default();
+                    c.err(
+                        at,
+                        format!("unknown rule id{hint}; `secretfree rules` lists them"),
+                    );
+                    continue;
+                };
+                let setting = match c.string(action, &at).as_deref() {
+                    Some("deny") => RuleSetting::Deny,
+                    Some("warn") => RuleSetting::Warn,
+                    Some("off") => RuleSetting::Off,
+                    Some(other) => {
+                        c.err(
+                            at,
+                            format!("{other:?} is not an action; use deny, warn or off"),
+                        );
+                        continue;
+                    }
+                    None => continue,
+                };
+                if rule == RuleId::RequestInvalid && setting != RuleSetting::Deny {
+                    c.err(
+                        at,
+                        "request-invalid always denies: malformed input fails closed",
+                    );
+                    continue;
+                }
+                s.rules.insert(rule, setting);
+            }
+        }
+
+        if c.0.is_empty() {
+            Ok(s)
+        } else {
+            // Same order on every host, whatever the map implementation.
+            c.0.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+            Err(SettingsErrors(c.0))
+        }
+    }
+
+    /// The custom domains in the shape the host classifier takes.
+    pub fn custom_domain_view(&self) -> Vec<crate::acr::CustomDomain> {
+        self.custom_domains
+            .iter()
+            .map(|d| crate::acr::CustomDomain {
+                host: d.host.clone(),
+                instance_id: d.instance_id.clone(),
+                region: d.region.clone(),
+            })
+            .collect()
+    }
+
+    /// The access entry that governs `namespace` (`*` for cluster-scoped objects).
+    pub fn access_for(&self, namespace: &str) -> Option<Option<&AccessEntry>> {
+        self.access.as_ref().map(|entries| {
+            entries.iter().find(|e| {
+                e.namespaces
+                    .iter()
+                    .any(|p| grammar::glob_match(p, namespace))
+            })
+        })
+    }
+}
+
+fn parse_custom_domain(c: &mut Collector, item: &Value, at: &str) -> Option<CustomDomainSetting> {
+    let m = c.object(item, at)?;
+    c.unknown_keys(m, &["host", "instanceId", "region"], at);
+    let host = match m.get("host") {
+        Some(v) => c.string(v, &join(at, "host")),
+        None => {
+            c.err(
+                join(at, "host"),
+                "required: the custom domain, e.g. registry.example.com",
+            );
+            None
+        }
+    };
+    let host = host.and_then(|h| {
+        let h = h.trim().to_ascii_lowercase();
+        let (name, port) = match h.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (h.as_str(), None),
+        };
+        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+        if grammar::is_hostname(name) && port_ok {
+            Some(h)
+        } else {
+            c.err(
+                join(at, "host"),
+                format!("{h:?} is not host[:port] (no scheme, no path)"),
+            );
+            None
+        }
+    });
+    let instance_id = match m.get("instanceId") {
+        Some(v) => c.string(v, &join(at, "instanceId")).and_then(|id| {
+            if grammar::is_cri_id(&id) {
+                Some(id)
+            } else {
+                c.err(join(at, "instanceId"), format!("{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)"));
+                None
+            }
+        }),
+        None => {
+            c.err(join(at, "instanceId"), "required: the ACR Enterprise Edition instance id (cri-...)");
+            None
+        }
+    };
+    let region = match m.get("region").filter(|v| !v.is_null()) {
+        Some(v) => match c.string(v, &join(at, "region")) {
+            Some(r) if grammar::is_region_grammar(&r) => Some(Some(r)),
+            Some(r) => {
+                c.err(
+                    join(at, "region"),
+                    format!("{r:?} is not a region id (expected e.g. cn-beijing)"),
+                );
+                None
+            }
+            None => None,
+        },
+        None => Some(None),
+    };
+    Some(CustomDomainSetting {
+        host: host?,
+        instance_id: instance_id?,
+        region: region?,
+    })
+}
+
+fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry> {
+    let m = c.object(item, at)?;
+    c.unknown_keys(
+        m,
+        &[
+            "namespaces",
+            "serviceRoleArns",
+            "userRoleArns",
+            "instanceIds",
+        ],
+        at,
+    );
+    let namespaces = match m.get("namespaces") {
+        Some(v) => c.strings(v, &join(at, "namespaces")),
+        None => Vec::new(),
+    };
+    if namespaces.is_empty() {
+        c.err(join(at, "namespaces"), "required: at least one namespace (glob; \"*\" matches all, and cluster-scoped ImageCache objects)");
+    }
+    let mut list = |key: &str| {
+        m.get(key)
+            .map(|v| c.strings(v, &join(at, key)))
+            .unwrap_or_default()
+    };
+    let entry = AccessEntry {
+        namespaces,
+        service_role_arns: list("serviceRoleArns"),
+        user_role_arns: list("userRoleArns"),
+        instance_ids: list("instanceIds"),
+    };
+    for (key, arns) in [
+        ("serviceRoleArns", &entry.service_role_arns),
+        ("userRoleArns", &entry.user_role_arns),
+    ] {
+        for (i, arn) in arns.iter().enumerate() {
+            if !arn.contains('*') && !arn.contains('?') && grammar::parse_role_arn(arn).is_err() {
+                c.err(
+                    format!("{at}.{key}[{i}]"),
+                    format!("{arn:?} is not a RAM role ARN (acs:ram::<16 digits>:role/<name>)"),
+                );
+            }
+        }
+    }
+    for (i, id) in entry.instance_ids.iter().enumerate() {
+        if !id.contains('*') && !id.contains('?') && !grammar::is_cri_id(id) {
+            c.err(
+                format!("{at}.instanceIds[{i}]"),
+                format!("{id:?} is not an ACR instance id (cri-...; without region prefix)"),
+            );
+        }
+    }
+    Some(entry)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_means_default() {
+        assert_eq!(Settings::from_json("{}").unwrap(), Settings::default());
+        assert_eq!(Settings::from_json("").unwrap(), Settings::default());
+        assert_eq!(Settings::from_json("null").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let errs = Settings::from_json(
+            r#"{"clusterRegion":"cn_hangzhou","accountId":"123","mutate":"yes","colour":1,
+               "customDomains":[{"host":"https://x.example.com","instanceId":"cri-1"}],
+               "rules":{"pull-secret-redundnat":"deny","image-invalid":"maybe"}}"#,
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = errs.0.iter().map(|e| e.path.as_str()).collect();
+        for p in [
+            "clusterRegion",
+            "accountId",
+            "mutate",
+            "colour",
+            "customDomains[0].host",
+            "customDomains[0].instanceId",
+            "rules.pull-secret-redundnat",
+            "rules.image-invalid",
+        ] {
+            assert!(paths.contains(&p), "{p} missing in {paths:?}");
+        }
+        assert!(
+            errs.to_string()
+                .contains("did you mean pull-secret-redundant")
+        );
+    }
+
+    #[test]
+    fn full_settings_parse() {
+        let s = Settings::from_json(
+            r#"{"clusterRegion":"cn-hangzhou","accountId":1609982529000000,
+               "eciScope":{"mode":"all","namespaces":["a"]},
+               "customDomains":[{"host":"Registry.Example.com","instanceId":"cri-j36zhodptmyq1234","region":"cn-beijing"}],
+               "anonymousImages":["docker.io/library/*"],
+               "access":[{"namespaces":["team-a"],"serviceRoleArns":["acs:ram::1609982529000000:role/acr"],"instanceIds":["cri-j36zhodptmyq1234"]}],
+               "mutate":true,"rules":{"annotations-off-eci":"off"}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.account_id.as_deref(), Some("1609982529000000"));
+        assert_eq!(s.custom_domains[0].host, "registry.example.com");
+        assert_eq!(s.eci_scope.mode, ScopeMode::All);
+        assert!(s.mutate);
+        assert_eq!(
+            s.rules.get(&RuleId::AnnotationsOffEci),
+            Some(&RuleSetting::Off)
+        );
+        assert!(s.access_for("team-a").unwrap().is_some());
+        assert!(s.access_for("team-b").unwrap().is_none());
+    }
+}

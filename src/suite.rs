@@ -1,0 +1,338 @@
+//! The case-suite runner (`secretfree test`, `tests/cases.rs`): native tooling, reads files.
+//!
+//! Format: DESIGN §9. Every case states `expect.allowed` and `expect.findings`; a case that
+//! omits either fails. Cases with a patch are also re-evaluated after applying it: the rules the
+//! patch claims to repair must not fire again.
+
+use crate::manifest;
+use crate::rules::{Action, RuleId};
+use crate::settings::Settings;
+use crate::verdict::Verdict;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// One case, resolved and run.
+#[derive(Debug, Clone)]
+pub struct CaseOutcome {
+    /// The suite's folder name (the rule id).
+    pub rule: String,
+    pub name: String,
+    pub suite: PathBuf,
+    /// The request file.
+    pub request: Option<PathBuf>,
+    pub verdict: Option<Verdict>,
+    /// Empty when the case passed.
+    pub failures: Vec<String>,
+}
+
+impl CaseOutcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Every `suite.yaml` under `dir` (one level of rule folders), sorted.
+pub fn find_suites(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut suites: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("suite.yaml"))
+        .filter(|p| p.is_file())
+        .collect();
+    suites.sort();
+    Ok(suites)
+}
+
+fn read_value(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut docs =
+        manifest::parse_documents(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if docs.len() != 1 {
+        return Err(format!(
+            "{}: expected exactly one document, found {}",
+            path.display(),
+            docs.len()
+        ));
+    }
+    Ok(docs.remove(0).value)
+}
+
+/// A mapping inline, or a path (relative to the suite) to a file holding one.
+fn value_or_file(v: &Value, base: &Path) -> Result<(Value, Option<PathBuf>), String> {
+    match v {
+        Value::String(rel) => {
+            let path = base.join(rel);
+            Ok((read_value(&path)?, Some(path)))
+        }
+        other => Ok((other.clone(), None)),
+    }
+}
+
+/// Whether a document is an AdmissionReview / AdmissionRequest rather than a bare object.
+pub fn is_admission(v: &Value) -> bool {
+    v.get("request").is_some()
+        || v.get("operation").is_some()
+        || (v.get("object").is_some() && v.get("uid").is_some())
+}
+
+/// Wrap a bare object as an AdmissionRequest (CREATE, or UPDATE when `old` is given).
+pub fn request_for(object: &Value, old: Option<&Value>) -> Value {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let (group, version) = crate::model::split_api_version(api_version);
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    let meta = object.get("metadata");
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or(if kind == "ImageCache" { "" } else { "default" });
+    let mut req = json!({
+        "uid": "00000000-0000-0000-0000-000000000000",
+        "kind": {"group": group, "version": version, "kind": kind},
+        "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
+        "namespace": namespace,
+        "object": object,
+    });
+    if let (Some(name), Some(map)) = (meta.and_then(|m| m.get("name")), req.as_object_mut()) {
+        map.insert("name".into(), name.clone());
+    }
+    if let (Some(old), Some(map)) = (old, req.as_object_mut()) {
+        map.insert("oldObject".into(), old.clone());
+    }
+    req
+}
+
+/// The object inside a request-shaped document.
+fn object_of(request: &Value) -> Option<&Value> {
+    request.get("request").unwrap_or(request).get("object")
+}
+
+/// Run every case of one suite.
+pub fn run_suite(suite_path: &Path) -> Vec<CaseOutcome> {
+    let base = suite_path.parent().unwrap_or(Path::new("."));
+    let folder = base
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let fail = |name: &str, msg: String| CaseOutcome {
+        rule: folder.clone(),
+        name: name.to_owned(),
+        suite: suite_path.to_owned(),
+        request: None,
+        verdict: None,
+        failures: vec![msg],
+    };
+    let suite = match read_value(suite_path) {
+        Ok(v) => v,
+        Err(e) => return vec![fail("(suite)", e)],
+    };
+    let mut out = Vec::new();
+    if suite.get("rule").and_then(Value::as_str) != Some(folder.as_str()) {
+        out.push(fail(
+            "(suite)",
+            format!("suite `rule` must be {folder:?}, the folder name"),
+        ));
+    }
+    let Some(cases) = suite.get("cases").and_then(Value::as_array) else {
+        out.push(fail("(suite)", "suite has no `cases` list".into()));
+        return out;
+    };
+    for (i, case) in cases.iter().enumerate() {
+        let name = case
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("case #{i}"));
+        let mut outcome = CaseOutcome {
+            rule: folder.clone(),
+            name: name.clone(),
+            suite: suite_path.to_owned(),
+            request: None,
+            verdict: None,
+            failures: Vec::new(),
+        };
+        if let Err(e) = run_case(case, base, &mut outcome) {
+            outcome.failures.push(e);
+        }
+        out.push(outcome);
+    }
+    out
+}
+
+fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), String> {
+    let settings = match case.get("settings") {
+        None | Some(Value::Null) => Settings::default(),
+        Some(v) => {
+            let (value, _) = value_or_file(v, base)?;
+            Settings::from_value(&value).map_err(|e| format!("settings: {e}"))?
+        }
+    };
+    let request_ref = case.get("request").ok_or("case has no `request`")?;
+    let (request_doc, request_path) = value_or_file(request_ref, base)?;
+    outcome.request = request_path;
+    let old = match case.get("oldObject") {
+        Some(v) => Some(value_or_file(v, base)?.0),
+        None => None,
+    };
+    let request = if is_admission(&request_doc) {
+        request_doc
+    } else {
+        request_for(&request_doc, old.as_ref())
+    };
+    let bytes = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+    let verdict = crate::evaluate_json(&bytes, &settings);
+
+    let expect = case.get("expect").ok_or("case has no `expect`")?;
+    let want_allowed = expect
+        .get("allowed")
+        .and_then(Value::as_bool)
+        .ok_or("case has no `expect.allowed` (true or false)")?;
+    let want_rules: BTreeSet<String> = expect
+        .get("findings")
+        .and_then(Value::as_array)
+        .ok_or("case has no `expect.findings` (list of rule ids; [] for none)")?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or("expect.findings holds rule ids (strings)")
+        })
+        .collect::<Result<_, _>>()?;
+    for id in &want_rules {
+        if RuleId::from_id(id).is_none() {
+            outcome
+                .failures
+                .push(format!("expect.findings names unknown rule {id:?}"));
+        }
+    }
+    if verdict.allowed != want_allowed {
+        outcome.failures.push(format!(
+            "expected allowed: {want_allowed}, got {}",
+            verdict.allowed
+        ));
+    }
+    let got_rules: BTreeSet<String> = verdict.rule_ids().into_iter().map(str::to_owned).collect();
+    if got_rules != want_rules {
+        outcome.failures.push(format!(
+            "expected findings {:?}, got {:?}",
+            want_rules.iter().collect::<Vec<_>>(),
+            got_rules.iter().collect::<Vec<_>>()
+        ));
+    }
+    if let Some(patched_ref) = expect.get("patched") {
+        let (want_obj, _) = value_or_file(patched_ref, base)?;
+        match object_of(&request) {
+            Some(obj) => {
+                let mut obj = obj.clone();
+                match crate::patch::apply(&mut obj, &verdict.patch) {
+                    Ok(()) if obj == want_obj => {}
+                    Ok(()) => outcome.failures.push(format!(
+                        "patched object differs from expect.patched; got:\n{}",
+                        serde_json::to_string_pretty(&obj).unwrap_or_default()
+                    )),
+                    Err(e) => outcome.failures.push(format!("patch does not apply: {e}")),
+                }
+            }
+            None => outcome
+                .failures
+                .push("expect.patched but the request has no object".into()),
+        }
+    }
+    if !verdict.patch.is_empty() {
+        check_repair(&request, &verdict, &settings, outcome);
+    }
+    outcome.verdict = Some(verdict);
+    Ok(())
+}
+
+/// Apply the patch, evaluate again: what the patch claimed to repair must be gone.
+fn check_repair(
+    request: &Value,
+    verdict: &Verdict,
+    settings: &Settings,
+    outcome: &mut CaseOutcome,
+) {
+    let mut request = request.clone();
+    let obj = request
+        .get_mut("request")
+        .and_then(|r| r.get_mut("object"))
+        .or(None);
+    let target = match obj {
+        Some(o) => Some(o),
+        None => request.get_mut("object"),
+    };
+    let Some(target) = target else { return };
+    if let Err(e) = crate::patch::apply(target, &verdict.patch) {
+        outcome.failures.push(format!("patch does not apply: {e}"));
+        return;
+    }
+    let bytes = serde_json::to_vec(&request).unwrap_or_default();
+    let again = crate::evaluate_json(&bytes, settings);
+    let repaired: BTreeSet<&str> = verdict
+        .with_action(Action::Mutated)
+        .map(|f| f.rule.id())
+        .collect();
+    for f in &again.findings {
+        if repaired.contains(f.rule.id()) {
+            outcome.failures.push(format!(
+                "after applying the patch, {} still fires: {}",
+                f.rule.id(),
+                f.message
+            ));
+        }
+    }
+    if !again.patch.is_empty() {
+        outcome
+            .failures
+            .push("after applying the patch, evaluating again produces another patch".into());
+    }
+}
+
+/// Run every suite under `dir`.
+pub fn run_all(dir: &Path) -> Result<Vec<CaseOutcome>, String> {
+    Ok(find_suites(dir)?
+        .iter()
+        .flat_map(|s| run_suite(s))
+        .collect())
+}
+
+/// Rules whose folder lacks a case where the rule fires or a case where it does not.
+pub fn coverage_gaps(dir: &Path, outcomes: &[CaseOutcome]) -> Vec<String> {
+    let mut gaps = Vec::new();
+    for rule in RuleId::ALL {
+        if !dir.join(rule.id()).join("suite.yaml").is_file() {
+            gaps.push(format!(
+                "{}: no policies/cases/{}/suite.yaml",
+                rule.id(),
+                rule.id()
+            ));
+            continue;
+        }
+        let mine: Vec<&CaseOutcome> = outcomes.iter().filter(|o| o.rule == rule.id()).collect();
+        let fires = mine.iter().any(|o| {
+            o.verdict
+                .as_ref()
+                .is_some_and(|v| v.findings.iter().any(|f| f.rule == *rule))
+        });
+        let quiet = mine.iter().any(|o| {
+            o.verdict
+                .as_ref()
+                .is_some_and(|v| v.allowed && !v.findings.iter().any(|f| f.rule == *rule))
+        });
+        if !fires {
+            gaps.push(format!("{}: no case where the rule fires", rule.id()));
+        }
+        if !quiet {
+            gaps.push(format!(
+                "{}: no allowed case where the rule stays quiet",
+                rule.id()
+            ));
+        }
+    }
+    gaps
+}
