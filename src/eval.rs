@@ -144,6 +144,23 @@ fn ann_path(meta_path: &str, key: &str) -> String {
     format!("{meta_path}/annotations/{}", grammar::pointer_escape(key))
 }
 
+/// Where the value the rules judge for `key` sits in the request object. Repairs planned in
+/// `effective` may have renamed or moved it; findings point at what the user wrote.
+fn value_path(t: &Target, key: &str) -> String {
+    if t.original.contains_key(key) {
+        return ann_path(&t.meta_path, key);
+    }
+    if key == INSTANCE_IDS && t.original.contains_key(INSTANCE_ID_LEGACY) {
+        return ann_path(&t.meta_path, INSTANCE_ID_LEGACY);
+    }
+    for (meta_path, _, map) in &t.ignored_meta {
+        if map.contains_key(key) {
+            return ann_path(meta_path, key);
+        }
+    }
+    ann_path(&t.meta_path, key)
+}
+
 fn container_sites(spec: &Spec, spec_path: &str) -> Vec<ImageSite> {
     let mut sites = Vec::new();
     let lists = [
@@ -627,12 +644,29 @@ fn check_instance_ids(ctx: &mut Ctx, t: &Target) -> Option<InstanceIds> {
         return None;
     };
     let value = t.effective.get(key).cloned().unwrap_or_default();
-    let path = ann_path(&t.meta_path, key);
+    let path = value_path(t, key);
     let list = grammar::parse_instance_ids(&value);
+    // A template expression or masked value is one finding, not one per fragment.
+    let placeholder = grammar::looks_like_placeholder(&value);
+    if placeholder {
+        ctx.report(
+            RuleId::PlaceholderValue,
+            path.clone(),
+            format!("{key} value {value:?} is a masked or template value copied from the documentation"),
+            format!("replace it with your real instance id (ACR console, instance details: cri-...) in {}", t.meta_dots),
+        );
+    } else if value.trim().is_empty() {
+        ctx.report(
+            RuleId::InstanceIdInvalid,
+            path.clone(),
+            format!("{key} is empty"),
+            format!("list the instance ids in {key}, or remove the annotation"),
+        );
+    }
     let fix_format = format!(
         "write {key} as comma-separated ids, each cri- plus 16 lower-case letters or digits, with a <region>: prefix for instances in another region (e.g. \"cn-beijing:cri-j36zhodptmyq1234\")"
     );
-    if let Some(sep) = list.bad_separator {
+    if let Some(sep) = list.bad_separator.filter(|_| !placeholder) {
         ctx.report(
             RuleId::InstanceIdInvalid,
             path.clone(),
@@ -642,7 +676,7 @@ fn check_instance_ids(ctx: &mut Ctx, t: &Target) -> Option<InstanceIds> {
             fix_format.clone(),
         );
     }
-    for token in &list.tokens {
+    for token in list.tokens.iter().filter(|tok| !placeholder || tok.is_ok()) {
         match token {
             Ok(tok) => {
                 if let Some(region) = tok.region.as_deref()
@@ -700,7 +734,7 @@ fn check_instance_ids(ctx: &mut Ctx, t: &Target) -> Option<InstanceIds> {
             }
         }
     }
-    for dup in &list.duplicates {
+    for dup in list.duplicates.iter().filter(|_| !placeholder) {
         ctx.report(
             RuleId::InstanceIdInvalid,
             path.clone(),
@@ -708,7 +742,9 @@ fn check_instance_ids(ctx: &mut Ctx, t: &Target) -> Option<InstanceIds> {
             format!("list each instance once in {key}"),
         );
     }
-    let clean = list.bad_separator.is_none()
+    let clean = !placeholder
+        && !value.trim().is_empty()
+        && list.bad_separator.is_none()
         && list.duplicates.is_empty()
         && list.tokens.iter().all(Result::is_ok);
     // Access control on the listed instances.
@@ -762,7 +798,7 @@ fn check_arns(ctx: &mut Ctx, t: &Target) {
         let Some(value) = t.effective.get(key) else {
             continue;
         };
-        let path = ann_path(&t.meta_path, key);
+        let path = value_path(t, key);
         let fix = format!(
             "set {key} to exactly one role ARN, acs:ram::<16-digit account id>:role/<role name>"
         );
@@ -815,7 +851,7 @@ fn check_arns(ctx: &mut Ctx, t: &Target) {
     if user.is_some() && service.is_none() {
         ctx.report(
             RuleId::UserArnWithoutServiceArn,
-            ann_path(&t.meta_path, USER_ARNS),
+            value_path(t, USER_ARNS),
             format!("{USER_ARNS} is set but {SERVICE_ARNS} is missing: a cross-account pull needs the role in the ECI account ({SERVICE_ARNS}) that assumes the role in the registry's account ({USER_ARNS})"),
             format!("add {SERVICE_ARNS}: \"acs:ram::<ECI account id>:role/<role name>\" to {}", t.meta_dots),
         );
@@ -825,7 +861,7 @@ fn check_arns(ctx: &mut Ctx, t: &Target) {
     {
         ctx.report(
                 RuleId::CrossAccountSameAccount,
-                ann_path(&t.meta_path, USER_ARNS),
+                value_path(t, USER_ARNS),
                 format!("{SERVICE_ARNS} and {USER_ARNS} are both in account {}; the user role is only for pulling from another account's registry", s.account),
                 format!("for a same-account pull drop {USER_ARNS}; for a cross-account pull use the role in the registry owner's account"),
             );
@@ -835,7 +871,7 @@ fn check_arns(ctx: &mut Ctx, t: &Target) {
     {
         ctx.report(
                 RuleId::ServiceArnWrongAccount,
-                ann_path(&t.meta_path, SERVICE_ARNS),
+                value_path(t, SERVICE_ARNS),
                 format!("{SERVICE_ARNS} names a role in account {}, but ECI runs in account {account} and can only assume roles of its own account", s.account),
                 format!("use a role of account {account} in {SERVICE_ARNS}; put the registry account's role in {USER_ARNS}"),
             );
@@ -856,7 +892,7 @@ fn check_arns(ctx: &mut Ctx, t: &Target) {
             if !allowed {
                 ctx.report(
                     RuleId::RoleNotAllowed,
-                    ann_path(&t.meta_path, key),
+                    value_path(t, key),
                     format!("{key} names {text}, which {} may not assume ({})", subject(t), access_detail(list)),
                     "use a role allowed for this namespace, or ask the platform team to allow it in the policy's access settings".to_owned(),
                 );
@@ -871,7 +907,7 @@ fn check_registry_lists(ctx: &mut Ctx, t: &Target) {
         let Some(value) = t.effective.get(key) else {
             continue;
         };
-        let path = ann_path(&t.meta_path, key);
+        let path = value_path(t, key);
         if grammar::looks_like_placeholder(value) {
             ctx.report(
                 RuleId::PlaceholderValue,
@@ -916,7 +952,7 @@ fn check_imc_ids(ctx: &mut Ctx, t: &Target) {
         let Some(value) = t.effective.get(key) else {
             continue;
         };
-        let path = ann_path(&t.meta_path, key);
+        let path = value_path(t, key);
         if grammar::looks_like_placeholder(value) {
             ctx.report(
                 RuleId::PlaceholderValue,
@@ -1028,10 +1064,12 @@ fn check_imagecache_spec(ctx: &mut Ctx, t: &Target) {
             SecretRef::Named(name) => ctx.report(
                 RuleId::ImagecacheSecretRefInvalid,
                 path,
-                format!(
-                    "ImageCache pull secret {{name: {:?}}} uses the pod form; ImageCache takes \"<namespace>:<secret name>\" strings",
-                    name.as_deref().unwrap_or("")
-                ),
+                match name {
+                    Some(name) => format!(
+                        "ImageCache pull secret {{name: {name:?}}} uses the pod form; ImageCache takes \"<namespace>:<secret name>\" strings"
+                    ),
+                    None => "ImageCache pull secret is a mapping, not a \"<namespace>:<secret name>\" string (in YAML an unquoted namespace:name becomes a mapping; quote it)".to_owned(),
+                },
                 fix,
             ),
         }
@@ -1187,7 +1225,7 @@ fn check_instance_mutations(
 
     // Region prefixes of listed instances whose region the settings know.
     if let Some(cluster) = cluster_region.as_deref() {
-        let path = ann_path(&t.meta_path, key);
+        let path = value_path(t, key);
         for tok in tokens.iter_mut() {
             let Some(region) = ctx
                 .settings

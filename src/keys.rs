@@ -97,8 +97,7 @@ pub fn near_miss(key: &str) -> Option<&'static str> {
                     .map(|t| format!("{t}ies"))
                     .unwrap_or_default(),
             ]
-            .iter()
-            .any(|v| *v == name);
+            .contains(&name);
             let d = if plural_slip {
                 Some(1)
             } else {

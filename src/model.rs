@@ -305,7 +305,7 @@ impl fmt::Display for Scalar {
             Scalar::Bool(b) => write!(f, "{b}"),
             Scalar::Int(i) => write!(f, "{i}"),
             Scalar::UInt(u) => write!(f, "{u}"),
-            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Float(x) => write!(f, "{x:?}"),
             Scalar::Str(s) => write!(f, "{s:?}"),
         }
     }

@@ -388,6 +388,13 @@ impl Settings {
                     );
                     continue;
                 };
+                // YAML 1.1 readers turn a bare `off` into false.
+                let off = Value::String("off".into());
+                let action = if *action == Value::Bool(false) {
+                    &off
+                } else {
+                    action
+                };
                 let setting = match c.string(action, &at).as_deref() {
                     Some("deny") => RuleSetting::Deny,
                     Some("warn") => RuleSetting::Warn,

@@ -73,7 +73,8 @@ fn value_or_file(v: &Value, base: &Path) -> Result<(Value, Option<PathBuf>), Str
 
 /// Whether a document is an AdmissionReview / AdmissionRequest rather than a bare object.
 pub fn is_admission(v: &Value) -> bool {
-    v.get("request").is_some()
+    v.get("kind").and_then(Value::as_str) == Some("AdmissionReview")
+        || v.get("request").is_some()
         || v.get("operation").is_some()
         || (v.get("object").is_some() && v.get("uid").is_some())
 }

@@ -1,5 +1,5 @@
 //! The `secretfree` command: exit codes, output shapes, stdin, the generated rule table.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, clippy::string_slice)]
 
 use serde_json::Value;
 use std::io::Write;
@@ -245,5 +245,19 @@ fn test_command_prints_the_summary_line() {
     assert!(
         last.ends_with(" failed") && last.contains(" passed, "),
         "{text}"
+    );
+}
+
+#[test]
+fn readme_rule_table_is_current() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("<!-- rules:start -->\n").expect("start marker")
+        + "<!-- rules:start -->\n".len();
+    let end = readme.find("<!-- rules:end -->").expect("end marker");
+    assert_eq!(
+        &readme[start..end],
+        secretfree::rules::markdown_table(),
+        "README.md rule table is stale"
     );
 }

@@ -360,6 +360,9 @@ fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: b
                     out.push_str("---\n");
                 }
                 out.push_str(&serde_saphyr::to_string(obj).unwrap_or_default());
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
             } else {
                 out.push_str(&serde_json::to_string_pretty(obj).unwrap_or_default());
                 out.push('\n');
