@@ -1,4 +1,9 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, clippy::string_slice)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 //! The case corpus (policies/cases/<rule-id>/suite.yaml) run natively, each verdict snapshotted.
 
 use secretfree::suite;

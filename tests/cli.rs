@@ -1,5 +1,10 @@
 //! The `secretfree` command: exit codes, output shapes, stdin, the generated rule table.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, clippy::string_slice)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use serde_json::Value;
 use std::io::Write;

@@ -1,5 +1,10 @@
 //! Bad input never panics: it gives a `request-invalid` deny with a message.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, clippy::string_slice)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use secretfree::{RuleId, Settings, evaluate_json};
 
