@@ -248,26 +248,50 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 
 fn check_doc(file: &str, doc: Document, settings: &Settings) -> Checked {
     let value = doc.value;
-    let kind = str_at(&value, &["kind"]).unwrap_or("").to_owned();
-    let name = str_at(&value, &["metadata", "name"])
-        .or_else(|| str_at(&value, &["metadata", "generateName"]))
+    // For an AdmissionReview / AdmissionRequest, name the object inside it.
+    let admission = suite::is_admission(&value);
+    let object = if admission {
+        value
+            .get("request")
+            .unwrap_or(&value)
+            .get("object")
+            .unwrap_or(&Value::Null)
+    } else {
+        &value
+    };
+    let kind = str_at(object, &["kind"]).unwrap_or("").to_owned();
+    let name = str_at(object, &["metadata", "name"])
+        .or_else(|| str_at(object, &["metadata", "generateName"]))
         .unwrap_or("")
         .to_owned();
+    let request_ns = if admission {
+        str_at(value.get("request").unwrap_or(&value), &["namespace"]).filter(|n| !n.is_empty())
+    } else {
+        None
+    };
     let namespace = if kind == "ImageCache" {
         String::new()
     } else {
-        str_at(&value, &["metadata", "namespace"])
+        request_ns
+            .or_else(|| str_at(object, &["metadata", "namespace"]))
             .unwrap_or("default")
             .to_owned()
     };
-    let request = if suite::is_admission(&value) {
+    let request = if admission {
         value.clone()
     } else {
         suite::request_for(&value, None)
     };
     let bytes = serde_json::to_vec(&request).unwrap_or_default();
-    let verdict = secretfree::evaluate_json(&bytes, settings);
-    let patched = if verdict.patch.is_empty() || suite::is_admission(&value) {
+    let verdict = if !admission && kind.is_empty() {
+        Verdict::invalid(
+            "/kind",
+            "the document is not a Kubernetes object: it has no kind",
+        )
+    } else {
+        secretfree::evaluate_json(&bytes, settings)
+    };
+    let patched = if verdict.patch.is_empty() || admission {
         None
     } else {
         let mut obj = value.clone();
