@@ -6,6 +6,8 @@
 //! name alone, whatever the port (`.distributed.` hosts normally use :65001).
 //! Input is compared case-insensitively; a trailing dot never matches.
 
+#![forbid(unsafe_code)]
+
 use crate::grammar::is_region_grammar;
 
 /// Network an ACR endpoint is reached over.

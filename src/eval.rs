@@ -1,5 +1,7 @@
 //! The rules: from an admission request and settings to a verdict.
 
+#![forbid(unsafe_code)]
+
 use crate::acr::{self, AcrHost, Network};
 use crate::grammar::{self, ArnProblem, TokenProblem};
 use crate::image::ImageRef;

@@ -1,6 +1,8 @@
 //! Identifier grammars (regions, instance IDs, RAM ARNs, registry lists, DNS names) and
 //! small text helpers. Pure, allocation-free tables, no panics on any input.
 
+#![forbid(unsafe_code)]
+
 /// Region IDs listed in the domain notes (public cloud, industry clouds, internal/edge).
 pub const KNOWN_REGIONS: &[&str] = &[
     "cn-qingdao",

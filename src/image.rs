@@ -8,6 +8,8 @@
 //! least 32. A single-label host recognised only by its upper case (`Foo/bar`)
 //! is lower-cased like every host, so its `Display` form re-reads as docker.io.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 
 /// A parsed, normalised image reference.

@@ -1,5 +1,7 @@
 //! Annotation and label keys the policy knows, and near-miss detection for misspelt ones.
 
+#![forbid(unsafe_code)]
+
 use crate::grammar;
 
 pub const INSTANCE_IDS: &str = "k8s.aliyun.com/acr-instance-ids";

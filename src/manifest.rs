@@ -1,5 +1,7 @@
 //! Reading manifests: YAML or JSON, several documents, `List` kinds unrolled.
 
+#![forbid(unsafe_code)]
+
 use serde_json::Value;
 
 /// One object found in a manifest file.

@@ -4,6 +4,8 @@
 //! a repeated key keeps its last value (as the API server's decoder does), and `null` reads as
 //! absent. Only strings the rules need are kept.
 
+#![forbid(unsafe_code)]
+
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::borrow::Cow;

@@ -1,5 +1,7 @@
 //! Building and applying RFC 6902 patches.
 
+#![forbid(unsafe_code)]
+
 use crate::verdict::{PatchKind, PatchOp};
 use serde_json::Value;
 

@@ -1,5 +1,7 @@
 //! AdmissionReview responses (the `review` command and the OPA-mode result).
 
+#![forbid(unsafe_code)]
+
 use crate::rules::Action;
 use crate::verdict::Verdict;
 use serde_json::{Map, Value, json};

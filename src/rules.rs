@@ -2,6 +2,8 @@
 //!
 //! `policies/README.md` and `secretfree rules` are generated from [`RuleId::ALL`].
 
+#![forbid(unsafe_code)]
+
 use core::fmt;
 
 /// What a finding does to the verdict.

@@ -1,5 +1,7 @@
 //! Policy settings (DESIGN §5): typed, unknown keys rejected, every problem reported at once.
 
+#![forbid(unsafe_code)]
+
 use crate::grammar;
 use crate::rules::RuleId;
 use serde_json::{Map, Value};

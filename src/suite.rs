@@ -4,6 +4,8 @@
 //! omits either fails. Cases with a patch are also re-evaluated after applying it: the rules the
 //! patch claims to repair must not fire again.
 
+#![forbid(unsafe_code)]
+
 use crate::manifest;
 use crate::rules::{Action, RuleId};
 use crate::settings::Settings;
@@ -165,17 +167,24 @@ pub fn run_suite(suite_path: &Path) -> Vec<CaseOutcome> {
     out
 }
 
-fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), String> {
-    let settings = match case.get("settings") {
-        None | Some(Value::Null) => Settings::default(),
-        Some(v) => {
-            let (value, _) = value_or_file(v, base)?;
-            Settings::from_value(&value).map_err(|e| format!("settings: {e}"))?
-        }
+/// A case reduced to what every host receives: the request document (an AdmissionReview,
+/// or an AdmissionRequest built from a manifest) and the settings document.
+#[derive(Debug, Clone)]
+pub struct ResolvedCase {
+    pub rule: String,
+    pub name: String,
+    pub request: Value,
+    /// The settings document as written (`{}` when the case has none).
+    pub settings_doc: Value,
+}
+
+fn resolve(case: &Value, base: &Path) -> Result<(Value, Value, Option<PathBuf>), String> {
+    let settings_doc = match case.get("settings") {
+        None | Some(Value::Null) => json!({}),
+        Some(v) => value_or_file(v, base)?.0,
     };
     let request_ref = case.get("request").ok_or("case has no `request`")?;
     let (request_doc, request_path) = value_or_file(request_ref, base)?;
-    outcome.request = request_path;
     let old = match case.get("oldObject") {
         Some(v) => Some(value_or_file(v, base)?.0),
         None => None,
@@ -185,6 +194,29 @@ fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), 
     } else {
         request_for(&request_doc, old.as_ref())
     };
+    Ok((request, settings_doc, request_path))
+}
+
+/// Every case under `dir`, resolved (for hosts that replay the corpus).
+pub fn resolve_all(dir: &Path) -> Result<Vec<ResolvedCase>, String> {
+    let mut out = Vec::new();
+    for suite_path in find_suites(dir)? {
+        let base = suite_path.parent().unwrap_or(Path::new("."));
+        let rule = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let suite = read_value(&suite_path)?;
+        for (i, case) in suite.get("cases").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let name = case.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| format!("case #{i}"));
+            let (request, settings_doc, _) = resolve(case, base).map_err(|e| format!("{rule} :: {name}: {e}"))?;
+            out.push(ResolvedCase { rule: rule.clone(), name, request, settings_doc });
+        }
+    }
+    Ok(out)
+}
+
+fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), String> {
+    let (request, settings_doc, request_path) = resolve(case, base)?;
+    outcome.request = request_path;
+    let settings = Settings::from_value(&settings_doc).map_err(|e| format!("settings: {e}"))?;
     let bytes = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     let verdict = crate::evaluate_json(&bytes, &settings);
 

@@ -1,5 +1,7 @@
 //! The verdict: the one output shape every host maps from (DESIGN §6).
 
+#![forbid(unsafe_code)]
+
 use crate::rules::{Action, RuleId};
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};

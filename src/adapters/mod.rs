@@ -1,0 +1,20 @@
+//! Host adapters: ABI glue only (decode host input, call `crate::hosts`, encode the answer).
+//!
+//! Each adapter is compiled only for wasm32 and only with its feature; one artifact, one
+//! adapter. These are the only modules allowed `unsafe` (raw pointers across the ABI).
+
+#![allow(unsafe_code)]
+
+#[cfg(all(target_arch = "wasm32", any(
+    all(feature = "kubewarden", feature = "opa"),
+    all(feature = "kubewarden", feature = "component"),
+    all(feature = "opa", feature = "component"),
+)))]
+compile_error!("build one host adapter per artifact: enable only one of kubewarden, opa, component");
+
+#[cfg(all(target_arch = "wasm32", feature = "kubewarden"))]
+mod kubewarden;
+#[cfg(all(target_arch = "wasm32", feature = "opa"))]
+mod opa;
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+mod component;
