@@ -283,11 +283,18 @@ mod tests {
 
     #[test]
     fn kubewarden_denies_and_mutates() {
-        let deny = kubewarden_validate(format!(r#"{{"request":{POD},"settings":{SETTINGS}}}"#).as_bytes());
+        let deny =
+            kubewarden_validate(format!(r#"{{"request":{POD},"settings":{SETTINGS}}}"#).as_bytes());
         assert_eq!(deny["accepted"], false);
-        assert!(deny["message"].as_str().unwrap().contains("custom-domain-missing-instance"));
+        assert!(
+            deny["message"]
+                .as_str()
+                .unwrap()
+                .contains("custom-domain-missing-instance")
+        );
         let mutating = SETTINGS.replacen('{', r#"{"mutate":true,"#, 1);
-        let ok = kubewarden_validate(format!(r#"{{"request":{POD},"settings":{mutating}}}"#).as_bytes());
+        let ok =
+            kubewarden_validate(format!(r#"{{"request":{POD},"settings":{mutating}}}"#).as_bytes());
         assert_eq!(ok["accepted"], true);
         assert_eq!(
             ok["mutated_object"]["metadata"]["annotations"]["k8s.aliyun.com/acr-instance-ids"],
@@ -295,7 +302,12 @@ mod tests {
         );
         let garbage = kubewarden_validate(b"\xff not json");
         assert_eq!(garbage["accepted"], false);
-        assert!(garbage["message"].as_str().unwrap().contains("request-invalid"));
+        assert!(
+            garbage["message"]
+                .as_str()
+                .unwrap()
+                .contains("request-invalid")
+        );
     }
 
     #[test]
@@ -304,7 +316,10 @@ mod tests {
         let bad = kubewarden_validate_settings(br#"{"clusterRegion":"x","mutate":1}"#);
         assert_eq!(bad["valid"], false);
         let msg = bad["message"].as_str().unwrap();
-        assert!(msg.contains("clusterRegion") && msg.contains("mutate"), "{msg}");
+        assert!(
+            msg.contains("clusterRegion") && msg.contains("mutate"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -316,13 +331,30 @@ mod tests {
             &Value::Null,
         );
         assert_eq!(gk.as_array().unwrap().len(), 1, "{gk}");
-        assert!(gk[0]["msg"].as_str().unwrap().starts_with("[custom-domain-missing-instance]"));
-        let kw = opa_decision(OpaEntrypoint::Main, format!(r#"{{"request":{POD}}}"#).as_bytes(), &data);
+        assert!(
+            gk[0]["msg"]
+                .as_str()
+                .unwrap()
+                .starts_with("[custom-domain-missing-instance]")
+        );
+        let kw = opa_decision(
+            OpaEntrypoint::Main,
+            format!(r#"{{"request":{POD}}}"#).as_bytes(),
+            &data,
+        );
         assert_eq!(kw["response"]["uid"], "u-1");
         assert_eq!(kw["response"]["allowed"], false);
-        let verdict = opa_decision(OpaEntrypoint::Verdict, format!(r#"{{"request":{POD},"settings":{{}}}}"#).as_bytes(), &data);
+        let verdict = opa_decision(
+            OpaEntrypoint::Verdict,
+            format!(r#"{{"request":{POD},"settings":{{}}}}"#).as_bytes(),
+            &data,
+        );
         assert_eq!(verdict["allowed"], true, "{verdict}");
-        let clean = opa_decision(OpaEntrypoint::Violation, format!(r#"{{"review":{POD},"parameters":{{}}}}"#).as_bytes(), &Value::Null);
+        let clean = opa_decision(
+            OpaEntrypoint::Violation,
+            format!(r#"{{"review":{POD},"parameters":{{}}}}"#).as_bytes(),
+            &Value::Null,
+        );
         assert_eq!(clean, json!([]));
         let garbage = opa_decision(OpaEntrypoint::Violation, b"[", &Value::Null);
         assert_eq!(garbage.as_array().unwrap().len(), 1);

@@ -4,8 +4,8 @@
 //! AdmissionReview, an AdmissionRequest or a bare object and returns a [`Verdict`].
 #![deny(unsafe_code)]
 
-mod adapters;
 pub mod acr;
+mod adapters;
 pub mod eval;
 pub mod grammar;
 pub mod hosts;

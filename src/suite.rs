@@ -202,12 +202,31 @@ pub fn resolve_all(dir: &Path) -> Result<Vec<ResolvedCase>, String> {
     let mut out = Vec::new();
     for suite_path in find_suites(dir)? {
         let base = suite_path.parent().unwrap_or(Path::new("."));
-        let rule = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let rule = base
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let suite = read_value(&suite_path)?;
-        for (i, case) in suite.get("cases").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            let name = case.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| format!("case #{i}"));
-            let (request, settings_doc, _) = resolve(case, base).map_err(|e| format!("{rule} :: {name}: {e}"))?;
-            out.push(ResolvedCase { rule: rule.clone(), name, request, settings_doc });
+        for (i, case) in suite
+            .get("cases")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let name = case
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("case #{i}"));
+            let (request, settings_doc, _) =
+                resolve(case, base).map_err(|e| format!("{rule} :: {name}: {e}"))?;
+            out.push(ResolvedCase {
+                rule: rule.clone(),
+                name,
+                request,
+                settings_doc,
+            });
         }
     }
     Ok(out)

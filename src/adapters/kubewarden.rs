@@ -18,7 +18,9 @@ fn validate(payload: &[u8]) -> CallResult {
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
-    Ok(serde_json::to_vec(&hosts::kubewarden_validate_settings(payload))?)
+    Ok(serde_json::to_vec(&hosts::kubewarden_validate_settings(
+        payload,
+    ))?)
 }
 
 fn protocol_version(_payload: &[u8]) -> CallResult {

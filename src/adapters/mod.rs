@@ -5,16 +5,21 @@
 
 #![allow(unsafe_code)]
 
-#[cfg(all(target_arch = "wasm32", any(
-    all(feature = "kubewarden", feature = "opa"),
-    all(feature = "kubewarden", feature = "component"),
-    all(feature = "opa", feature = "component"),
-)))]
-compile_error!("build one host adapter per artifact: enable only one of kubewarden, opa, component");
+#[cfg(all(
+    target_arch = "wasm32",
+    any(
+        all(feature = "kubewarden", feature = "opa"),
+        all(feature = "kubewarden", feature = "component"),
+        all(feature = "opa", feature = "component"),
+    )
+))]
+compile_error!(
+    "build one host adapter per artifact: enable only one of kubewarden, opa, component"
+);
 
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
+mod component;
 #[cfg(all(target_arch = "wasm32", feature = "kubewarden"))]
 mod kubewarden;
 #[cfg(all(target_arch = "wasm32", feature = "opa"))]
 mod opa;
-#[cfg(all(target_arch = "wasm32", feature = "component"))]
-mod component;

@@ -1,0 +1,1 @@
+//! WebAssembly Component (work in progress).

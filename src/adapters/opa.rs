@@ -1,0 +1,1 @@
+//! OPA WebAssembly ABI 1.3 module (work in progress).
