@@ -1,0 +1,132 @@
+//! Shared by the host tests: the case corpus, the native oracle, the artifacts.
+
+use secretfree::suite::{self, ResolvedCase};
+use secretfree::{Settings, Verdict};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A built artifact under dist/ (run `just dist` first).
+pub fn artifact(rel: &str) -> Vec<u8> {
+    let path = repo().join("dist").join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `just dist` first)", path.display()))
+}
+
+/// One case with everything a host needs and the native answer.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub id: String,
+    /// The AdmissionRequest (unwrapped from an AdmissionReview when the case holds one).
+    pub request: Value,
+    /// The request document as the case holds it (AdmissionReview or AdmissionRequest).
+    pub document: Value,
+    pub settings: Value,
+    /// The native verdict: the oracle every artifact must match byte for byte.
+    pub native: Verdict,
+}
+
+impl Case {
+    pub fn request_json(&self) -> String {
+        serde_json::to_string(&self.request).unwrap_or_default()
+    }
+    pub fn settings_json(&self) -> String {
+        serde_json::to_string(&self.settings).unwrap_or_default()
+    }
+    /// The native verdict with mutation forced off (what Gatekeeper mode must match).
+    pub fn native_without_mutation(&self) -> Verdict {
+        let mut settings = Settings::from_value(&self.settings).unwrap_or_default();
+        settings.mutate = false;
+        secretfree::evaluate_json(self.request_json().as_bytes(), &settings)
+    }
+}
+
+/// Every case of policies/cases, with its native verdict.
+pub fn cases() -> Vec<Case> {
+    let resolved = suite::resolve_all(&repo().join("policies/cases")).unwrap_or_else(|e| panic!("{e}"));
+    resolved.into_iter().map(to_case).collect()
+}
+
+fn to_case(c: ResolvedCase) -> Case {
+    let request = c.request.get("request").cloned().unwrap_or_else(|| c.request.clone());
+    let settings = Settings::from_value(&c.settings_doc).unwrap_or_else(|e| panic!("{} :: {}: {e}", c.rule, c.name));
+    let bytes = serde_json::to_vec(&c.request).unwrap_or_default();
+    let native = secretfree::evaluate_json(&bytes, &settings);
+    Case { id: format!("{} :: {}", c.rule, c.name), request, document: c.request, settings: c.settings_doc, native }
+}
+
+/// Inputs no host may trap on: (label, request bytes).
+pub fn hostile_inputs() -> Vec<(&'static str, Vec<u8>)> {
+    let mut deep = String::from(r#"{"uid":"d","operation":"CREATE","kind":{"group":"","version":"v1","kind":"Pod"},"object":{"metadata":{"labels":"#);
+    deep.push_str(&"[".repeat(5000));
+    deep.push_str(&"]".repeat(5000));
+    deep.push_str("}}}");
+    let big = format!(
+        r#"{{"uid":"b","operation":"CREATE","kind":{{"group":"","version":"v1","kind":"Pod"}},"object":{{"metadata":{{"annotations":{{"x":"{}"}}}}}}}}"#,
+        "a".repeat(3 * 1024 * 1024)
+    );
+    vec![
+        ("garbage bytes", b"\x00\xff\xfegarbage{{{".to_vec()),
+        ("empty", Vec::new()),
+        ("json array", b"[1,2,3]".to_vec()),
+        ("wrong shape", br#"{"uid":"w","operation":"CREATE","kind":{"group":"","version":"v1","kind":"Pod"},"object":{"spec":{"containers":"app"}}}"#.to_vec()),
+        ("invalid utf-8 in a string", b"{\"uid\":\"\xff\",\"operation\":\"CREATE\"}".to_vec()),
+        ("deep nesting", deep.into_bytes()),
+        ("3 MiB", big.into_bytes()),
+    ]
+}
+
+/// Write the corpus for a Node host: `[{id, request, document, settings, native, nativeNoMutation}]`
+/// (verdicts as parsed JSON). Returns the file path.
+pub fn write_corpus_json(cases: &[Case], name: &str) -> PathBuf {
+    let items: Vec<Value> = cases
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "request": c.request,
+                "document": c.document,
+                "settings": c.settings,
+                "native": serde_json::from_str::<Value>(&c.native.to_json()).unwrap_or(Value::Null),
+                "nativeNoMutation": serde_json::from_str::<Value>(&c.native_without_mutation().to_json()).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    let dir = repo().join("target/wasm-tests");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(&items).unwrap_or_default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
+}
+
+/// Run `node wasm-tests/node/<script> <args>` and parse its stdout as JSON.
+/// Node and `npm ci` in wasm-tests/node are installed by `just wasm-tests`.
+pub fn run_node(script: &str, args: &[&str]) -> Value {
+    let node_dir = repo().join("wasm-tests/node");
+    let out = std::process::Command::new("node")
+        .current_dir(&node_dir)
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running node {script}: {e}"));
+    assert!(
+        out.status.success(),
+        "node {script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("node {script} printed no JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Compare an artifact's verdict JSON text with the native one; `Err` describes the difference.
+pub fn same_verdict(case: &Case, got: &str) -> Result<(), String> {
+    let want = case.native.to_json();
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{}\n  native:   {want}\n  artifact: {got}", case.id))
+    }
+}

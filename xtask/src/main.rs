@@ -1,0 +1,141 @@
+//! `cargo run --manifest-path xtask/Cargo.toml -- <command>`
+//!
+//! - `dist`: build every artifact into `dist/` (DESIGN §7) and write `dist/SHA256SUMS`.
+//! - `inspect FILE...`: print a module's imports, exports, memories, globals and custom sections.
+//!
+//! Builds go to `target/dist` with paths remapped, so two clean builds give the same bytes.
+
+mod component;
+mod kubewarden;
+mod opa;
+mod wasm;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("dist") => dist(args.get(1..).unwrap_or_default()),
+        Some("inspect") => {
+            for file in args.get(1..).unwrap_or_default() {
+                let bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
+                println!("{file}:\n{}", wasm::describe(&bytes)?);
+            }
+            Ok(())
+        }
+        _ => {
+            eprintln!("usage: xtask dist [kubewarden|opa|component]... | xtask inspect FILE...");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Build one cdylib for wasm32 with one host feature; `link_args` go to the final link only.
+pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
+    let root = repo_root();
+    let target_dir = root.join("target/dist").join(feature);
+    let cargo_home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
+    // Machine paths never reach the artifact.
+    let remap = [
+        format!("--remap-path-prefix={}=/secretfree", root.display()),
+        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+    ]
+    .join("\x1f");
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&root)
+        .env("CARGO_ENCODED_RUSTFLAGS", remap)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env_remove("RUSTFLAGS")
+        .args(["rustc", "--quiet", "--locked", "--lib", "--release", "--crate-type", "cdylib"])
+        .args(["--target", TARGET, "--no-default-features", "--features", feature]);
+    if !link_args.is_empty() {
+        cmd.arg("--");
+        for a in link_args {
+            cmd.args(["-C", &format!("link-arg={a}")]);
+        }
+    }
+    let status = cmd.status().context("running cargo")?;
+    if !status.success() {
+        bail!("cargo build of the {feature} module failed");
+    }
+    let out = target_dir.join(TARGET).join("release/secretfree.wasm");
+    std::fs::read(&out).with_context(|| format!("reading {}", out.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    println!("{:>9} bytes  {}", bytes.len(), path.strip_prefix(repo_root()).unwrap_or(path).display());
+    Ok(())
+}
+
+fn dist(only: &[String]) -> Result<()> {
+    let root = repo_root();
+    let dist = root.join("dist");
+    let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    if want("kubewarden") {
+        let module = cargo_build("kubewarden", &[])?;
+        wasm::check_no_opa_exports(&module)?;
+        let annotated = kubewarden::annotate(&module, &root.join("policies/kubewarden/metadata.yml"), "kubewarden-wapc", "v1")?;
+        write(&dist.join("kubewarden/policy.wasm"), &annotated)?;
+    }
+    if want("opa") {
+        let module = opa::build()?;
+        let manifest = std::fs::read(root.join("policies/opa/manifest.json")).context("policies/opa/manifest.json")?;
+        let data = std::fs::read(root.join("policies/opa/data.json")).context("policies/opa/data.json")?;
+        let bundle = opa::bundle(&module, &manifest, &data)?;
+        write(&dist.join("opa/policy.wasm"), &module)?;
+        write(&dist.join("opa/bundle.tar.gz"), &bundle)?;
+        for mode in ["opa", "gatekeeper"] {
+            let annotated = kubewarden::annotate(&module, &root.join("policies/kubewarden/metadata.yml"), mode, "Unknown")?;
+            write(&dist.join(format!("kubewarden/{mode}-policy.wasm")), &annotated)?;
+        }
+    }
+    if want("component") {
+        let module = cargo_build("component", &[])?;
+        let component = component::componentize(&module)?;
+        write(&dist.join("component/secretfree.wasm"), &component)?;
+    }
+    write_sums(&dist)
+}
+
+/// `dist/SHA256SUMS`: every file under dist/ (sorted), `sha256sum -c` format.
+fn write_sums(dist: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    let mut stack = vec![dist.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n != "SHA256SUMS") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut out = String::new();
+    for f in files {
+        let digest = Sha256::digest(std::fs::read(&f)?);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let rel = f.strip_prefix(dist).unwrap_or(&f).display().to_string();
+        out.push_str(&format!("{hex}  {rel}\n"));
+    }
+    write(&dist.join("SHA256SUMS"), out.as_bytes())
+}
