@@ -10,8 +10,8 @@ default:
 demo:
     cargo run --quiet --release -- check policies/examples --settings policies/settings/strict.yaml || true
 
-# Everything CI runs: formatting, lints, unit, case and CLI tests, the core built for wasm32.
-test: fmt-check clippy test-native wasm-core cases
+# Everything CI runs: formatting, lints, unit, case and CLI tests, every artifact in real hosts.
+test: fmt-check clippy clippy-wasm test-native wasm-core dist-reproducible wasm-tests cases
 
 # Formatting.
 fmt-check:
@@ -21,6 +21,10 @@ fmt-check:
 clippy:
     cargo clippy --all-targets --all-features -- -D warnings
 
+# Lints for each host adapter, built for wasm32 as it ships.
+clippy-wasm:
+    for f in kubewarden opa component; do cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features $f -- -D warnings; done
+
 # Unit tests, case-corpus snapshots, CLI and robustness tests.
 test-native:
     cargo test --all-features
@@ -29,6 +33,28 @@ test-native:
 wasm-core:
     cargo build --lib --release --target wasm32-unknown-unknown --no-default-features
     @ls -l target/wasm32-unknown-unknown/release/libsecretfree.rlib | awk '{print "core rlib for wasm32: " $5 " bytes"}'
+
+# dist/: the Kubewarden policy, the OPA bundle (+ opa/gatekeeper-mode modules), the component, SHA256SUMS.
+dist:
+    cargo run --quiet --release --manifest-path xtask/Cargo.toml -- dist
+
+# Two clean builds of dist/ give the same SHA256SUMS.
+dist-reproducible:
+    rm -rf target/dist dist && just dist && cp dist/SHA256SUMS target/SHA256SUMS.first
+    rm -rf target/dist dist && just dist && diff target/SHA256SUMS.first dist/SHA256SUMS && echo "dist is reproducible"
+
+# Print each artifact's imports, exports and custom sections.
+inspect: dist
+    cargo run --quiet --release --manifest-path xtask/Cargo.toml -- inspect dist/kubewarden/policy.wasm dist/opa/policy.wasm dist/component/secretfree.wasm
+
+# Node packages of the Node hosts (OPA npm SDK, jco), from the lockfile.
+node-deps:
+    cd wasm-tests/node && npm ci --no-audit --no-fund --loglevel=error
+
+# Every artifact over every case in real hosts (wapc+wasmtime, opa-wasm, npm opa-wasm, wasmtime components, jco).
+wasm-tests: node-deps
+    test -f dist/SHA256SUMS || just dist
+    cd wasm-tests && cargo test --quiet -- --test-threads=2
 
 # Run the case suites through the CLI (prints "N passed, M failed").
 cases:

@@ -126,7 +126,11 @@ fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
     } else {
         format!(" at {pointer}")
     };
-    Verdict::invalid(pointer.clone(), format!("{what}{path_text}: {err}"))
+    // The position depends on how the host laid out the bytes; the path does not.
+    let detail = err.to_string();
+    let position = format!(" at line {} column {}", err.line(), err.column());
+    let detail = detail.strip_suffix(&position).unwrap_or(&detail);
+    Verdict::invalid(pointer.clone(), format!("{what}{path_text}: {detail}"))
 }
 
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
