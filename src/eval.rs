@@ -208,6 +208,9 @@ pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
     }
     let group = req.kind.group.as_deref().unwrap_or("");
     let kind = req.kind.kind.as_deref().unwrap_or("");
+    if kind.is_empty() {
+        return Verdict::invalid("/kind", format!("the {op} request names no kind (neither request.kind nor object.kind)"));
+    }
     let Some(shape) = shape_of(group, kind) else {
         return Verdict::new(Vec::new(), Vec::new());
     };

@@ -35,10 +35,10 @@ pub fn strip_custom_section(module: &[u8], name: &str) -> Result<Vec<u8>> {
     for payload in Parser::new(0).parse_all(module) {
         let payload = payload?;
         if let Some((id, range)) = payload.as_section() {
-            if let Payload::CustomSection(c) = &payload {
-                if c.name() == name {
-                    continue;
-                }
+            if let Payload::CustomSection(c) = &payload
+                && c.name() == name
+            {
+                continue;
             }
             // Re-emit the section as it was: id, size, contents.
             let range = usize::try_from(range.start)?..usize::try_from(range.end)?;
