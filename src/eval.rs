@@ -160,6 +160,9 @@ fn value_path(t: &Target, key: &str) -> String {
             return ann_path(meta_path, key);
         }
     }
+    if t.labels.contains_key(key) {
+        return format!("{}/labels/{}", t.meta_path, grammar::pointer_escape(key));
+    }
     ann_path(&t.meta_path, key)
 }
 
@@ -209,7 +212,10 @@ pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
     let group = req.kind.group.as_deref().unwrap_or("");
     let kind = req.kind.kind.as_deref().unwrap_or("");
     if kind.is_empty() {
-        return Verdict::invalid("/kind", format!("the {op} request names no kind (neither request.kind nor object.kind)"));
+        return Verdict::invalid(
+            "/kind",
+            format!("the {op} request names no kind (neither request.kind nor object.kind)"),
+        );
     }
     let Some(shape) = shape_of(group, kind) else {
         return Verdict::new(Vec::new(), Vec::new());
@@ -459,10 +465,12 @@ fn in_scope(t: &Target, s: &Settings) -> bool {
         || eci_signal(t)
         || has_acr_keys(&t.original)
         || t.ignored_meta.iter().any(|(_, _, m)| has_acr_keys(m))
+        || ACR_PULL_KEYS.iter().any(|k| t.labels.contains_key(*k))
 }
 
 fn check_target(ctx: &mut Ctx, t: &mut Target) {
     check_misplaced(ctx, t);
+    check_labels(ctx, t);
     check_key_names(ctx, t);
     check_legacy(ctx, t);
     check_off_eci(ctx, t);
@@ -547,6 +555,41 @@ fn check_misplaced(ctx: &mut Ctx, t: &mut Target) {
                     } else {
                         ctx.report(RuleId::AnnotationMisplaced, path, msg, fix);
                     }
+                }
+            }
+        }
+    }
+}
+
+/// ACR pull keys written as labels: valid Kubernetes, silently ignored by ECI.
+fn check_labels(ctx: &mut Ctx, t: &mut Target) {
+    let labels_dots = t.meta_dots.replace("annotations", "labels");
+    let labels = t.labels.clone();
+    for key in ACR_PULL_KEYS {
+        let Some(value) = labels.get(*key) else {
+            continue;
+        };
+        let path = format!("{}/labels/{}", t.meta_path, grammar::pointer_escape(key));
+        let where_ = format!(
+            "{key} is set as a label in {labels_dots}, but ECI reads it only from annotations"
+        );
+        match t.effective.get(*key) {
+            Some(existing) if existing != value => ctx.report(
+                RuleId::AnnotationMisplaced,
+                path,
+                format!("{where_}, and the annotation of the same name has a different value ({existing:?})"),
+                format!("remove the label and keep the right value in {}", t.meta_dots),
+            ),
+            existing => {
+                let fix = format!("move {key}: {value:?} from {labels_dots} to {}", t.meta_dots);
+                if ctx.can_mutate(RuleId::AnnotationMisplaced) {
+                    t.removals.push(path.clone());
+                    if existing.is_none() {
+                        t.effective.insert((*key).to_owned(), value.clone());
+                    }
+                    ctx.report_mutated(RuleId::AnnotationMisplaced, path, where_, fix);
+                } else {
+                    ctx.report(RuleId::AnnotationMisplaced, path, where_, fix);
                 }
             }
         }

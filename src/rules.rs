@@ -101,7 +101,7 @@ macro_rules! rules {
 
 rules! {
     AnnotationMisplaced = "annotation-misplaced", Deny, true, Placement,
-        "ACR pull annotation on a controller's own metadata (or a CronJob's jobTemplate metadata) instead of the pod template, where ECI never sees it; mutation moves it";
+        "ACR pull annotation on a controller's own metadata (or a CronJob's jobTemplate metadata), or written as a label, instead of the pod template's annotations, where ECI never sees it; mutation moves it";
     AnnotationOnExistingPod = "annotation-on-existing-pod", Warn, false, Placement,
         "Pod UPDATE that adds, changes or removes ACR pull annotations: ECI reads them only when the pod is created";
     AnnotationKeyUnknown = "annotation-key-unknown", Deny, false, Placement,
