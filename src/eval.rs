@@ -337,7 +337,7 @@ fn build_target<'a>(
                 imgs.iter()
                     .enumerate()
                     .map(|(i, img)| ImageSite {
-                        who: format!("image #{i}"),
+                        who: format!("ImageCache spec.images[{i}]"),
                         path: format!("/spec/images/{i}"),
                         image: match img {
                             Scalar::Str(s) => Some(s.clone()),
@@ -834,7 +834,7 @@ fn subject(t: &Target) -> String {
 
 fn access_detail(allowed: Option<&Vec<String>>) -> String {
     match allowed {
-        None => "no access entry matches it, so it may name none".to_owned(),
+        None => "no access entry matches, so it may use none".to_owned(),
         Some(list) if list.is_empty() => "its access entry allows none".to_owned(),
         Some(list) => format!("allowed: {}", list.join(", ")),
     }
