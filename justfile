@@ -10,8 +10,8 @@ default:
 demo:
     cargo run --quiet --release -- check policies/examples --settings policies/settings/strict.yaml || true
 
-# Everything CI runs: formatting, lints, unit, case and CLI tests, every artifact in real hosts.
-test: fmt-check clippy clippy-wasm test-native wasm-core dist-reproducible wasm-tests cases
+# Everything CI runs: formatting, lints, unit, case and CLI tests, every artifact in real hosts, the playground in Chromium.
+test: fmt-check clippy clippy-wasm test-native wasm-core dist-reproducible wasm-tests playground-test cases
 
 # Formatting.
 fmt-check:
@@ -23,7 +23,7 @@ clippy:
 
 # Lints for each host adapter, built for wasm32 as it ships.
 clippy-wasm:
-    for f in kubewarden opa component; do cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features $f -- -D warnings; done
+    for f in kubewarden opa component browser; do cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features $f -- -D warnings; done
 
 # Unit tests, case-corpus snapshots, CLI and robustness tests.
 test-native:
@@ -42,6 +42,19 @@ dist:
 dist-reproducible:
     rm -rf target/dist dist && just dist && cp dist/SHA256SUMS target/SHA256SUMS.first
     rm -rf target/dist dist && just dist && diff target/SHA256SUMS.first dist/SHA256SUMS && echo "dist is reproducible"
+
+# Serve the browser playground (dist/playground, rebuilt when its sources changed) on http://127.0.0.1:8080/.
+playground:
+    cargo run --quiet --release --manifest-path xtask/Cargo.toml -- dist playground
+    @echo "playground: http://127.0.0.1:8080/"
+    python3 -m http.server 8080 --bind 127.0.0.1 --directory dist/playground
+
+# The playground in Debian's Chromium (playwright-core): examples, editing, permalinks, the CLI's verdicts; screenshots in target/playground/.
+playground-test:
+    cargo run --quiet --release --manifest-path xtask/Cargo.toml -- dist playground
+    command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+    cargo build --quiet --release
+    cd playground/e2e && npm ci --no-audit --no-fund --loglevel=error && node --test e2e.test.mjs
 
 # Print each artifact's imports, exports and custom sections.
 inspect: dist

@@ -12,6 +12,8 @@ pub mod hosts;
 pub mod image;
 pub mod keys;
 #[cfg(feature = "yaml")]
+pub mod lint;
+#[cfg(feature = "yaml")]
 pub mod manifest;
 pub mod model;
 pub mod patch;

@@ -73,42 +73,8 @@ fn value_or_file(v: &Value, base: &Path) -> Result<(Value, Option<PathBuf>), Str
     }
 }
 
-/// Whether a document is an AdmissionReview / AdmissionRequest rather than a bare object.
-pub fn is_admission(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("AdmissionReview")
-        || v.get("request").is_some()
-        || v.get("operation").is_some()
-        || (v.get("object").is_some() && v.get("uid").is_some())
-}
-
-/// Wrap a bare object as an AdmissionRequest (CREATE, or UPDATE when `old` is given).
-pub fn request_for(object: &Value, old: Option<&Value>) -> Value {
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let (group, version) = crate::model::split_api_version(api_version);
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-    let meta = object.get("metadata");
-    let namespace = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(Value::as_str)
-        .unwrap_or(if kind == "ImageCache" { "" } else { "default" });
-    let mut req = json!({
-        "uid": "00000000-0000-0000-0000-000000000000",
-        "kind": {"group": group, "version": version, "kind": kind},
-        "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
-        "namespace": namespace,
-        "object": object,
-    });
-    if let (Some(name), Some(map)) = (meta.and_then(|m| m.get("name")), req.as_object_mut()) {
-        map.insert("name".into(), name.clone());
-    }
-    if let (Some(old), Some(map)) = (old, req.as_object_mut()) {
-        map.insert("oldObject".into(), old.clone());
-    }
-    req
-}
+// Shared with `check` and the playground (moved to `lint`); re-exported for existing callers.
+pub use crate::lint::{is_admission, request_for};
 
 /// The object inside a request-shaped document.
 fn object_of(request: &Value) -> Option<&Value> {

@@ -11,12 +11,17 @@
         all(feature = "kubewarden", feature = "opa"),
         all(feature = "kubewarden", feature = "component"),
         all(feature = "opa", feature = "component"),
+        all(feature = "browser", feature = "kubewarden"),
+        all(feature = "browser", feature = "opa"),
+        all(feature = "browser", feature = "component"),
     )
 ))]
 compile_error!(
-    "build one host adapter per artifact: enable only one of kubewarden, opa, component"
+    "build one host adapter per artifact: enable only one of kubewarden, opa, component, browser"
 );
 
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
+mod browser;
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
 #[cfg(all(target_arch = "wasm32", feature = "kubewarden"))]

@@ -1,1 +1,791 @@
-//! OPA WebAssembly ABI 1.3 module (work in progress).
+//! OPA WebAssembly ABI 1.3 module (spec/engines.md B and C).
+//!
+//! Only ABI glue: values in and out of the shared memory, the heap the host resets, the
+//! result set. The decision for each entrypoint comes from [`crate::hosts::opa_decision`].
+//!
+//! - The Rust global allocator *is* the OPA heap: a bump allocator whose top is the heap
+//!   pointer `opa_heap_ptr_get`/`opa_heap_ptr_set` read and write. `opa_free` and
+//!   `opa_value_free` are no-ops; a host reclaims memory by resetting the heap pointer.
+//!   Memory grows with `memory.grow`, and the size is re-read on every allocation because
+//!   hosts grow the memory too (the fast path writes the input above the heap pointer).
+//! - A value is a 12-byte record on the heap: the address and length of its compact JSON text
+//!   and a set flag (result sets dump as Rego sets in `opa_value_dump`). `opa_json_parse` and
+//!   `opa_value_parse` validate without recursion (any nesting depth, no trap) and return 0 on
+//!   a parse error; `opa_value_add_path`/`opa_value_remove_path` replace the record's text.
+//! - Nothing lives in lazily initialised statics: the only static is the heap top, and 0 there
+//!   means "`__heap_base`", so a host that clones the heap into a fresh instance and sets the
+//!   heap pointer gets a working instance.
+//! - The ABI version globals (`opa_wasm_abi_version` 1, `opa_wasm_abi_minor_version` 3) cannot
+//!   be declared in Rust; `xtask` injects them after linking.
+
+use crate::hosts::{self, OPA_ENTRYPOINTS};
+use core::alloc::{GlobalAlloc, Layout};
+use core::arch::wasm32;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use serde_json::{Map, Value};
+
+const PAGE: usize = 65536;
+
+const OPA_ERR_OK: i32 = 0;
+const OPA_ERR_INTERNAL: i32 = 1;
+const OPA_ERR_INVALID_TYPE: i32 = 2;
+const OPA_ERR_INVALID_PATH: i32 = 3;
+
+#[link(wasm_import_module = "env")]
+unsafe extern "C" {
+    /// The host raises an error with the NUL-terminated message and does not return.
+    fn opa_abort(addr: u32);
+}
+
+unsafe extern "C" {
+    /// First byte after the static data (and the stack): where the heap starts.
+    static __heap_base: u8;
+}
+
+// ---------------------------------------------------------------------------------------
+// The heap
+// ---------------------------------------------------------------------------------------
+
+/// Current heap top; 0 until the first allocation or `opa_heap_ptr_set` (= `__heap_base`).
+static TOP: AtomicUsize = AtomicUsize::new(0);
+
+fn heap_base() -> usize {
+    (&raw const __heap_base) as usize
+}
+
+fn top() -> usize {
+    match TOP.load(Ordering::Relaxed) {
+        0 => heap_base(),
+        t => t,
+    }
+}
+
+fn set_top(t: usize) {
+    TOP.store(t.max(heap_base()), Ordering::Relaxed);
+}
+
+/// Make sure `[0, end)` is backed by memory, growing it if needed.
+fn ensure(end: usize) -> bool {
+    let have = wasm32::memory_size(0).saturating_mul(PAGE);
+    if end <= have {
+        return true;
+    }
+    let pages = (end - have).div_ceil(PAGE);
+    wasm32::memory_grow(0, pages) != usize::MAX
+}
+
+/// Bump-allocate `size` bytes aligned to `align`; `None` when memory cannot grow.
+fn bump(size: usize, align: usize) -> Option<usize> {
+    let align = align.max(1);
+    let start = top().checked_add(align - 1)? & !(align - 1);
+    let end = start.checked_add(size)?;
+    if !ensure(end) {
+        return None;
+    }
+    TOP.store(end, Ordering::Relaxed);
+    Some(start)
+}
+
+#[derive(Debug)]
+struct OpaHeap;
+
+// SAFETY: single-threaded wasm; every block handed out lies in [heap top, memory end), which
+// nothing else uses until the host resets the heap pointer (which ends all earlier values).
+unsafe impl GlobalAlloc for OpaHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match bump(layout.size(), layout.align()) {
+            Some(addr) => addr as *mut u8,
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // Only the topmost block can be given back: a bump allocator. (A freed block followed
+        // by a fresh allocation at the same address is what the compiler expects of `free`.)
+        if (ptr as usize).checked_add(layout.size()) == Some(top()) {
+            TOP.store(ptr as usize, Ordering::Relaxed);
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Always a fresh block and a copy, even for the topmost block: the compiler treats
+        // `realloc` as "free the old block after copying it", so an in-place version that does
+        // not read the old bytes lets LLVM drop stores made just before it (seen in practice:
+        // corrupted strings in wasm builds when in-place growth and reuse were combined).
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return core::ptr::null_mut();
+        };
+        // SAFETY: the caller's contract for `realloc`; the new block lies above the heap top,
+        // so it does not overlap the old one.
+        unsafe {
+            let new = self.alloc(new_layout);
+            if !new.is_null() {
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            }
+            new
+        }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: OpaHeap = OpaHeap;
+
+/// Tell the host something went wrong; hosts raise an error and never return here.
+fn abort(message: &str) {
+    let mut text = Vec::with_capacity(message.len() + 1);
+    text.extend_from_slice(message.as_bytes());
+    text.push(0);
+    let addr = text.leak().as_ptr() as u32;
+    // SAFETY: an imported host function taking the address of a NUL-terminated string.
+    unsafe { opa_abort(addr) }
+}
+
+/// `len` bytes of shared memory at `addr`, if they are inside the memory.
+fn host_bytes(addr: u32, len: u32) -> Option<&'static [u8]> {
+    let (addr, len) = (addr as usize, len as usize);
+    if len == 0 {
+        return Some(&[]);
+    }
+    let end = addr.checked_add(len)?;
+    if addr == 0 || end > wasm32::memory_size(0).saturating_mul(PAGE) {
+        return None;
+    }
+    // SAFETY: the range is inside linear memory; the host owns its contents.
+    Some(unsafe { core::slice::from_raw_parts(addr as *const u8, len) })
+}
+
+/// Copy bytes onto the heap with a trailing NUL; the address of the copy (0 if out of memory).
+fn nul_terminated(bytes: &[u8]) -> u32 {
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    out.extend_from_slice(bytes);
+    out.push(0);
+    out.leak().as_ptr() as u32
+}
+
+// ---------------------------------------------------------------------------------------
+// Values
+// ---------------------------------------------------------------------------------------
+
+/// An OPA value: compact JSON text on the heap.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+struct Val {
+    ptr: u32,
+    len: u32,
+    /// 1: a result set (JSON array text that `opa_value_dump` prints as a Rego set).
+    set: u32,
+}
+
+fn new_value(text: Vec<u8>, set: bool) -> u32 {
+    let len = text.len() as u32;
+    let ptr = text.leak().as_ptr() as u32;
+    let Some(addr) = bump(core::mem::size_of::<Val>(), 4) else {
+        return 0;
+    };
+    let set = u32::from(set);
+    // SAFETY: a fresh, aligned heap block of the record's size.
+    unsafe { core::ptr::write(addr as *mut Val, Val { ptr, len, set }) };
+    addr as u32
+}
+
+fn read_value(addr: u32) -> Option<Val> {
+    if addr == 0 || !addr.is_multiple_of(4) {
+        return None;
+    }
+    host_bytes(addr, core::mem::size_of::<Val>() as u32)?;
+    // SAFETY: in bounds and aligned; every bit pattern is a valid `Val`.
+    Some(unsafe { core::ptr::read(addr as *const Val) })
+}
+
+fn write_value(addr: u32, val: Val) {
+    if read_value(addr).is_some() {
+        // SAFETY: checked in bounds and aligned just above.
+        unsafe { core::ptr::write(addr as *mut Val, val) };
+    }
+}
+
+fn value_text(addr: u32) -> Option<&'static [u8]> {
+    let v = read_value(addr)?;
+    host_bytes(v.ptr, v.len)
+}
+
+/// Parse a value's JSON into a tree (nesting bounded first: serde recurses).
+fn value_tree(addr: u32) -> Option<Value> {
+    let text = value_text(addr)?;
+    if crate::nesting_exceeds(text, crate::MAX_DEPTH).is_some() {
+        return None;
+    }
+    serde_json::from_slice(text).ok()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Frame {
+    Array,
+    Object,
+    Set,
+    /// `{` in a Rego value, before we know whether it opens an object or a set; holds the
+    /// output offset of the bracket to rewrite.
+    Brace(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Value,
+    Key,
+    After,
+}
+
+fn skip_ws(src: &[u8], mut i: usize) -> usize {
+    while matches!(src.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+fn hex4(src: &[u8], i: usize) -> bool {
+    src.get(i..i + 4)
+        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Copy the string starting at `src[i] == '"'`; returns the index after its closing quote.
+fn string(src: &[u8], mut i: usize, out: &mut Vec<u8>, rego: bool) -> Option<usize> {
+    out.push(b'"');
+    i += 1;
+    loop {
+        let run = src
+            .get(i..)?
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        out.extend_from_slice(src.get(i..i + run)?);
+        i += run;
+        match *src.get(i)? {
+            b'"' => {
+                out.push(b'"');
+                return Some(i + 1);
+            }
+            b'\\' => {
+                let e = *src.get(i + 1)?;
+                match e {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                        out.extend_from_slice(&[b'\\', e]);
+                        i += 2;
+                    }
+                    b'u' if hex4(src, i + 2) => {
+                        out.extend_from_slice(src.get(i..i + 6)?);
+                        i += 6;
+                    }
+                    // Go's strconv.Quote (OPA Go's value text) writes `\xHH` for control bytes.
+                    b'x' if rego
+                        && src
+                            .get(i + 2..i + 4)
+                            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                    {
+                        out.extend_from_slice(b"\\u00");
+                        out.extend_from_slice(src.get(i + 2..i + 4)?);
+                        i += 4;
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn digits(src: &[u8], mut i: usize) -> usize {
+    while src.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    i
+}
+
+/// The JSON number starting at `i`; returns the index after it.
+fn number(src: &[u8], mut i: usize) -> Option<usize> {
+    if src.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match src.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => i = digits(src, i),
+        _ => return None,
+    }
+    if src.get(i) == Some(&b'.') {
+        let j = digits(src, i + 1);
+        if j == i + 1 {
+            return None;
+        }
+        i = j;
+    }
+    if matches!(src.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(src.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let j = digits(src, i);
+        if j == i {
+            return None;
+        }
+        i = j;
+    }
+    Some(i)
+}
+
+/// Validate JSON text (with `rego`: a Rego value, where sets become arrays) and return it
+/// compact. Iterative, so any nesting depth is fine; `None` on any syntax error or bad UTF-8.
+fn canonical(src: &[u8], rego: bool) -> Option<Vec<u8>> {
+    core::str::from_utf8(src).ok()?;
+    let mut out = Vec::with_capacity(src.len());
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut expect = Expect::Value;
+    let mut last_was_string = false;
+    let mut i = 0;
+    loop {
+        i = skip_ws(src, i);
+        match expect {
+            Expect::Value => {
+                last_was_string = false;
+                let rest = src.get(i..)?;
+                match *rest.first()? {
+                    b'{' | b'[' => {
+                        let object = rest.first() == Some(&b'{');
+                        let close = if object { b'}' } else { b']' };
+                        let j = skip_ws(src, i + 1);
+                        if src.get(j) == Some(&close) {
+                            out.extend_from_slice(if object { b"{}" } else { b"[]" });
+                            i = j + 1;
+                            expect = Expect::After;
+                        } else {
+                            let (frame, next) = match (object, rego) {
+                                (false, _) => (Frame::Array, Expect::Value),
+                                (true, false) => (Frame::Object, Expect::Key),
+                                (true, true) => (Frame::Brace(out.len()), Expect::Value),
+                            };
+                            stack.push(frame);
+                            out.push(if object { b'{' } else { b'[' });
+                            i += 1;
+                            expect = next;
+                        }
+                    }
+                    b'"' => {
+                        i = string(src, i, &mut out, rego)?;
+                        last_was_string = true;
+                        expect = Expect::After;
+                    }
+                    b'-' | b'0'..=b'9' => {
+                        let j = number(src, i)?;
+                        out.extend_from_slice(src.get(i..j)?);
+                        i = j;
+                        expect = Expect::After;
+                    }
+                    _ => {
+                        let literals: &[(&[u8], &[u8])] = if rego {
+                            &[
+                                (b"true", b"true"),
+                                (b"false", b"false"),
+                                (b"null", b"null"),
+                                (b"set()", b"[]"),
+                            ]
+                        } else {
+                            &[(b"true", b"true"), (b"false", b"false"), (b"null", b"null")]
+                        };
+                        let (word, json) = literals.iter().find(|(w, _)| rest.starts_with(w))?;
+                        out.extend_from_slice(json);
+                        i += word.len();
+                        expect = Expect::After;
+                    }
+                }
+            }
+            Expect::Key => {
+                if src.get(i) != Some(&b'"') {
+                    return None;
+                }
+                i = skip_ws(src, string(src, i, &mut out, rego)?);
+                if src.get(i) != Some(&b':') {
+                    return None;
+                }
+                out.push(b':');
+                i += 1;
+                expect = Expect::Value;
+            }
+            Expect::After => {
+                let Some(frame) = stack.last_mut() else {
+                    return (i == src.len()).then_some(out);
+                };
+                let c = *src.get(i)?;
+                i += 1;
+                match (*frame, c) {
+                    (Frame::Brace(_), b':') if last_was_string => {
+                        *frame = Frame::Object;
+                        out.push(b':');
+                        expect = Expect::Value;
+                    }
+                    (Frame::Brace(at), b',' | b'}') => {
+                        *out.get_mut(at)? = b'[';
+                        *frame = Frame::Set;
+                        if c == b',' {
+                            out.push(b',');
+                            expect = Expect::Value;
+                        } else {
+                            out.push(b']');
+                            stack.pop();
+                        }
+                    }
+                    (Frame::Object, b',') => {
+                        out.push(b',');
+                        expect = Expect::Key;
+                    }
+                    (Frame::Array | Frame::Set, b',') => {
+                        out.push(b',');
+                        expect = Expect::Value;
+                    }
+                    (Frame::Object, b'}') | (Frame::Array, b']') | (Frame::Set, b'}') => {
+                        out.push(if c == b'}' && matches!(frame, Frame::Object) {
+                            b'}'
+                        } else {
+                            b']'
+                        });
+                        stack.pop();
+                    }
+                    _ => return None,
+                }
+                last_was_string = false;
+            }
+        }
+    }
+}
+
+fn parse(addr: u32, len: u32, rego: bool) -> u32 {
+    // Hosts may count the C string's NUL in `len` (matrix-org's opa-wasm does): trailing NULs
+    // end the text.
+    let text = host_bytes(addr, len).map(|src| {
+        let end = src.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        src.get(..end).unwrap_or_default()
+    });
+    match text.and_then(|src| canonical(src, rego)) {
+        Some(text) => new_value(text, false),
+        None => 0,
+    }
+}
+
+/// A path value: a non-empty array of strings.
+fn path_keys(addr: u32) -> Option<Vec<String>> {
+    match value_tree(addr)? {
+        Value::Array(items) if !items.is_empty() => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+fn replace_text(addr: u32, tree: &Value) -> i32 {
+    let Ok(text) = serde_json::to_vec(tree) else {
+        return OPA_ERR_INTERNAL;
+    };
+    let len = text.len() as u32;
+    let ptr = text.leak().as_ptr() as u32;
+    write_value(addr, Val { ptr, len, set: 0 });
+    OPA_ERR_OK
+}
+
+// ---------------------------------------------------------------------------------------
+// Evaluation
+// ---------------------------------------------------------------------------------------
+
+/// The evaluation context (`opa_eval_ctx_*`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+struct Ctx {
+    input: u32,
+    data: u32,
+    entrypoint: u32,
+    result: u32,
+}
+
+fn read_ctx(addr: u32) -> Option<Ctx> {
+    if addr == 0 || !addr.is_multiple_of(4) {
+        return None;
+    }
+    host_bytes(addr, core::mem::size_of::<Ctx>() as u32)?;
+    // SAFETY: in bounds and aligned; every bit pattern is a valid `Ctx`.
+    Some(unsafe { core::ptr::read(addr as *const Ctx) })
+}
+
+fn update_ctx(addr: u32, f: impl FnOnce(&mut Ctx)) {
+    if let Some(mut ctx) = read_ctx(addr) {
+        f(&mut ctx);
+        // SAFETY: checked in bounds and aligned by `read_ctx`.
+        unsafe { core::ptr::write(addr as *mut Ctx, ctx) };
+    }
+}
+
+/// The data document: parsed from its value, `null` when the host set none. Data that does
+/// not parse becomes a string, which `hosts` refuses as settings (fail closed).
+fn data_tree(addr: u32) -> Value {
+    if addr == 0 {
+        return Value::Null;
+    }
+    value_tree(addr).unwrap_or_else(|| Value::String("data could not be read".into()))
+}
+
+/// The result set text `[{"result":<decision>}]`, or `None` (after `opa_abort`) for an unknown
+/// entrypoint id.
+fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
+    let Some(&(_, ep)) = OPA_ENTRYPOINTS.get(entrypoint as usize) else {
+        abort(&format!("invalid entrypoint id {}", entrypoint as i32));
+        return None;
+    };
+    let decision = hosts::opa_decision(ep, input, &data_tree(data));
+    let mut out = Vec::from(&b"[{\"result\":"[..]);
+    if serde_json::to_writer(&mut out, &decision).is_err() {
+        abort("the decision could not be serialised");
+        return None;
+    }
+    out.extend_from_slice(b"}]");
+    Some(out)
+}
+
+/// `eval(ctx)`: evaluate the context's entrypoint; the result set goes into the context.
+#[unsafe(no_mangle)]
+pub extern "C" fn eval(ctx: u32) -> i32 {
+    let Some(c) = read_ctx(ctx) else {
+        abort("eval: invalid context address");
+        return 0;
+    };
+    let input = match c.input {
+        0 => Some(&[][..]),
+        addr => value_text(addr),
+    };
+    let Some(input) = input else {
+        abort("eval: invalid input value");
+        return 0;
+    };
+    if let Some(text) = result_set(c.entrypoint, input, c.data) {
+        let result = new_value(text, true);
+        update_ctx(ctx, |c| c.result = result);
+    }
+    0
+}
+
+/// `builtins()`: no host builtins are needed.
+#[unsafe(no_mangle)]
+pub extern "C" fn builtins() -> u32 {
+    new_value(b"{}".to_vec(), false)
+}
+
+/// `entrypoints()`: `{"secretfree/main":0, ...}`.
+#[unsafe(no_mangle)]
+pub extern "C" fn entrypoints() -> u32 {
+    let map: Map<String, Value> = OPA_ENTRYPOINTS
+        .iter()
+        .enumerate()
+        .map(|(id, (name, _))| ((*name).to_owned(), Value::from(id)))
+        .collect();
+    match serde_json::to_vec(&Value::Object(map)) {
+        Ok(text) => new_value(text, false),
+        Err(_) => 0,
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_new() -> u32 {
+    let Some(addr) = bump(core::mem::size_of::<Ctx>(), 4) else {
+        abort("out of memory");
+        return 0;
+    };
+    let ctx = Ctx {
+        input: 0,
+        data: 0,
+        entrypoint: 0,
+        result: 0,
+    };
+    // SAFETY: a fresh, aligned heap block of the context's size.
+    unsafe { core::ptr::write(addr as *mut Ctx, ctx) };
+    addr as u32
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_set_input(ctx: u32, value: u32) {
+    update_ctx(ctx, |c| c.input = value);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_set_data(ctx: u32, value: u32) {
+    update_ctx(ctx, |c| c.data = value);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_set_entrypoint(ctx: u32, entrypoint: u32) {
+    update_ctx(ctx, |c| c.entrypoint = entrypoint);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_get_result(ctx: u32) -> u32 {
+    read_ctx(ctx).map_or(0, |c| c.result)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_malloc(size: u32) -> u32 {
+    match bump(size as usize, 8) {
+        Some(addr) => addr as u32,
+        None => {
+            abort("opa_malloc: out of memory");
+            0
+        }
+    }
+}
+
+/// A no-op: the host reclaims memory by resetting the heap pointer.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_free(_addr: u32) {}
+
+/// A no-op, like `opa_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_free(_value: u32) {}
+
+/// Nothing to stash: the bump heap has no free blocks.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_blocks_stash() {}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_blocks_restore() {}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_stash_clear() {}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_ptr_get() -> u32 {
+    top() as u32
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_ptr_set(addr: u32) {
+    set_top(addr as usize);
+}
+
+/// Parse JSON; 0 on a parse error (Kubewarden's burrego relies on it).
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_json_parse(addr: u32, len: u32) -> u32 {
+    parse(addr, len, false)
+}
+
+/// Parse a Rego value: JSON plus set literals (kept as arrays) and Go `\xHH` escapes.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_parse(addr: u32, len: u32) -> u32 {
+    parse(addr, len, true)
+}
+
+/// NUL-terminated JSON of a value (sets as arrays).
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_json_dump(value: u32) -> u32 {
+    nul_terminated(value_text(value).unwrap_or(b"null"))
+}
+
+/// NUL-terminated Rego text of a value: as JSON, except a result set prints as a set.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_dump(value: u32) -> u32 {
+    match (read_value(value), value_text(value)) {
+        (Some(v), Some(text)) if v.set != 0 => nul_terminated(&rego_set(text)),
+        (_, text) => nul_terminated(text.unwrap_or(b"null")),
+    }
+}
+
+/// A JSON array's text as a Rego set: `[a,b]` → `{a,b}`, `[]` → `set()`.
+fn rego_set(array: &[u8]) -> Vec<u8> {
+    match array.strip_prefix(b"[").and_then(|a| a.strip_suffix(b"]")) {
+        Some([]) | None => b"set()".to_vec(),
+        Some(inner) => {
+            let mut out = Vec::with_capacity(inner.len() + 2);
+            out.push(b'{');
+            out.extend_from_slice(inner);
+            out.push(b'}');
+            out
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_add_path(base: u32, path: u32, value: u32) -> i32 {
+    let Some(keys) = path_keys(path) else {
+        return OPA_ERR_INVALID_PATH;
+    };
+    let (Some(mut tree), Some(value)) = (value_tree(base), value_tree(value)) else {
+        return OPA_ERR_INTERNAL;
+    };
+    let Some((last, parents)) = keys.split_last() else {
+        return OPA_ERR_INVALID_PATH;
+    };
+    let mut current = &mut tree;
+    for key in parents {
+        let Value::Object(map) = current else {
+            return OPA_ERR_INVALID_TYPE;
+        };
+        current = map
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+    let Value::Object(map) = current else {
+        return OPA_ERR_INVALID_TYPE;
+    };
+    map.insert(last.clone(), value);
+    replace_text(base, &tree)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_remove_path(base: u32, path: u32) -> i32 {
+    let Some(keys) = path_keys(path) else {
+        return OPA_ERR_INVALID_PATH;
+    };
+    let Some(mut tree) = value_tree(base) else {
+        return OPA_ERR_INTERNAL;
+    };
+    let Some((last, parents)) = keys.split_last() else {
+        return OPA_ERR_INVALID_PATH;
+    };
+    let mut current = &mut tree;
+    for key in parents {
+        match current.get_mut(key.as_str()) {
+            Some(next) => current = next,
+            // Part of the path is missing: the target is already gone.
+            None => return OPA_ERR_OK,
+        }
+    }
+    match current {
+        Value::Object(map) => {
+            map.remove(last.as_str());
+        }
+        _ => return OPA_ERR_INVALID_TYPE,
+    }
+    replace_text(base, &tree)
+}
+
+/// The ABI 1.2 fast path: input JSON at `[input, input + len)` (len 0: undefined input),
+/// heap reset to `heap_ptr`, result written above it. Format 0: `[{"result":X}]`; format 1
+/// (OPA Go): the Rego set `{{"result":X}}`.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval(
+    _reserved: u32,
+    entrypoint: u32,
+    data: u32,
+    input: u32,
+    input_len: u32,
+    heap_ptr: u32,
+    format: u32,
+) -> u32 {
+    set_top(heap_ptr as usize);
+    let Some(input) = host_bytes(input, input_len) else {
+        abort("opa_eval: input outside memory");
+        return 0;
+    };
+    let Some(text) = result_set(entrypoint, input, data) else {
+        return 0;
+    };
+    if format == 1 {
+        nul_terminated(&rego_set(&text))
+    } else {
+        nul_terminated(&text)
+    }
+}

@@ -1,8 +1,8 @@
 //! `secretfree`: lint manifests, answer AdmissionReviews, run case suites, list rules.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use secretfree::manifest::{self, Document};
-use secretfree::{Action, RuleId, Settings, Verdict, response, rules, suite};
+use secretfree::lint::{self, Linted};
+use secretfree::{Action, RuleId, Settings, response, rules, suite};
 use serde_json::{Value, json};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -226,90 +226,10 @@ fn display(path: &Path) -> String {
     }
 }
 
+/// One object judged, and the file it came from (SARIF names the file apart from the locator).
 struct Checked {
-    source: String,
     file: String,
-    line: usize,
-    kind: String,
-    name: String,
-    namespace: String,
-    verdict: Verdict,
-    patched: Option<Value>,
-    original: Value,
-}
-
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(*p)?;
-    }
-    cur.as_str()
-}
-
-fn check_doc(file: &str, doc: Document, settings: &Settings) -> Checked {
-    let value = doc.value;
-    // For an AdmissionReview / AdmissionRequest, name the object inside it.
-    let admission = suite::is_admission(&value);
-    let object = if admission {
-        value
-            .get("request")
-            .unwrap_or(&value)
-            .get("object")
-            .unwrap_or(&Value::Null)
-    } else {
-        &value
-    };
-    let kind = str_at(object, &["kind"]).unwrap_or("").to_owned();
-    let name = str_at(object, &["metadata", "name"])
-        .or_else(|| str_at(object, &["metadata", "generateName"]))
-        .unwrap_or("")
-        .to_owned();
-    let request_ns = if admission {
-        str_at(value.get("request").unwrap_or(&value), &["namespace"]).filter(|n| !n.is_empty())
-    } else {
-        None
-    };
-    let namespace = if kind == "ImageCache" {
-        String::new()
-    } else {
-        request_ns
-            .or_else(|| str_at(object, &["metadata", "namespace"]))
-            .unwrap_or("default")
-            .to_owned()
-    };
-    let request = if admission {
-        value.clone()
-    } else {
-        suite::request_for(&value, None)
-    };
-    let bytes = serde_json::to_vec(&request).unwrap_or_default();
-    let verdict = if !admission && kind.is_empty() {
-        Verdict::invalid(
-            "/kind",
-            "the document is not a Kubernetes object: it has no kind",
-        )
-    } else {
-        secretfree::evaluate_json(&bytes, settings)
-    };
-    let patched = if verdict.patch.is_empty() || admission {
-        None
-    } else {
-        let mut obj = value.clone();
-        secretfree::patch::apply(&mut obj, &verdict.patch)
-            .ok()
-            .map(|()| obj)
-    };
-    Checked {
-        source: format!("{file}#{}", doc.locator),
-        file: file.to_owned(),
-        line: doc.line,
-        kind,
-        name,
-        namespace,
-        verdict,
-        patched,
-        original: value,
-    }
+    linted: Linted,
 }
 
 fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: bool) -> ExitCode {
@@ -343,13 +263,16 @@ fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: b
                 continue;
             }
         };
-        if text.trim_start().starts_with(['{', '[']) {
+        if lint::is_json_text(&text) {
             yaml_input = false;
         }
-        match manifest::parse_documents(&text) {
-            Ok(docs) => {
-                let file = display(&path);
-                results.extend(docs.into_iter().map(|d| check_doc(&file, d, &settings)));
+        let file = display(&path);
+        match lint::lint_text(&text, &file, &settings) {
+            Ok(linted) => {
+                results.extend(linted.into_iter().map(|linted| Checked {
+                    file: file.clone(),
+                    linted,
+                }));
             }
             Err(e) => {
                 eprintln!("secretfree: {}: {e}", display(&path));
@@ -357,7 +280,7 @@ fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: b
             }
         }
     }
-    let denied = results.iter().any(|r| !r.verdict.allowed);
+    let denied = results.iter().any(|r| !r.linted.verdict.allowed);
     let report = match format {
         Format::Text => text_report(
             &results,
@@ -376,22 +299,8 @@ fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: b
     };
     if fix {
         eprint!("{report}");
-        let mut out = String::new();
-        for (i, r) in results.iter().enumerate() {
-            let obj = r.patched.as_ref().unwrap_or(&r.original);
-            if yaml_input {
-                if i > 0 {
-                    out.push_str("---\n");
-                }
-                out.push_str(&serde_saphyr::to_string(obj).unwrap_or_default());
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
-            } else {
-                out.push_str(&serde_json::to_string_pretty(obj).unwrap_or_default());
-                out.push('\n');
-            }
-        }
+        let linted: Vec<Linted> = results.into_iter().map(|r| r.linted).collect();
+        let out = lint::fixed_manifest(&linted, yaml_input);
         print!("{out}");
     } else {
         print!("{report}");
@@ -414,43 +323,25 @@ fn paint(on: bool, code: &str, text: &str) -> String {
     }
 }
 
-fn object_label(r: &Checked) -> String {
-    let kind = if r.kind.is_empty() {
-        "(no kind)"
-    } else {
-        &r.kind
-    };
-    let name = if r.name.is_empty() {
-        "(no name)"
-    } else {
-        &r.name
-    };
-    if r.namespace.is_empty() {
-        format!("{kind}/{name}")
-    } else {
-        format!("{kind}/{}/{name}", r.namespace)
-    }
-}
-
 fn text_report(results: &[Checked], colour: bool) -> String {
     let mut out = String::new();
     let (mut allowed, mut denied, mut warnings) = (0, 0, 0);
-    for r in results {
+    for Checked { linted: r, .. } in results {
         let v = &r.verdict;
-        let status = if !v.allowed {
-            denied += 1;
-            paint(colour, "1;31", "DENIED")
-        } else if v.findings.iter().any(|f| f.action == Action::Warn) {
-            allowed += 1;
-            paint(colour, "1;33", "ALLOWED with warnings")
-        } else {
-            allowed += 1;
-            paint(colour, "1;32", "ALLOWED")
+        let code = match r.status() {
+            "DENIED" => "1;31",
+            "ALLOWED" => "1;32",
+            _ => "1;33",
         };
+        if v.allowed {
+            allowed += 1;
+        } else {
+            denied += 1;
+        }
         out.push_str(&format!(
             "{}  {}  {}\n",
-            paint(colour, "1", &object_label(r)),
-            status,
+            paint(colour, "1", &r.label()),
+            paint(colour, code, r.status()),
             paint(colour, "2", &r.source)
         ));
         for f in &v.findings {
@@ -486,20 +377,7 @@ fn text_report(results: &[Checked], colour: bool) -> String {
 }
 
 fn json_report(results: &[Checked]) -> Value {
-    Value::Array(
-        results
-            .iter()
-            .map(|r| {
-                json!({
-                    "source": r.source,
-                    "kind": r.kind,
-                    "name": r.name,
-                    "namespace": r.namespace,
-                    "verdict": serde_json::to_value(&r.verdict).unwrap_or(Value::Null),
-                })
-            })
-            .collect(),
-    )
+    Value::Array(results.iter().map(|r| r.linted.to_json()).collect())
 }
 
 fn sarif_report(results: &[Checked]) -> Value {
@@ -515,7 +393,7 @@ fn sarif_report(results: &[Checked]) -> Value {
         })
         .collect();
     let mut out = Vec::new();
-    for r in results {
+    for Checked { file, linted: r } in results {
         for f in &r.verdict.findings {
             let level = match f.action {
                 Action::Deny => "error",
@@ -523,13 +401,13 @@ fn sarif_report(results: &[Checked]) -> Value {
                 Action::Mutated => "note",
             };
             let physical = if r.line > 0 {
-                json!({"artifactLocation": {"uri": r.file}, "region": {"startLine": r.line}})
+                json!({"artifactLocation": {"uri": file}, "region": {"startLine": r.line}})
             } else {
-                json!({"artifactLocation": {"uri": r.file}})
+                json!({"artifactLocation": {"uri": file}})
             };
             let location = json!({
                 "physicalLocation": physical,
-                "logicalLocations": [{"fullyQualifiedName": format!("{}{}", object_label(r), f.path), "kind": "object"}],
+                "logicalLocations": [{"fullyQualifiedName": format!("{}{}", r.label(), f.path), "kind": "object"}],
             });
             out.push(json!({
                 "ruleId": f.rule.id(),

@@ -1,6 +1,7 @@
 //! `cargo run --manifest-path xtask/Cargo.toml -- <command>`
 //!
-//! - `dist`: build every artifact into `dist/` (DESIGN §7) and write `dist/SHA256SUMS`.
+//! - `dist`: build every artifact into `dist/` (DESIGN §7, the playground included) and write
+//!   `dist/SHA256SUMS`.
 //! - `inspect FILE...`: print a module's imports, exports, memories, globals and custom sections.
 //!
 //! Builds go to `target/dist` with paths remapped, so two clean builds give the same bytes.
@@ -8,6 +9,7 @@
 mod component;
 mod kubewarden;
 mod opa;
+mod playground;
 mod wasm;
 
 use anyhow::{Context, Result, bail};
@@ -36,7 +38,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: xtask dist [kubewarden|opa|component]... | xtask inspect FILE...");
+            eprintln!("usage: xtask dist [kubewarden|opa|component|playground]... | xtask inspect FILE...");
             std::process::exit(2);
         }
     }
@@ -111,6 +113,9 @@ fn dist(only: &[String]) -> Result<()> {
         let module = cargo_build("component", &[])?;
         let component = component::componentize(&module)?;
         write(&dist.join("component/secretfree.wasm"), &component)?;
+    }
+    if want("playground") {
+        playground::build(&root, &dist.join("playground"))?;
     }
     write_sums(&dist)
 }

@@ -1,0 +1,91 @@
+//! Browser playground glue (`dist/playground/`): wasm-bindgen exports taking strings and
+//! returning JSON strings. Everything they say is computed by `crate::lint` and the core.
+
+use crate::lint::{self, Linted};
+use crate::rules::RuleId;
+use crate::settings::Settings;
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+fn object(r: &Linted, json_input: bool) -> Value {
+    let mut entry = r.to_json();
+    let patched = r.patched.as_ref().map(|p| {
+        if json_input {
+            serde_json::to_string_pretty(p).unwrap_or_default() + "\n"
+        } else {
+            lint::to_yaml(p)
+        }
+    });
+    if let Some(map) = entry.as_object_mut() {
+        map.insert("line".into(), json!(r.line));
+        map.insert("label".into(), json!(r.label()));
+        map.insert("status".into(), json!(r.status()));
+        map.insert("patched".into(), json!(patched));
+    }
+    entry
+}
+
+/// Lint a manifest (YAML or JSON, several documents) with settings (YAML or JSON; empty means
+/// defaults); `fix` evaluates with `mutate: true`, like `secretfree check --fix`.
+///
+/// Returns `{"settingsProblems": [{"path", "message"}], "error": null | "<why the manifest
+/// cannot be read>", "objects": [{"source", "kind", "name", "namespace", "verdict", "line",
+/// "label", "status", "patched"}], "fixed": null | "<the whole manifest, repaired>"}`. When the
+/// settings have problems the manifest is judged with the default settings.
+#[wasm_bindgen]
+pub fn evaluate(manifest: &str, settings: &str, fix: bool) -> String {
+    let (mut parsed, problems) = match Settings::from_yaml(settings) {
+        Ok(s) => (s, Vec::new()),
+        Err(errors) => (Settings::default(), errors.0),
+    };
+    if fix {
+        parsed.mutate = true;
+    }
+    let problems: Vec<Value> = problems
+        .into_iter()
+        .map(|e| json!({"path": e.path, "message": e.message}))
+        .collect();
+    let json_input = lint::is_json_text(manifest);
+    let (error, objects, fixed) = match lint::lint_text(manifest, "manifest", &parsed) {
+        Ok(results) => {
+            let objects: Vec<Value> = results.iter().map(|r| object(r, json_input)).collect();
+            let fixed = results
+                .iter()
+                .any(|r| r.patched.is_some())
+                .then(|| lint::fixed_manifest(&results, !json_input));
+            (None, objects, fixed)
+        }
+        Err(e) => (Some(e.to_string()), Vec::new(), None),
+    };
+    json!({
+        "settingsProblems": problems,
+        "error": error,
+        "objects": objects,
+        "fixed": fixed,
+    })
+    .to_string()
+}
+
+/// The rule table (`RuleId::ALL`): `[{"id", "defaultAction", "mutates", "category", "summary"}]`.
+#[wasm_bindgen]
+pub fn rules() -> String {
+    let rules: Vec<Value> = RuleId::ALL
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id(),
+                "defaultAction": r.default_action().as_str(),
+                "mutates": r.mutates(),
+                "category": r.category().title(),
+                "summary": r.summary(),
+            })
+        })
+        .collect();
+    Value::Array(rules).to_string()
+}
+
+/// The crate version, for the page footer.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

@@ -1,0 +1,284 @@
+//! Linting manifests: every object of a YAML or JSON text judged on its own, as a CREATE.
+//!
+//! The `secretfree check` command and the browser playground both call [`lint_text`]; what they
+//! show per object (label, status, JSON entry, repaired manifest) is built here once. No I/O.
+
+#![forbid(unsafe_code)]
+
+use crate::manifest::{self, Document, ManifestError};
+use crate::rules::Action;
+use crate::settings::Settings;
+use crate::verdict::Verdict;
+use serde_json::{Value, json};
+
+/// One object of a manifest, judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linted {
+    /// `"<source>#<doc index>"`, or `"<source>#<doc>/items/<i>"` for items of a `List`.
+    pub source: String,
+    /// 1-based line where the document starts (0 when unknown).
+    pub line: usize,
+    /// The object's kind (for an AdmissionReview: the kind of the object inside it).
+    pub kind: String,
+    /// `metadata.name`, else `metadata.generateName`, else empty.
+    pub name: String,
+    /// The namespace the object is judged in (`default` when unset; empty for ImageCache).
+    pub namespace: String,
+    pub verdict: Verdict,
+    /// The document with the verdict's patch applied, when there is a patch (bare objects only).
+    pub patched: Option<Value>,
+    /// The document as read.
+    pub original: Value,
+}
+
+/// Whether a document is an AdmissionReview / AdmissionRequest rather than a bare object.
+pub fn is_admission(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("AdmissionReview")
+        || v.get("request").is_some()
+        || v.get("operation").is_some()
+        || (v.get("object").is_some() && v.get("uid").is_some())
+}
+
+/// Wrap a bare object as an AdmissionRequest (CREATE, or UPDATE when `old` is given).
+pub fn request_for(object: &Value, old: Option<&Value>) -> Value {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let (group, version) = crate::model::split_api_version(api_version);
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    let meta = object.get("metadata");
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or(if kind == "ImageCache" { "" } else { "default" });
+    let mut req = json!({
+        "uid": "00000000-0000-0000-0000-000000000000",
+        "kind": {"group": group, "version": version, "kind": kind},
+        "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
+        "namespace": namespace,
+        "object": object,
+    });
+    if let (Some(name), Some(map)) = (meta.and_then(|m| m.get("name")), req.as_object_mut()) {
+        map.insert("name".into(), name.clone());
+    }
+    if let (Some(old), Some(map)) = (old, req.as_object_mut()) {
+        map.insert("oldObject".into(), old.clone());
+    }
+    req
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    cur.as_str()
+}
+
+/// Judge one document of a manifest read from `source`.
+pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted {
+    let value = doc.value;
+    // For an AdmissionReview / AdmissionRequest, name the object inside it.
+    let admission = is_admission(&value);
+    let object = if admission {
+        value
+            .get("request")
+            .unwrap_or(&value)
+            .get("object")
+            .unwrap_or(&Value::Null)
+    } else {
+        &value
+    };
+    let kind = str_at(object, &["kind"]).unwrap_or("").to_owned();
+    let name = str_at(object, &["metadata", "name"])
+        .or_else(|| str_at(object, &["metadata", "generateName"]))
+        .unwrap_or("")
+        .to_owned();
+    let request_ns = if admission {
+        str_at(value.get("request").unwrap_or(&value), &["namespace"]).filter(|n| !n.is_empty())
+    } else {
+        None
+    };
+    let namespace = if kind == "ImageCache" {
+        String::new()
+    } else {
+        request_ns
+            .or_else(|| str_at(object, &["metadata", "namespace"]))
+            .unwrap_or("default")
+            .to_owned()
+    };
+    let request = if admission {
+        value.clone()
+    } else {
+        request_for(&value, None)
+    };
+    let bytes = serde_json::to_vec(&request).unwrap_or_default();
+    let verdict = if !admission && kind.is_empty() {
+        Verdict::invalid(
+            "/kind",
+            "the document is not a Kubernetes object: it has no kind",
+        )
+    } else {
+        crate::evaluate_json(&bytes, settings)
+    };
+    let patched = if verdict.patch.is_empty() || admission {
+        None
+    } else {
+        let mut obj = value.clone();
+        crate::patch::apply(&mut obj, &verdict.patch)
+            .ok()
+            .map(|()| obj)
+    };
+    Linted {
+        source: format!("{source}#{}", doc.locator),
+        line: doc.line,
+        kind,
+        name,
+        namespace,
+        verdict,
+        patched,
+        original: value,
+    }
+}
+
+/// Judge every object of a manifest text (YAML stream or JSON; `List`s unrolled).
+/// `source` names the text in [`Linted::source`] (a file name, `<stdin>`, ...).
+pub fn lint_text(
+    text: &str,
+    source: &str,
+    settings: &Settings,
+) -> Result<Vec<Linted>, ManifestError> {
+    Ok(manifest::parse_documents(text)?
+        .into_iter()
+        .map(|doc| lint_document(source, doc, settings))
+        .collect())
+}
+
+/// Whether a manifest text is JSON (then repaired manifests are printed as JSON, else YAML).
+pub fn is_json_text(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
+}
+
+/// An object as a YAML document (ends with a newline).
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = serde_saphyr::to_string(value).unwrap_or_default();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Every object, repaired where the verdict has a patch, as one manifest: YAML documents
+/// separated by `---`, or one pretty-printed JSON object per line group (what `check --fix`
+/// prints on stdout).
+pub fn fixed_manifest(results: &[Linted], yaml: bool) -> String {
+    let mut out = String::new();
+    for (i, r) in results.iter().enumerate() {
+        let obj = r.patched.as_ref().unwrap_or(&r.original);
+        if yaml {
+            if i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str(&to_yaml(obj));
+        } else {
+            out.push_str(&serde_json::to_string_pretty(obj).unwrap_or_default());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+impl Linted {
+    /// `Kind/namespace/name` (`Kind/name` when cluster-scoped), with `(no kind)` / `(no name)`.
+    pub fn label(&self) -> String {
+        let kind = if self.kind.is_empty() {
+            "(no kind)"
+        } else {
+            &self.kind
+        };
+        let name = if self.name.is_empty() {
+            "(no name)"
+        } else {
+            &self.name
+        };
+        if self.namespace.is_empty() {
+            format!("{kind}/{name}")
+        } else {
+            format!("{kind}/{}/{name}", self.namespace)
+        }
+    }
+
+    /// `DENIED`, `ALLOWED with warnings` or `ALLOWED`.
+    pub fn status(&self) -> &'static str {
+        if !self.verdict.allowed {
+            "DENIED"
+        } else if self.verdict.with_action(Action::Warn).next().is_some() {
+            "ALLOWED with warnings"
+        } else {
+            "ALLOWED"
+        }
+    }
+
+    /// `{"source", "kind", "name", "namespace", "verdict"}`: one entry of `check --format json`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "source": self.source,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "verdict": serde_json::to_value(&self.verdict).unwrap_or(Value::Null),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const MISPLACED: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    k8s.aliyun.com/acr-instance-ids: cri-j36zhodptmyq1234\nspec:\n  template:\n    metadata:\n      labels: {alibabacloud.com/eci: \"true\"}\n    spec:\n      containers:\n      - name: app\n        image: registry.example.com/shop/app:1.0\n";
+
+    #[test]
+    fn names_each_object_and_repairs_when_mutating() {
+        let text = format!("{MISPLACED}---\nkind: ConfigMap\nmetadata: {{name: c}}\n");
+        let found = lint_text(&text, "m.yaml", &Settings::default()).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].source, "m.yaml#0");
+        assert_eq!(found[0].label(), "Deployment/shop/web");
+        assert_eq!(found[0].status(), "DENIED");
+        assert!(
+            found[0]
+                .verdict
+                .rule_ids()
+                .contains(&"annotation-misplaced")
+        );
+        assert!(found[0].patched.is_none());
+        assert_eq!(found[1].label(), "ConfigMap/default/c");
+        assert_eq!(found[1].status(), "ALLOWED");
+        assert_eq!(found[1].line, 17);
+
+        let settings = Settings {
+            mutate: true,
+            ..Settings::default()
+        };
+        let fixed = lint_text(MISPLACED, "m.yaml", &settings).unwrap();
+        let patched = fixed[0].patched.as_ref().unwrap();
+        assert_eq!(
+            patched["spec"]["template"]["metadata"]["annotations"]["k8s.aliyun.com/acr-instance-ids"],
+            "cri-j36zhodptmyq1234"
+        );
+        let yaml = fixed_manifest(&fixed, true);
+        assert!(yaml.contains("acr-instance-ids"), "{yaml}");
+        assert!(!is_json_text(MISPLACED));
+        assert!(is_json_text(" \n[{}]"));
+    }
+
+    #[test]
+    fn documents_without_kind_fail_closed_and_bad_text_is_an_error() {
+        let found = lint_text("metadata: {name: x}\n", "-", &Settings::default()).unwrap();
+        assert_eq!(found[0].verdict.rule_ids(), ["request-invalid"]);
+        assert_eq!(found[0].label(), "(no kind)/default/x");
+        assert!(lint_text("a: [1, 2\n", "-", &Settings::default()).is_err());
+    }
+}
