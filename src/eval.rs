@@ -93,6 +93,18 @@ impl<'s> Ctx<'s> {
         self.push(rule, action, path, message, fix);
     }
 
+    /// A masked or template value copied from the documentation, in annotation `key`.
+    fn report_placeholder(&mut self, key: &str, value: &str, path: String, fix: String) {
+        self.report(
+            RuleId::PlaceholderValue,
+            path,
+            format!(
+                "{key} value {value:?} is a masked or template value copied from the documentation"
+            ),
+            fix,
+        );
+    }
+
     fn report_mutated(&mut self, rule: RuleId, path: String, message: String, fix: String) {
         let action = self
             .action(rule, rule.default_action())
@@ -697,11 +709,7 @@ fn check_instance_ids(ctx: &mut Ctx, t: &Target) -> Option<InstanceIds> {
     // A template expression or masked value is one finding, not one per fragment.
     let placeholder = grammar::looks_like_placeholder(&value);
     if placeholder {
-        ctx.report(
-            RuleId::PlaceholderValue,
-            path.clone(),
-            format!("{key} value {value:?} is a masked or template value copied from the documentation"),
-            format!("replace it with your real instance id (ACR console, instance details: cri-...) in {}", t.meta_dots),
+        ctx.report_placeholder(key, &value, path.clone(), format!("replace it with your real instance id (ACR console, instance details: cri-...) in {}", t.meta_dots),
         );
     } else if value.trim().is_empty() {
         ctx.report(
@@ -864,12 +872,17 @@ fn check_arns(ctx: &mut Ctx, t: &Target) {
             }
             Err(problem) => {
                 match problem {
-                    ArnProblem::Empty => ctx.report(RuleId::RoleArnInvalid, path, format!("{key} is empty"), fix),
-                    ArnProblem::Placeholder => ctx.report(
-                        RuleId::PlaceholderValue,
+                    ArnProblem::Empty => {
+                        ctx.report(RuleId::RoleArnInvalid, path, format!("{key} is empty"), fix)
+                    }
+                    ArnProblem::Placeholder => ctx.report_placeholder(
+                        key,
+                        value,
                         path,
-                        format!("{key} value {value:?} is a masked or template value copied from the documentation"),
-                        format!("replace it with the real role ARN (RAM console, role details) in {}", t.meta_dots),
+                        format!(
+                            "replace it with the real role ARN (RAM console, role details) in {}",
+                            t.meta_dots
+                        ),
                     ),
                     ArnProblem::Multiple(n) => ctx.report(
                         RuleId::RoleArnInvalid,
@@ -957,10 +970,10 @@ fn check_registry_lists(ctx: &mut Ctx, t: &Target) {
         };
         let path = value_path(t, key);
         if grammar::looks_like_placeholder(value) {
-            ctx.report(
-                RuleId::PlaceholderValue,
+            ctx.report_placeholder(
+                key,
+                value,
                 path,
-                format!("{key} value {value:?} is a masked or template value copied from the documentation"),
                 format!("list your registry addresses (host[:port]) in {key}"),
             );
             continue;
@@ -1002,10 +1015,10 @@ fn check_imc_ids(ctx: &mut Ctx, t: &Target) {
         };
         let path = value_path(t, key);
         if grammar::looks_like_placeholder(value) {
-            ctx.report(
-                RuleId::PlaceholderValue,
+            ctx.report_placeholder(
+                key,
+                value,
                 path,
-                format!("{key} value {value:?} is a masked or template value copied from the documentation"),
                 format!("put the id of a Ready image cache (kubectl get imagecache) in {key}"),
             );
             continue;
