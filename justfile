@@ -73,6 +73,14 @@ wasm-tests: node-deps
 cases:
     cargo run --quiet -- test policies/cases
 
+# Time evaluate_json against a plain JSON parse of the same bytes (ratios from one run).
+bench:
+    cargo bench --quiet --bench evaluate
+
+# The mutation fuzzer of tests/robustness.rs for longer (no input may panic; every deny names a rule).
+fuzz rounds="20000":
+    SECRETFREE_FUZZ_ROUNDS={{rounds}} cargo test --release --quiet --test robustness mutated_inputs_never_panic
+
 # Regenerate policies/README.md from the rule table.
 rules-readme:
     cargo run --quiet -- rules --markdown > policies/README.md

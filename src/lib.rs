@@ -39,20 +39,25 @@ pub const MAX_DEPTH: usize = 64;
 /// Byte offset where JSON nesting first exceeds `limit`, if it does. One pass, no allocation:
 /// the parser skips unknown fields without recursion, so depth is bounded here for all of them.
 pub fn nesting_exceeds(bytes: &[u8], limit: usize) -> Option<usize> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
         match b {
-            b'"' => in_string = true,
+            b'"' => {
+                // Skip the string: jump from quote/backslash to the next one.
+                let mut j = i + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', bytes.get(j..).unwrap_or_default()) {
+                        Some(k) if bytes.get(j + k) == Some(&b'\\') => j += k + 2,
+                        Some(k) => {
+                            j += k;
+                            break;
+                        }
+                        None => return None,
+                    }
+                }
+                i = j;
+            }
             b'{' | b'[' => {
                 depth += 1;
                 if depth > limit {
@@ -62,6 +67,7 @@ pub fn nesting_exceeds(bytes: &[u8], limit: usize) -> Option<usize> {
             b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -161,4 +167,21 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nesting_exceeds;
+
+    #[test]
+    fn nesting_scan_skips_strings_and_escapes() {
+        assert_eq!(nesting_exceeds(br#"{"a":[[1]]}"#, 3), None);
+        assert_eq!(nesting_exceeds(br#"{"a":[[[1]]]}"#, 3), Some(7));
+        // Brackets inside strings, escaped quotes and escaped backslashes do not count.
+        assert_eq!(nesting_exceeds(br#"{"a":"[[[[\"{{{{\\","b":[1]}"#, 2), None);
+        assert_eq!(nesting_exceeds(br#"{"a":"\\\\","b":[[1]]}"#, 2), Some(17));
+        // An unterminated string ends the scan (the parser reports it).
+        assert_eq!(nesting_exceeds(br#"{"a":"[[[["#, 1), None);
+        assert_eq!(nesting_exceeds(b"", 0), None);
+    }
 }

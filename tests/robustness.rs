@@ -135,8 +135,13 @@ fn mutated_inputs_never_panic() {
         state
     };
     let alphabet = b"{}[]\":,\\ 0a-/*<>\xff\x00ek";
+    // `just fuzz` raises this; the default keeps `cargo test` quick.
+    let rounds: usize = std::env::var("SECRETFREE_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     for seed in &seeds {
-        for _ in 0..300 {
+        for _ in 0..rounds {
             let mut input = seed.clone();
             for _ in 0..(next() % 4 + 1) {
                 if input.is_empty() {
