@@ -58,7 +58,8 @@ fn wasm_bindgen_cli(version: &str) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let install = |locked: bool| -> Result<bool> {
         let mut cmd = Command::new(&cargo);
-        cmd.args(["install", "wasm-bindgen-cli", "--version", version]);
+        // --force: reinstall even when cargo's records say it is there but the binary is not.
+        cmd.args(["install", "--force", "wasm-bindgen-cli", "--version", version]);
         if locked {
             cmd.arg("--locked");
         }
