@@ -10,6 +10,7 @@ pub mod eval;
 pub mod grammar;
 pub mod hosts;
 pub mod image;
+pub mod jsonpath;
 pub mod keys;
 #[cfg(feature = "yaml")]
 pub mod lint;
@@ -112,14 +113,22 @@ pub fn decode(request: &[u8]) -> Result<(AdmissionRequest, model::InputShape), B
     }
 }
 
-/// Re-read failing input with path tracking (only on the error path, so the hot path stays lean).
+/// Describe a decoding failure: what went wrong and where (JSON pointer, relative to the object).
 fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
-    let mut de = serde_json::Deserializer::from_slice(request);
-    let tracked = serde_path_to_error::deserialize::<_, model::Input>(&mut de);
-    let pointer = match &tracked {
-        Err(e) => path_to_pointer(e.path()),
-        Ok(_) => String::new(),
+    let mut pointer = if err.is_data() {
+        jsonpath::pointer_at(request, err.line(), err.column())
+    } else {
+        String::new()
     };
+    // Paths inside the object are reported relative to the object, like every other finding.
+    for prefix in ["/request/object", "/object"] {
+        if let Some(rest) = pointer.strip_prefix(prefix)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            pointer = rest.to_owned();
+            break;
+        }
+    }
     let what = if std::str::from_utf8(request).is_err() && err.is_syntax() {
         "the request is not valid UTF-8 JSON"
     } else if err.is_eof() {
@@ -139,34 +148,6 @@ fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
     let position = format!(" at line {} column {}", err.line(), err.column());
     let detail = detail.strip_suffix(&position).unwrap_or(&detail);
     Verdict::invalid(pointer.clone(), format!("{what}{path_text}: {detail}"))
-}
-
-fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                out.push('/');
-                out.push_str(&grammar::pointer_escape(key));
-            }
-            Segment::Enum { variant } => {
-                out.push('/');
-                out.push_str(&grammar::pointer_escape(variant));
-            }
-            Segment::Unknown => out.push_str("/?"),
-        }
-    }
-    // Paths inside the object are reported relative to the object, like every other finding.
-    for prefix in ["/request/object", "/object"] {
-        if let Some(rest) = out.strip_prefix(prefix)
-            && (rest.is_empty() || rest.starts_with('/'))
-        {
-            return rest.to_owned();
-        }
-    }
-    out
 }
 
 #[cfg(test)]
