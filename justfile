@@ -16,6 +16,8 @@ test: fmt-check clippy clippy-wasm test-native wasm-core dist-reproducible wasm-
 # Formatting.
 fmt-check:
     cargo fmt --all -- --check
+    cd xtask && cargo fmt -- --check
+    cd wasm-tests && cargo fmt -- --check
 
 # Lints, warnings are errors (every target, every feature).
 clippy:
@@ -64,10 +66,15 @@ inspect: dist
 node-deps:
     cd wasm-tests/node && npm ci --no-audit --no-fund --loglevel=error
 
-# Every artifact over every case in real hosts (wapc+wasmtime, opa-wasm, npm opa-wasm, wasmtime components, jco).
-wasm-tests: node-deps
+# Python packages of the Python hosts (OPA SDKs opa-py-wasm, opa-wasmtime), pinned, in a venv at target/pyvenv.
+python-deps:
+    python3 -m venv target/pyvenv
+    target/pyvenv/bin/python -m pip install --quiet --disable-pip-version-check -r wasm-tests/python/requirements.txt
+
+# Every artifact over every case in real hosts (wapc+wasmtime, opa-wasm, npm and Python OPA SDKs, wasmtime components, jco).
+wasm-tests: node-deps python-deps
     test -f dist/SHA256SUMS || just dist
-    cd wasm-tests && cargo test --quiet -- --test-threads=2
+    cd wasm-tests && SECRETFREE_PYTHON="{{justfile_directory()}}/target/pyvenv/bin/python" cargo test --quiet -- --test-threads=2
 
 # Run the case suites through the CLI (prints "N passed, M failed").
 cases:

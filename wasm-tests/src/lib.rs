@@ -7,13 +7,17 @@ use std::path::{Path, PathBuf};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// A built artifact under dist/ (run `just dist` first).
 pub fn artifact(rel: &str) -> Vec<u8> {
     let path = repo().join("dist").join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `just dist` first)", path.display()))
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `just dist` first)", path.display()))
 }
 
 /// One case with everything a host needs and the native answer.
@@ -46,21 +50,35 @@ impl Case {
 
 /// Every case of policies/cases, with its native verdict.
 pub fn cases() -> Vec<Case> {
-    let resolved = suite::resolve_all(&repo().join("policies/cases")).unwrap_or_else(|e| panic!("{e}"));
+    let resolved =
+        suite::resolve_all(&repo().join("policies/cases")).unwrap_or_else(|e| panic!("{e}"));
     resolved.into_iter().map(to_case).collect()
 }
 
 fn to_case(c: ResolvedCase) -> Case {
-    let request = c.request.get("request").cloned().unwrap_or_else(|| c.request.clone());
-    let settings = Settings::from_value(&c.settings_doc).unwrap_or_else(|e| panic!("{} :: {}: {e}", c.rule, c.name));
+    let request = c
+        .request
+        .get("request")
+        .cloned()
+        .unwrap_or_else(|| c.request.clone());
+    let settings = Settings::from_value(&c.settings_doc)
+        .unwrap_or_else(|e| panic!("{} :: {}: {e}", c.rule, c.name));
     let bytes = serde_json::to_vec(&c.request).unwrap_or_default();
     let native = secretfree::evaluate_json(&bytes, &settings);
-    Case { id: format!("{} :: {}", c.rule, c.name), request, document: c.request, settings: c.settings_doc, native }
+    Case {
+        id: format!("{} :: {}", c.rule, c.name),
+        request,
+        document: c.request,
+        settings: c.settings_doc,
+        native,
+    }
 }
 
 /// Inputs no host may trap on: (label, request bytes).
 pub fn hostile_inputs() -> Vec<(&'static str, Vec<u8>)> {
-    let mut deep = String::from(r#"{"uid":"d","operation":"CREATE","kind":{"group":"","version":"v1","kind":"Pod"},"object":{"metadata":{"labels":"#);
+    let mut deep = String::from(
+        r#"{"uid":"d","operation":"CREATE","kind":{"group":"","version":"v1","kind":"Pod"},"object":{"metadata":{"labels":"#,
+    );
     deep.push_str(&"[".repeat(5000));
     deep.push_str(&"]".repeat(5000));
     deep.push_str("}}}");
@@ -98,7 +116,8 @@ pub fn write_corpus_json(cases: &[Case], name: &str) -> PathBuf {
     let dir = repo().join("target/wasm-tests");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_vec(&items).unwrap_or_default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    std::fs::write(&path, serde_json::to_vec(&items).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     path
 }
 
@@ -118,7 +137,12 @@ pub fn run_node(script: &str, args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("node {script} printed no JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "node {script} printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 /// Compare an artifact's verdict JSON text with the native one; `Err` describes the difference.
@@ -127,6 +151,9 @@ pub fn same_verdict(case: &Case, got: &str) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {
-        Err(format!("{}\n  native:   {want}\n  artifact: {got}", case.id))
+        Err(format!(
+            "{}\n  native:   {want}\n  artifact: {got}",
+            case.id
+        ))
     }
 }

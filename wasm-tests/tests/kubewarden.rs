@@ -11,13 +11,19 @@ use wasmtime_provider::WasmtimeEngineProviderBuilder;
 const MODULE: &str = "kubewarden/policy.wasm";
 
 fn host(bytes: &[u8]) -> WapcHost {
-    let engine = WasmtimeEngineProviderBuilder::new().module_bytes(bytes).build().expect("wasmtime engine");
+    let engine = WasmtimeEngineProviderBuilder::new()
+        .module_bytes(bytes)
+        .build()
+        .expect("wasmtime engine");
     WapcHost::new(Box::new(engine), None).expect("waPC host")
 }
 
 fn call(host: &WapcHost, op: &str, payload: &[u8]) -> Value {
-    let out = host.call(op, payload).unwrap_or_else(|e| panic!("{op} returned a guest error: {e}"));
-    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{op}: not JSON ({e}): {}", String::from_utf8_lossy(&out)))
+    let out = host
+        .call(op, payload)
+        .unwrap_or_else(|e| panic!("{op} returned a guest error: {e}"));
+    serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("{op}: not JSON ({e}): {}", String::from_utf8_lossy(&out)))
 }
 
 /// What Kubewarden must see for this case, from the native verdict.
@@ -30,7 +36,14 @@ fn expected(case: &Case) -> Value {
     } else {
         Value::Null
     };
-    secretfree::hosts::kubewarden_response(v, if mutated.is_null() { None } else { Some(mutated) })
+    secretfree::hosts::kubewarden_response(
+        v,
+        if mutated.is_null() {
+            None
+        } else {
+            Some(mutated)
+        },
+    )
 }
 
 #[test]
@@ -41,7 +54,9 @@ fn every_case_matches_the_native_verdict() {
     let mut failures = Vec::new();
     let mut mutated = 0;
     for case in &cases {
-        let payload = serde_json::to_vec(&json!({"request": case.request, "settings": case.settings})).unwrap();
+        let payload =
+            serde_json::to_vec(&json!({"request": case.request, "settings": case.settings}))
+                .unwrap();
         let got = call(&host, "validate", &payload);
         let want = expected(case);
         if got != want {
@@ -49,16 +64,34 @@ fn every_case_matches_the_native_verdict() {
         }
         // The fields Kubewarden maps to the AdmissionResponse, checked one by one as well.
         assert_eq!(got["accepted"], case.native.allowed, "{}", case.id);
-        assert_eq!(got["message"].as_str().map(str::to_owned), response::deny_message(&case.native), "{}", case.id);
+        assert_eq!(
+            got["message"].as_str().map(str::to_owned),
+            response::deny_message(&case.native),
+            "{}",
+            case.id
+        );
         if !got["mutated_object"].is_null() {
             mutated += 1;
         }
-        let settings = call(&host, "validate_settings", &serde_json::to_vec(&case.settings).unwrap());
+        let settings = call(
+            &host,
+            "validate_settings",
+            &serde_json::to_vec(&case.settings).unwrap(),
+        );
         assert_eq!(settings["valid"], true, "{}: {settings}", case.id);
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     assert!(mutated > 0, "no case exercised mutated_object");
-    println!("kubewarden: {} cases match the native verdict ({mutated} with mutated_object)", cases.len());
+    println!(
+        "kubewarden: {} cases match the native verdict ({mutated} with mutated_object)",
+        cases.len()
+    );
 }
 
 #[test]
@@ -66,8 +99,15 @@ fn a_fresh_instance_per_request_gives_the_same_answer() {
     // policy-server re-instantiates the module for every request.
     let bytes = artifact(MODULE);
     for case in cases().iter().step_by(17) {
-        let payload = serde_json::to_vec(&json!({"request": case.request, "settings": case.settings})).unwrap();
-        assert_eq!(call(&host(&bytes), "validate", &payload), expected(case), "{}", case.id);
+        let payload =
+            serde_json::to_vec(&json!({"request": case.request, "settings": case.settings}))
+                .unwrap();
+        assert_eq!(
+            call(&host(&bytes), "validate", &payload),
+            expected(case),
+            "{}",
+            case.id
+        );
     }
 }
 
@@ -76,37 +116,64 @@ fn protocol_version_and_settings_validation() {
     let host = host(&artifact(MODULE));
     assert_eq!(host.call("protocol_version", b"").unwrap(), b"\"v1\"");
     for name in ["minimal", "strict", "multi-team"] {
-        let text = std::fs::read_to_string(secretfree_wasm_tests::repo().join(format!("policies/settings/{name}.yaml"))).unwrap();
+        let text = std::fs::read_to_string(
+            secretfree_wasm_tests::repo().join(format!("policies/settings/{name}.yaml")),
+        )
+        .unwrap();
         let doc = secretfree::manifest::yaml_to_value(&text).unwrap();
-        let got = call(&host, "validate_settings", &serde_json::to_vec(&doc).unwrap());
+        let got = call(
+            &host,
+            "validate_settings",
+            &serde_json::to_vec(&doc).unwrap(),
+        );
         assert_eq!(got["valid"], true, "{name}: {got}");
     }
-    let bad = call(&host, "validate_settings", br#"{"clusterRegion":"hangzhou","accountId":"12","mutate":"yes","rules":{"nope":"off"}}"#);
+    let bad = call(
+        &host,
+        "validate_settings",
+        br#"{"clusterRegion":"hangzhou","accountId":"12","mutate":"yes","rules":{"nope":"off"}}"#,
+    );
     assert_eq!(bad["valid"], false);
     let msg = bad["message"].as_str().unwrap();
     for key in ["clusterRegion", "accountId", "mutate", "rules.nope"] {
         assert!(msg.contains(key), "{key} missing from {msg}");
     }
-    assert!(host.call("no_such_op", b"").is_err(), "unknown operations are guest errors");
+    assert!(
+        host.call("no_such_op", b"").is_err(),
+        "unknown operations are guest errors"
+    );
 }
 
 #[test]
 fn hostile_input_is_denied_without_trapping() {
     let host = host(&artifact(MODULE));
     let normal = cases().into_iter().next().unwrap();
-    let normal_payload = serde_json::to_vec(&json!({"request": normal.request, "settings": normal.settings})).unwrap();
+    let normal_payload =
+        serde_json::to_vec(&json!({"request": normal.request, "settings": normal.settings}))
+            .unwrap();
     for (label, bytes) in hostile_inputs() {
         // As the raw waPC payload...
         let got = call(&host, "validate", &bytes);
         assert_eq!(got["accepted"], false, "{label}: {got}");
-        assert!(got["message"].as_str().unwrap().contains("request-invalid"), "{label}: {got}");
+        assert!(
+            got["message"].as_str().unwrap().contains("request-invalid"),
+            "{label}: {got}"
+        );
         // ...and, where it is JSON, as the request inside a well-formed payload.
         if let Ok(request) = serde_json::from_slice::<Value>(&bytes) {
-            let got = call(&host, "validate", &serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap());
+            let got = call(
+                &host,
+                "validate",
+                &serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap(),
+            );
             assert_eq!(got["accepted"], false, "{label} (wrapped): {got}");
         }
         // The same instance still works.
-        assert_eq!(call(&host, "validate", &normal_payload), expected(&normal), "after {label}");
+        assert_eq!(
+            call(&host, "validate", &normal_payload),
+            expected(&normal),
+            "after {label}"
+        );
     }
 }
 
@@ -124,19 +191,33 @@ fn module_shape_and_metadata() {
                     imports.push(format!("{}.{}", i.module, i.name));
                 }
             }
-            Payload::ExportSection(r) => exports.extend(r.into_iter().map(|e| e.unwrap().name.to_owned())),
+            Payload::ExportSection(r) => {
+                exports.extend(r.into_iter().map(|e| e.unwrap().name.to_owned()))
+            }
             Payload::CustomSection(c) if c.name() == "io.kubewarden.metadata" => {
-                metadata = Some(serde_json::from_slice::<Value>(c.data()).expect("metadata is JSON"));
+                metadata =
+                    Some(serde_json::from_slice::<Value>(c.data()).expect("metadata is JSON"));
             }
             _ => {}
         }
     }
     imports.sort();
-    assert_eq!(imports, ["wapc.__guest_error", "wapc.__guest_request", "wapc.__guest_response"], "no WASI, no host calls");
+    assert_eq!(
+        imports,
+        [
+            "wapc.__guest_error",
+            "wapc.__guest_request",
+            "wapc.__guest_response"
+        ],
+        "no WASI, no host calls"
+    );
     for e in ["memory", "wapc_init", "__guest_call"] {
         assert!(exports.iter().any(|x| x == e), "missing export {e}");
     }
-    assert!(!exports.iter().any(|e| e.starts_with("opa_")), "kwctl would take an opa_* export for Rego");
+    assert!(
+        !exports.iter().any(|e| e.starts_with("opa_")),
+        "kwctl would take an opa_* export for Rego"
+    );
     let meta = metadata.expect("io.kubewarden.metadata section");
     assert_eq!(meta["protocolVersion"], "v1");
     assert_eq!(meta["executionMode"], "kubewarden-wapc");
@@ -145,13 +226,39 @@ fn module_shape_and_metadata() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|r| r["resources"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()))
+        .flat_map(|r| {
+            r["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+        })
         .collect();
-    for kind in ["pods", "deployments", "statefulsets", "daemonsets", "replicasets", "replicationcontrollers", "jobs", "cronjobs", "imagecaches"] {
+    for kind in [
+        "pods",
+        "deployments",
+        "statefulsets",
+        "daemonsets",
+        "replicasets",
+        "replicationcontrollers",
+        "jobs",
+        "cronjobs",
+        "imagecaches",
+    ] {
         assert!(resources.contains(&kind), "metadata rules miss {kind}");
     }
-    for key in ["io.kubewarden.policy.title", "io.kubewarden.policy.version", "io.kubewarden.policy.description"] {
-        assert!(meta["annotations"][key].is_string(), "annotation {key} missing");
+    for key in [
+        "io.kubewarden.policy.title",
+        "io.kubewarden.policy.version",
+        "io.kubewarden.policy.description",
+    ] {
+        assert!(
+            meta["annotations"][key].is_string(),
+            "annotation {key} missing"
+        );
     }
-    println!("kubewarden: policy.wasm is {} bytes; imports {imports:?}", bytes.len());
+    println!(
+        "kubewarden: policy.wasm is {} bytes; imports {imports:?}",
+        bytes.len()
+    );
 }

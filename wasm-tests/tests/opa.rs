@@ -8,16 +8,25 @@
 //!
 //! Every case of policies/cases is compared with the native verdict: `secretfree/verdict` byte
 //! for byte, the Gatekeeper and Kubewarden-opa shapes against their mappings of it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use opa_wasm::wasmtime as owt;
 use secretfree::hosts::{OPA_ENTRYPOINTS, gatekeeper_violations};
 use secretfree::response;
-use secretfree_wasm_tests::{Case, artifact, cases, hostile_inputs, repo, run_node, same_verdict, write_corpus_json};
+use secretfree_wasm_tests::{
+    Case, artifact, cases, hostile_inputs, repo, run_node, same_verdict, write_corpus_json,
+};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use wasmparser::{ExternalKind, Operator, Parser, Payload, TypeRef};
-use wasmtime::{Caller, Engine, Instance, Linker, Memory, MemoryType, Module, Store, WasmParams, WasmResults};
+use wasmtime::{
+    Caller, Engine, Instance, Linker, Memory, MemoryType, Module, Store, WasmParams, WasmResults,
+};
 
 const MODULE: &str = "opa/policy.wasm";
 const PAGE: usize = 65536;
@@ -30,7 +39,9 @@ fn bundle_data() -> Value {
 /// The uid the policy can read from the request (none when the request does not decode;
 /// Kubewarden overwrites the uid anyway).
 fn uid(case: &Case) -> String {
-    secretfree::decode(&serde_json::to_vec(&case.request).unwrap()).map(|(r, _)| r.uid).unwrap_or_default()
+    secretfree::decode(&serde_json::to_vec(&case.request).unwrap())
+        .map(|(r, _)| r.uid)
+        .unwrap_or_default()
 }
 
 /// Gatekeeper's expectation: violations of the verdict with mutation off.
@@ -57,8 +68,11 @@ fn kubewarden_input(case: &Case) -> Value {
 
 /// `[{"result": X}]` → X (exactly one result: the decision is never undefined).
 fn decision(result_set: &str) -> Value {
-    let set: Value = serde_json::from_str(result_set).unwrap_or_else(|e| panic!("result set is not JSON ({e}): {result_set}"));
-    let items = set.as_array().unwrap_or_else(|| panic!("result set is not an array: {result_set}"));
+    let set: Value = serde_json::from_str(result_set)
+        .unwrap_or_else(|e| panic!("result set is not JSON ({e}): {result_set}"));
+    let items = set
+        .as_array()
+        .unwrap_or_else(|| panic!("result set is not an array: {result_set}"));
     assert_eq!(items.len(), 1, "expected exactly one result: {result_set}");
     items[0]["result"].clone()
 }
@@ -93,7 +107,10 @@ fn module_has_the_abi_1_3_shape() {
                         assert!(!m.memory64 && !m.shared);
                         min_pages = Some(m.initial);
                     }
-                    assert!(!matches!(imp.ty, TypeRef::Global(_)), "no imported globals expected");
+                    assert!(
+                        !matches!(imp.ty, TypeRef::Global(_)),
+                        "no imported globals expected"
+                    );
                     imports.push(format!("{}.{}", imp.module, imp.name));
                 }
             }
@@ -121,7 +138,10 @@ fn module_has_the_abi_1_3_shape() {
     assert_eq!(imports, ["env.memory", "env.opa_abort"], "imports");
     assert!(!imports.iter().any(|i| i.starts_with("wasi")), "no WASI");
     let min_pages = min_pages.expect("env.memory import");
-    assert!(min_pages <= 5, "env.memory min {min_pages} pages > 5: the npm SDK and burrego give 5");
+    assert!(
+        min_pages <= 5,
+        "env.memory min {min_pages} pages > 5: the npm SDK and burrego give 5"
+    );
 
     for name in [
         "memory",
@@ -149,14 +169,30 @@ fn module_has_the_abi_1_3_shape() {
         "opa_heap_blocks_restore",
         "opa_heap_stash_clear",
     ] {
-        assert!(exports.iter().any(|(n, _, _)| n == name), "missing export {name}");
+        assert!(
+            exports.iter().any(|(n, _, _)| n == name),
+            "missing export {name}"
+        );
     }
-    assert!(exports.iter().any(|(n, k, _)| n == "memory" && *k == ExternalKind::Memory));
+    assert!(
+        exports
+            .iter()
+            .any(|(n, k, _)| n == "memory" && *k == ExternalKind::Memory)
+    );
     for gone in ["__data_end", "__heap_base"] {
-        assert!(!exports.iter().any(|(n, _, _)| n == gone), "{gone} must not be exported");
+        assert!(
+            !exports.iter().any(|(n, _, _)| n == gone),
+            "{gone} must not be exported"
+        );
     }
-    for (name, want) in [("opa_wasm_abi_version", 1), ("opa_wasm_abi_minor_version", 3)] {
-        let (_, kind, index) = exports.iter().find(|(n, _, _)| n == name).unwrap_or_else(|| panic!("missing {name}"));
+    for (name, want) in [
+        ("opa_wasm_abi_version", 1),
+        ("opa_wasm_abi_minor_version", 3),
+    ] {
+        let (_, kind, index) = exports
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("missing {name}"));
         assert_eq!(*kind, ExternalKind::Global, "{name} is a global");
         let (mutable, value) = globals[*index as usize];
         assert!(!mutable, "{name} must be immutable");
@@ -191,20 +227,32 @@ impl Sdk {
         // wasmtime 48 needs no async flag any more (the crate calls the async entry points).
         let engine = owt::Engine::new(&owt::Config::new()).unwrap();
         let module = owt::Module::new(&engine, artifact(MODULE)).unwrap();
-        Sdk { store: owt::Store::new(&engine, ()), module }
+        Sdk {
+            store: owt::Store::new(&engine, ()),
+            module,
+        }
     }
 
     async fn policy(&mut self, data: &Value) -> opa_wasm::Policy<opa_wasm::DefaultContext> {
-        let runtime = opa_wasm::Runtime::new(&mut self.store, &self.module).await.unwrap();
+        let runtime = opa_wasm::Runtime::new(&mut self.store, &self.module)
+            .await
+            .unwrap();
         assert_eq!(runtime.abi_version().to_string(), "1.3 (1.2+ compatible)");
         assert_eq!(runtime.default_entrypoint(), Some("secretfree/main"));
         runtime.with_data(&mut self.store, data).await.unwrap()
     }
 
     /// Evaluate and return the decision's raw JSON text.
-    async fn eval(&mut self, policy: &opa_wasm::Policy<opa_wasm::DefaultContext>, ep: &str, input: &Value) -> String {
-        let set: Vec<ResultEntry> =
-            policy.evaluate(&mut self.store, ep, input).await.unwrap_or_else(|e| panic!("{ep}: evaluation failed: {e:?}"));
+    async fn eval(
+        &mut self,
+        policy: &opa_wasm::Policy<opa_wasm::DefaultContext>,
+        ep: &str,
+        input: &Value,
+    ) -> String {
+        let set: Vec<ResultEntry> = policy
+            .evaluate(&mut self.store, ep, input)
+            .await
+            .unwrap_or_else(|e| panic!("{ep}: evaluation failed: {e:?}"));
         raw_result(&set).to_owned()
     }
 }
@@ -216,28 +264,47 @@ async fn opa_wasm_crate_matches_the_native_verdict() {
     let policy = sdk.policy(&bundle_data()).await;
     let mut failures = Vec::new();
     for case in &cases {
-        let text = sdk.eval(&policy, "secretfree/verdict", &verdict_input(case)).await;
+        let text = sdk
+            .eval(&policy, "secretfree/verdict", &verdict_input(case))
+            .await;
         if let Err(diff) = same_verdict(case, &text) {
             failures.push(format!("verdict {diff}"));
         }
         let want = expected_violations(case);
         for ep in ["secretfree/violation", "secretfree/main"] {
-            let got: Value = serde_json::from_str(&sdk.eval(&policy, ep, &gatekeeper_input(case)).await).unwrap();
+            let got: Value =
+                serde_json::from_str(&sdk.eval(&policy, ep, &gatekeeper_input(case)).await)
+                    .unwrap();
             if got != want {
-                failures.push(format!("{ep} {{review, parameters}} {}\n  want {want}\n  got  {got}", case.id));
+                failures.push(format!(
+                    "{ep} {{review, parameters}} {}\n  want {want}\n  got  {got}",
+                    case.id
+                ));
             }
         }
     }
     // Kubewarden's opa mode: input {request}, data = the policy settings.
     for case in &cases {
         let policy = sdk.policy(&case.settings).await;
-        let got: Value = serde_json::from_str(&sdk.eval(&policy, "secretfree/main", &kubewarden_input(case)).await).unwrap();
+        let got: Value = serde_json::from_str(
+            &sdk.eval(&policy, "secretfree/main", &kubewarden_input(case))
+                .await,
+        )
+        .unwrap();
         let want = expected_review(case);
         if got != want {
-            failures.push(format!("secretfree/main {{request}} {}\n  want {want}\n  got  {got}", case.id));
+            failures.push(format!(
+                "secretfree/main {{request}} {}\n  want {want}\n  got  {got}",
+                case.id
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     println!(
         "opa-wasm crate (fast path): {} cases x 4 (verdict byte for byte, violation, main {{review}}, main {{request}} with data = settings) match",
         cases.len()
@@ -253,21 +320,41 @@ async fn opa_wasm_crate_survives_hostile_inputs() {
         // Through the crate's API an input is anything serde can write: JSON that serde_json can
         // hold as a value goes as is; the rest (not JSON, bad UTF-8, nesting serde refuses) as
         // a string. The raw bytes reach `opa_eval` in the wasmtime host test below.
-        let request = serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        let request = if bytes.is_empty() { Value::Null } else { request };
+        let request = serde_json::from_slice::<Value>(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let request = if bytes.is_empty() {
+            Value::Null
+        } else {
+            request
+        };
         let inputs = [
-            ("secretfree/verdict", json!({"request": request, "settings": {}})),
-            ("secretfree/violation", json!({"review": request, "parameters": {}})),
-            ("secretfree/main", json!({"review": request, "parameters": {}})),
+            (
+                "secretfree/verdict",
+                json!({"request": request, "settings": {}}),
+            ),
+            (
+                "secretfree/violation",
+                json!({"review": request, "parameters": {}}),
+            ),
+            (
+                "secretfree/main",
+                json!({"review": request, "parameters": {}}),
+            ),
             ("secretfree/main", json!({"request": request})),
         ];
         for (ep, input) in inputs {
             let text = sdk.eval(&policy, ep, &input).await;
             let d: Value = serde_json::from_str(&text).unwrap();
             let id = OPA_ENTRYPOINTS.iter().position(|(n, _)| *n == ep).unwrap();
-            assert!(denies(id, &d), "{label} via {ep}: no denial: {}", &text[..text.len().min(400)]);
+            assert!(
+                denies(id, &d),
+                "{label} via {ep}: no denial: {}",
+                &text[..text.len().min(400)]
+            );
         }
-        let text = sdk.eval(&policy, "secretfree/verdict", &verdict_input(normal)).await;
+        let text = sdk
+            .eval(&policy, "secretfree/verdict", &verdict_input(normal))
+            .await;
         same_verdict(normal, &text).unwrap_or_else(|e| panic!("after {label}: {e}"));
     }
 }
@@ -297,16 +384,33 @@ impl CtxHost {
         let mut linker = Linker::new(engine);
         linker.define(&store, "env", "memory", memory).unwrap();
         linker
-            .func_wrap("env", "opa_abort", move |caller: Caller<'_, ()>, addr: i32| -> wasmtime::Result<()> {
-                Err(wasmtime::Error::msg(format!("opa_abort: {}", c_string(memory.data(&caller), addr))))
-            })
+            .func_wrap(
+                "env",
+                "opa_abort",
+                move |caller: Caller<'_, ()>, addr: i32| -> wasmtime::Result<()> {
+                    Err(wasmtime::Error::msg(format!(
+                        "opa_abort: {}",
+                        c_string(memory.data(&caller), addr)
+                    )))
+                },
+            )
             .unwrap();
         let instance = linker.instantiate(&mut store, module).unwrap();
-        CtxHost { store, instance, memory }
+        CtxHost {
+            store,
+            instance,
+            memory,
+        }
     }
 
-    fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> wasmtime::Result<R> {
-        let f = self.instance.get_typed_func::<P, R>(&mut self.store, name)?;
+    fn call<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &str,
+        params: P,
+    ) -> wasmtime::Result<R> {
+        let f = self
+            .instance
+            .get_typed_func::<P, R>(&mut self.store, name)?;
         f.call(&mut self.store, params)
     }
 
@@ -325,8 +429,11 @@ impl CtxHost {
     /// `opa_malloc` + write + `opa_json_parse` (0 = parse error).
     fn parse(&mut self, bytes: &[u8]) -> i32 {
         let addr: i32 = self.call("opa_malloc", bytes.len() as i32).unwrap();
-        self.memory.write(&mut self.store, addr as u32 as usize, bytes).unwrap();
-        self.call("opa_json_parse", (addr, bytes.len() as i32)).unwrap()
+        self.memory
+            .write(&mut self.store, addr as u32 as usize, bytes)
+            .unwrap();
+        self.call("opa_json_parse", (addr, bytes.len() as i32))
+            .unwrap()
     }
 
     fn dump(&mut self, value: i32) -> String {
@@ -362,11 +469,17 @@ impl CtxHost {
         let end = at as u32 as usize + input.len();
         let have = self.memory.data_size(&self.store);
         if end > have {
-            self.memory.grow(&mut self.store, (end - have).div_ceil(PAGE) as u64).unwrap();
+            self.memory
+                .grow(&mut self.store, (end - have).div_ceil(PAGE) as u64)
+                .unwrap();
         }
-        self.memory.write(&mut self.store, at as u32 as usize, input).unwrap();
+        self.memory
+            .write(&mut self.store, at as u32 as usize, input)
+            .unwrap();
         let len = input.len() as i32;
-        let out: i32 = self.call("opa_eval", (0, ep, data, at, len, at + len, format)).unwrap_or_else(|e| panic!("opa_eval trapped: {e:?}"));
+        let out: i32 = self
+            .call("opa_eval", (0, ep, data, at, len, at + len, format))
+            .unwrap_or_else(|e| panic!("opa_eval trapped: {e:?}"));
         let text = c_string(self.memory.data(&self.store), out);
         self.set_heap(at);
         text
@@ -386,7 +499,10 @@ fn context_path_host_matches_the_native_verdict() {
     let mut host = CtxHost::new(&engine, &module);
     let entrypoints = host.call::<(), i32>("entrypoints", ()).unwrap();
     let entrypoints: Value = serde_json::from_str(&host.dump(entrypoints)).unwrap();
-    assert_eq!(entrypoints, json!({"secretfree/main": 0, "secretfree/violation": 1, "secretfree/verdict": 2}));
+    assert_eq!(
+        entrypoints,
+        json!({"secretfree/main": 0, "secretfree/violation": 1, "secretfree/verdict": 2})
+    );
     let builtins = host.call::<(), i32>("builtins", ()).unwrap();
     assert_eq!(host.dump(builtins), "{}");
     let base = host.heap();
@@ -399,7 +515,10 @@ fn context_path_host_matches_the_native_verdict() {
             let got = host.burrego(&gatekeeper_input(case), &json!({}));
             let want = expected_violations(case);
             if got != want {
-                failures.push(format!("gatekeeper {}\n  want {want}\n  got  {got}", case.id));
+                failures.push(format!(
+                    "gatekeeper {}\n  want {want}\n  got  {got}",
+                    case.id
+                ));
             }
             // Kubewarden opa mode: input {request}, data = settings.
             host.set_heap(base);
@@ -414,18 +533,36 @@ fn context_path_host_matches_the_native_verdict() {
         }
     };
     run_all(&mut host, &mut failures);
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let pages = host.pages();
     for _ in 0..5 {
         run_all(&mut host, &mut failures);
     }
-    assert!(failures.is_empty(), "later passes differ:\n{}", failures.join("\n"));
-    assert_eq!(host.pages(), pages, "memory grew over 5 more passes with heap resets");
+    assert!(
+        failures.is_empty(),
+        "later passes differ:\n{}",
+        failures.join("\n")
+    );
+    assert_eq!(
+        host.pages(),
+        pages,
+        "memory grew over 5 more passes with heap resets"
+    );
 
     // A fresh instance per request (burrego instantiates per evaluation) gives the same answer.
     for case in cases.iter().step_by(13) {
         let mut fresh = CtxHost::new(&engine, &module);
-        assert_eq!(fresh.burrego(&gatekeeper_input(case), &json!({})), expected_violations(case), "{}", case.id);
+        assert_eq!(
+            fresh.burrego(&gatekeeper_input(case), &json!({})),
+            expected_violations(case),
+            "{}",
+            case.id
+        );
     }
     println!(
         "context path (wasmtime, 5-page host memory): {} cases x 2 shapes match, 6 passes = {} evaluations in one instance, memory steady at {pages} pages",
@@ -443,7 +580,12 @@ fn many_evaluations_without_heap_reset_by_the_host_stay_bounded_on_the_fast_path
     let cases = cases();
     let run = |host: &mut CtxHost| {
         for case in &cases {
-            let text = host.eval_fast(2, data, &serde_json::to_vec(&verdict_input(case)).unwrap(), 0);
+            let text = host.eval_fast(
+                2,
+                data,
+                &serde_json::to_vec(&verdict_input(case)).unwrap(),
+                0,
+            );
             let set: Vec<ResultEntry> = serde_json::from_str(&text).unwrap();
             same_verdict(case, raw_result(&set)).unwrap();
         }
@@ -456,9 +598,20 @@ fn many_evaluations_without_heap_reset_by_the_host_stay_bounded_on_the_fast_path
     assert_eq!(host.pages(), pages);
     // Format 1 (OPA Go): the result set as Rego set text.
     let case = &cases[0];
-    let text = host.eval_fast(2, data, &serde_json::to_vec(&verdict_input(case)).unwrap(), 1);
-    assert!(text.starts_with("{{\"result\":") && text.ends_with("}}"), "{text}");
-    assert_eq!(text[1..text.len() - 1], format!("{{\"result\":{}}}", case.native.to_json()));
+    let text = host.eval_fast(
+        2,
+        data,
+        &serde_json::to_vec(&verdict_input(case)).unwrap(),
+        1,
+    );
+    assert!(
+        text.starts_with("{{\"result\":") && text.ends_with("}}"),
+        "{text}"
+    );
+    assert_eq!(
+        text[1..text.len() - 1],
+        format!("{{\"result\":{}}}", case.native.to_json())
+    );
 }
 
 #[test]
@@ -468,14 +621,22 @@ fn bad_entrypoint_calls_opa_abort() {
     let data = host.parse(b"{}");
     let input = host.parse(b"{}");
     let err = host.eval_ctx(7, Some(input), data).unwrap_err();
-    assert!(format!("{err:?}").contains("opa_abort: invalid entrypoint id 7"), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("opa_abort: invalid entrypoint id 7"),
+        "{err:?}"
+    );
     let base = host.heap();
-    let err = host.call::<(i32, i32, i32, i32, i32, i32, i32), i32>("opa_eval", (0, -1, data, 0, 0, base, 0)).unwrap_err();
+    let err = host
+        .call::<(i32, i32, i32, i32, i32, i32, i32), i32>("opa_eval", (0, -1, data, 0, 0, base, 0))
+        .unwrap_err();
     assert!(format!("{err:?}").contains("opa_abort"), "{err:?}");
     // The instance still works.
     let mut fresh = CtxHost::new(&engine, &module);
     let case = &cases()[0];
-    assert_eq!(fresh.burrego(&gatekeeper_input(case), &json!({})), expected_violations(case));
+    assert_eq!(
+        fresh.burrego(&gatekeeper_input(case), &json!({})),
+        expected_violations(case)
+    );
 }
 
 #[test]
@@ -483,8 +644,23 @@ fn value_functions_follow_the_abi() {
     let (engine, module) = ctx_engine();
     let mut host = CtxHost::new(&engine, &module);
     // opa_json_parse: 0 on errors (burrego relies on it), compact JSON out.
-    for bad in [&b""[..], b"{", b"[1,]", b"{\"a\" 1}", b"nul", b"\"\xff\"", b"01", b"{} {}", b"{1, 2}"] {
-        assert_eq!(host.parse(bad), 0, "{:?} must not parse", String::from_utf8_lossy(bad));
+    for bad in [
+        &b""[..],
+        b"{",
+        b"[1,]",
+        b"{\"a\" 1}",
+        b"nul",
+        b"\"\xff\"",
+        b"01",
+        b"{} {}",
+        b"{1, 2}",
+    ] {
+        assert_eq!(
+            host.parse(bad),
+            0,
+            "{:?} must not parse",
+            String::from_utf8_lossy(bad)
+        );
     }
     // matrix-org's opa-wasm counts the C string's NUL in the length.
     let v = host.parse(b"{\"k\":1}\0");
@@ -492,39 +668,79 @@ fn value_functions_follow_the_abi() {
     let v = host.parse(b" { \"a\" : [1, 2.5e3, true, null, \"x\\n\\u00e9\"] } ");
     assert_eq!(host.dump(v), r#"{"a":[1,2.5e3,true,null,"x\n\u00e9"]}"#);
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert_ne!(host.parse(deep.as_bytes()), 0, "any nesting depth parses without recursion");
+    assert_ne!(
+        host.parse(deep.as_bytes()),
+        0,
+        "any nesting depth parses without recursion"
+    );
     // opa_value_parse: Rego sets become arrays.
     let text = br#"{"s": {1, "b"}, "e": set(), "o": {"k": {2}}}"#;
     let addr: i32 = host.call("opa_malloc", text.len() as i32).unwrap();
-    host.memory.write(&mut host.store, addr as usize, text).unwrap();
-    let v: i32 = host.call("opa_value_parse", (addr, text.len() as i32)).unwrap();
+    host.memory
+        .write(&mut host.store, addr as usize, text)
+        .unwrap();
+    let v: i32 = host
+        .call("opa_value_parse", (addr, text.len() as i32))
+        .unwrap();
     assert_eq!(host.dump(v), r#"{"s":[1,"b"],"e":[],"o":{"k":[2]}}"#);
     // add_path / remove_path on the data document.
     let base = host.parse(br#"{"a":{"b":123}}"#);
     let path = host.parse(br#"["a","x","y"]"#);
     let value = host.parse(br#"{"foo":"bar"}"#);
-    assert_eq!(host.call::<(i32, i32, i32), i32>("opa_value_add_path", (base, path, value)).unwrap(), 0);
-    assert_eq!(serde_json::from_str::<Value>(&host.dump(base)).unwrap(), json!({"a": {"b": 123, "x": {"y": {"foo": "bar"}}}}));
+    assert_eq!(
+        host.call::<(i32, i32, i32), i32>("opa_value_add_path", (base, path, value))
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&host.dump(base)).unwrap(),
+        json!({"a": {"b": 123, "x": {"y": {"foo": "bar"}}}})
+    );
     let path = host.parse(br#"["a","b"]"#);
-    assert_eq!(host.call::<(i32, i32), i32>("opa_value_remove_path", (base, path)).unwrap(), 0);
-    assert_eq!(serde_json::from_str::<Value>(&host.dump(base)).unwrap(), json!({"a": {"x": {"y": {"foo": "bar"}}}}));
+    assert_eq!(
+        host.call::<(i32, i32), i32>("opa_value_remove_path", (base, path))
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&host.dump(base)).unwrap(),
+        json!({"a": {"x": {"y": {"foo": "bar"}}}})
+    );
     let path = host.parse(br#"["a","x","y","foo","z"]"#);
-    assert_eq!(host.call::<(i32, i32, i32), i32>("opa_value_add_path", (base, path, value)).unwrap(), 2, "through a string");
+    assert_eq!(
+        host.call::<(i32, i32, i32), i32>("opa_value_add_path", (base, path, value))
+            .unwrap(),
+        2,
+        "through a string"
+    );
     let bad_path = host.parse(br#"[1]"#);
-    assert_eq!(host.call::<(i32, i32, i32), i32>("opa_value_add_path", (base, bad_path, value)).unwrap(), 3);
+    assert_eq!(
+        host.call::<(i32, i32, i32), i32>("opa_value_add_path", (base, bad_path, value))
+            .unwrap(),
+        3
+    );
     // The result set dumps as a Rego set through opa_value_dump (OPA Go's context path).
     let data = host.parse(b"{}");
     let input = host.parse(&serde_json::to_vec(&gatekeeper_input(&cases()[0])).unwrap());
     let ctx: i32 = host.call("opa_eval_ctx_new", ()).unwrap();
-    host.call::<(i32, i32), ()>("opa_eval_ctx_set_data", (ctx, data)).unwrap();
-    host.call::<(i32, i32), ()>("opa_eval_ctx_set_input", (ctx, input)).unwrap();
+    host.call::<(i32, i32), ()>("opa_eval_ctx_set_data", (ctx, data))
+        .unwrap();
+    host.call::<(i32, i32), ()>("opa_eval_ctx_set_input", (ctx, input))
+        .unwrap();
     host.call::<i32, i32>("eval", ctx).unwrap();
     let result: i32 = host.call("opa_eval_ctx_get_result", ctx).unwrap();
     let s: i32 = host.call("opa_value_dump", result).unwrap();
     let rego = c_string(host.memory.data(&host.store), s);
-    assert!(rego.starts_with("{{\"result\":") && rego.ends_with("}}"), "{rego}");
+    assert!(
+        rego.starts_with("{{\"result\":") && rego.ends_with("}}"),
+        "{rego}"
+    );
     // Stash/restore/clear and the frees are callable no-ops.
-    for f in ["opa_heap_blocks_stash", "opa_heap_blocks_restore", "opa_heap_stash_clear"] {
+    for f in [
+        "opa_heap_blocks_stash",
+        "opa_heap_blocks_restore",
+        "opa_heap_stash_clear",
+    ] {
         host.call::<(), ()>(f, ()).unwrap();
     }
     host.call::<i32, ()>("opa_free", addr).unwrap();
@@ -541,7 +757,12 @@ fn context_and_fast_paths_survive_hostile_inputs() {
     for (label, bytes) in hostile_inputs() {
         let is_json = serde_json::from_slice::<Value>(&bytes).is_ok() || label == "deep nesting";
         // Context path, both burrego shapes, the request spliced in as raw bytes.
-        for (ep, prefix, data) in [(0, &b"{\"parameters\":{},\"review\":"[..], &b"{}"[..]), (0, b"{\"request\":", b"{}"), (1, b"{\"review\":", b"{}"), (2, b"{\"request\":", b"{}")] {
+        for (ep, prefix, data) in [
+            (0, &b"{\"parameters\":{},\"review\":"[..], &b"{}"[..]),
+            (0, b"{\"request\":", b"{}"),
+            (1, b"{\"review\":", b"{}"),
+            (2, b"{\"request\":", b"{}"),
+        ] {
             host.set_heap(base);
             let mut text = prefix.to_vec();
             text.extend_from_slice(&bytes);
@@ -555,8 +776,14 @@ fn context_and_fast_paths_survive_hostile_inputs() {
                 // input left undefined the policy still denies.
                 assert_eq!(input, 0, "{label}: invalid JSON accepted by opa_json_parse");
             }
-            let out = host.eval_ctx(ep, (input != 0).then_some(input), data).unwrap_or_else(|e| panic!("{label}: trapped: {e:?}"));
-            assert!(denies(ep as usize, &decision(&out)), "{label} ep {ep}: no denial: {}", &out[..out.len().min(300)]);
+            let out = host
+                .eval_ctx(ep, (input != 0).then_some(input), data)
+                .unwrap_or_else(|e| panic!("{label}: trapped: {e:?}"));
+            assert!(
+                denies(ep as usize, &decision(&out)),
+                "{label} ep {ep}: no denial: {}",
+                &out[..out.len().min(300)]
+            );
             checked += 1;
         }
         // Fast path with the raw bytes as the whole input, and spliced into the envelope.
@@ -564,18 +791,35 @@ fn context_and_fast_paths_survive_hostile_inputs() {
         let data = host.parse(&serde_json::to_vec(&bundle_data()).unwrap());
         for ep in 0..3 {
             let out = host.eval_fast(ep, data, &bytes, 0);
-            assert!(denies(ep as usize, &decision(&out)), "{label} fast ep {ep}: no denial: {}", &out[..out.len().min(300)]);
+            assert!(
+                denies(ep as usize, &decision(&out)),
+                "{label} fast ep {ep}: no denial: {}",
+                &out[..out.len().min(300)]
+            );
             let mut wrapped = b"{\"settings\":{},\"request\":".to_vec();
             wrapped.extend_from_slice(&bytes);
             wrapped.push(b'}');
             let out = host.eval_fast(ep, data, &wrapped, 0);
-            assert!(denies(ep as usize, &decision(&out)), "{label} fast wrapped ep {ep}: no denial: {}", &out[..out.len().min(300)]);
+            assert!(
+                denies(ep as usize, &decision(&out)),
+                "{label} fast wrapped ep {ep}: no denial: {}",
+                &out[..out.len().min(300)]
+            );
             checked += 2;
         }
         // The same instance still evaluates a normal case correctly.
         host.set_heap(base);
-        assert_eq!(host.burrego(&gatekeeper_input(&normal), &json!({})), expected_violations(&normal), "after {label}");
-        let text = host.eval_fast(2, data, &serde_json::to_vec(&verdict_input(&normal)).unwrap(), 0);
+        assert_eq!(
+            host.burrego(&gatekeeper_input(&normal), &json!({})),
+            expected_violations(&normal),
+            "after {label}"
+        );
+        let text = host.eval_fast(
+            2,
+            data,
+            &serde_json::to_vec(&verdict_input(&normal)).unwrap(),
+            0,
+        );
         let set: Vec<ResultEntry> = serde_json::from_str(&text).unwrap();
         same_verdict(&normal, raw_result(&set)).unwrap_or_else(|e| panic!("after {label}: {e}"));
     }
@@ -591,7 +835,10 @@ fn npm_sdk_matches_the_native_verdict() {
     let cases = cases();
     let corpus = write_corpus_json(&cases, "opa-corpus.json");
     let module = repo().join("dist").join(MODULE);
-    let out = run_node("opa.mjs", &[module.to_str().unwrap(), corpus.to_str().unwrap()]);
+    let out = run_node(
+        "opa.mjs",
+        &[module.to_str().unwrap(), corpus.to_str().unwrap()],
+    );
     assert_eq!(out["abiVersion"], "1.3", "{out}");
     let mut failures = Vec::new();
     for case in &cases {
@@ -602,14 +849,28 @@ fn npm_sdk_matches_the_native_verdict() {
         let want = expected_violations(case);
         for key in ["violation", "ctxMain"] {
             if r[key] != want {
-                failures.push(format!("npm {key} {}\n  want {want}\n  got  {}", case.id, r[key]));
+                failures.push(format!(
+                    "npm {key} {}\n  want {want}\n  got  {}",
+                    case.id, r[key]
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let pages = &out["memoryPages"];
-    assert_eq!(pages["fastFirst"], pages["fastLast"], "npm fast path memory grew: {pages}");
-    assert_eq!(pages["ctxFirst"], pages["ctxLast"], "npm context path memory grew: {pages}");
+    assert_eq!(
+        pages["fastFirst"], pages["fastLast"],
+        "npm fast path memory grew: {pages}"
+    );
+    assert_eq!(
+        pages["ctxFirst"], pages["ctxLast"],
+        "npm context path memory grew: {pages}"
+    );
     println!(
         "npm @open-policy-agent/opa-wasm: {} cases x 3 (fast verdict byte for byte, fast violation, context path main) match; memory pages {pages}",
         cases.len()
@@ -629,13 +890,27 @@ fn bundle_holds_manifest_data_and_the_module() {
     assert_eq!(bytes[3] & 0x08, 0, "no FNAME in the gzip header");
     assert_eq!(&bytes[4..8], &[0, 0, 0, 0], "gzip mtime 0");
 
-    let list = std::process::Command::new("tar").args(["--numeric-owner", "-tvzf"]).arg(&bundle).output().unwrap();
+    let list = std::process::Command::new("tar")
+        .args(["--numeric-owner", "-tvzf"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
     assert!(list.status.success());
     let list = String::from_utf8(list.stdout).unwrap();
-    let names: Vec<&str> = list.lines().map(|l| l.split_whitespace().last().unwrap()).collect();
-    assert_eq!(names, ["/.manifest", "/data.json", "/policy.wasm"], "{list}");
+    let names: Vec<&str> = list
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["/.manifest", "/data.json", "/policy.wasm"],
+        "{list}"
+    );
     for line in list.lines() {
-        assert!(line.starts_with("-rw-r--r-- 0/0"), "mode 0644, owner 0/0: {line}");
+        assert!(
+            line.starts_with("-rw-r--r-- 0/0"),
+            "mode 0644, owner 0/0: {line}"
+        );
         assert!(line.contains("1970-01-01"), "mtime 0: {line}");
     }
 
@@ -643,14 +918,40 @@ fn bundle_holds_manifest_data_and_the_module() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     // (GNU tar strips the leading `/` when extracting and says so on stderr.)
-    let out = std::process::Command::new("tar").arg("-xzf").arg(&bundle).arg("-C").arg(&dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join(".manifest")).unwrap()).unwrap();
+    let out = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&bundle)
+        .arg("-C")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(".manifest")).unwrap()).unwrap();
     assert_eq!(manifest["roots"], json!(["secretfree"]));
-    let eps: Vec<&str> = manifest["wasm"].as_array().unwrap().iter().map(|w| w["entrypoint"].as_str().unwrap()).collect();
-    assert_eq!(eps, OPA_ENTRYPOINTS.iter().map(|(n, _)| *n).collect::<Vec<_>>());
-    assert!(manifest["wasm"].as_array().unwrap().iter().all(|w| w["module"] == "/policy.wasm"));
-    let data: Value = serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
+    let eps: Vec<&str> = manifest["wasm"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["entrypoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        eps,
+        OPA_ENTRYPOINTS.iter().map(|(n, _)| *n).collect::<Vec<_>>()
+    );
+    assert!(
+        manifest["wasm"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["module"] == "/policy.wasm")
+    );
+    let data: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("data.json")).unwrap()).unwrap();
     assert_eq!(data, json!({"secretfree": {"settings": {}}}));
     assert!(
         std::fs::read(dir.join("policy.wasm")).unwrap() == artifact(MODULE),

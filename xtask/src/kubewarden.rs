@@ -12,13 +12,22 @@ use std::path::Path;
 pub const SECTION: &str = "io.kubewarden.metadata";
 
 /// The metadata JSON for one artifact.
-pub fn metadata(metadata_yml: &Path, execution_mode: &str, protocol_version: &str) -> Result<Value> {
-    let text = std::fs::read_to_string(metadata_yml).with_context(|| format!("reading {}", metadata_yml.display()))?;
-    let mut meta: Value = serde_saphyr::from_str(&text).with_context(|| format!("parsing {}", metadata_yml.display()))?;
+pub fn metadata(
+    metadata_yml: &Path,
+    execution_mode: &str,
+    protocol_version: &str,
+) -> Result<Value> {
+    let text = std::fs::read_to_string(metadata_yml)
+        .with_context(|| format!("reading {}", metadata_yml.display()))?;
+    let mut meta: Value = serde_saphyr::from_str(&text)
+        .with_context(|| format!("parsing {}", metadata_yml.display()))?;
     let Some(map) = meta.as_object_mut() else {
         bail!("{} is not a mapping", metadata_yml.display());
     };
-    map.insert("protocolVersion".into(), Value::String(protocol_version.into()));
+    map.insert(
+        "protocolVersion".into(),
+        Value::String(protocol_version.into()),
+    );
     map.insert("executionMode".into(), Value::String(execution_mode.into()));
     if execution_mode == "gatekeeper" {
         // Gatekeeper mode cannot return patches.
@@ -33,7 +42,12 @@ pub fn metadata(metadata_yml: &Path, execution_mode: &str, protocol_version: &st
 }
 
 /// Write (or replace) the metadata section.
-pub fn annotate(module: &[u8], metadata_yml: &Path, execution_mode: &str, protocol_version: &str) -> Result<Vec<u8>> {
+pub fn annotate(
+    module: &[u8],
+    metadata_yml: &Path,
+    execution_mode: &str,
+    protocol_version: &str,
+) -> Result<Vec<u8>> {
     let meta = metadata(metadata_yml, execution_mode, protocol_version)?;
     let json = serde_json::to_vec(&meta)?;
     let stripped = wasm::strip_custom_section(module, SECTION)?;

@@ -38,7 +38,9 @@ fn main() -> Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: xtask dist [kubewarden|opa|component|playground]... | xtask inspect FILE...");
+            eprintln!(
+                "usage: xtask dist [kubewarden|opa|component|playground]... | xtask inspect FILE..."
+            );
             std::process::exit(2);
         }
     }
@@ -50,7 +52,9 @@ pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
     let target_dir = root.join("target/dist").join(feature);
     let cargo_home = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
+        });
     // Machine paths never reach the artifact.
     let remap = [
         format!("--remap-path-prefix={}=/secretfree", root.display()),
@@ -62,8 +66,22 @@ pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
         .env("CARGO_ENCODED_RUSTFLAGS", remap)
         .env("CARGO_TARGET_DIR", &target_dir)
         .env_remove("RUSTFLAGS")
-        .args(["rustc", "--quiet", "--locked", "--lib", "--release", "--crate-type", "cdylib"])
-        .args(["--target", TARGET, "--no-default-features", "--features", feature]);
+        .args([
+            "rustc",
+            "--quiet",
+            "--locked",
+            "--lib",
+            "--release",
+            "--crate-type",
+            "cdylib",
+        ])
+        .args([
+            "--target",
+            TARGET,
+            "--no-default-features",
+            "--features",
+            feature,
+        ]);
     if !link_args.is_empty() {
         cmd.arg("--");
         for a in link_args {
@@ -83,7 +101,11 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-    println!("{:>9} bytes  {}", bytes.len(), path.strip_prefix(repo_root()).unwrap_or(path).display());
+    println!(
+        "{:>9} bytes  {}",
+        bytes.len(),
+        path.strip_prefix(repo_root()).unwrap_or(path).display()
+    );
     Ok(())
 }
 
@@ -94,19 +116,34 @@ fn dist(only: &[String]) -> Result<()> {
     if want("kubewarden") {
         let module = cargo_build("kubewarden", &[])?;
         wasm::check_no_opa_exports(&module)?;
-        let annotated = kubewarden::annotate(&module, &root.join("policies/kubewarden/metadata.yml"), "kubewarden-wapc", "v1")?;
+        let annotated = kubewarden::annotate(
+            &module,
+            &root.join("policies/kubewarden/metadata.yml"),
+            "kubewarden-wapc",
+            "v1",
+        )?;
         write(&dist.join("kubewarden/policy.wasm"), &annotated)?;
     }
     if want("opa") {
         let module = opa::build()?;
-        let manifest = std::fs::read(root.join("policies/opa/manifest.json")).context("policies/opa/manifest.json")?;
-        let data = std::fs::read(root.join("policies/opa/data.json")).context("policies/opa/data.json")?;
+        let manifest = std::fs::read(root.join("policies/opa/manifest.json"))
+            .context("policies/opa/manifest.json")?;
+        let data =
+            std::fs::read(root.join("policies/opa/data.json")).context("policies/opa/data.json")?;
         let bundle = opa::bundle(&module, &manifest, &data)?;
         write(&dist.join("opa/policy.wasm"), &module)?;
         write(&dist.join("opa/bundle.tar.gz"), &bundle)?;
         for mode in ["opa", "gatekeeper"] {
-            let annotated = kubewarden::annotate(&module, &root.join("policies/kubewarden/metadata.yml"), mode, "Unknown")?;
-            write(&dist.join(format!("kubewarden/{mode}-policy.wasm")), &annotated)?;
+            let annotated = kubewarden::annotate(
+                &module,
+                &root.join("policies/kubewarden/metadata.yml"),
+                mode,
+                "Unknown",
+            )?;
+            write(
+                &dist.join(format!("kubewarden/{mode}-policy.wasm")),
+                &annotated,
+            )?;
         }
     }
     if want("component") {

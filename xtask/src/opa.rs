@@ -64,14 +64,18 @@ pub fn build() -> Result<Vec<u8>> {
 
 /// Drop the linker's `__data_end`/`__heap_base` exports and inject the ABI version globals.
 pub fn post_link(linked: &[u8]) -> Result<Vec<u8>> {
-    let mut module = walrus::Module::from_buffer(linked).context("parsing the linked OPA module")?;
+    let mut module =
+        walrus::Module::from_buffer(linked).context("parsing the linked OPA module")?;
     let drop: Vec<_> = module
         .exports
         .iter()
         .filter(|e| {
             matches!(
                 e.name.as_str(),
-                "__data_end" | "__heap_base" | "opa_wasm_abi_version" | "opa_wasm_abi_minor_version"
+                "__data_end"
+                    | "__heap_base"
+                    | "opa_wasm_abi_version"
+                    | "opa_wasm_abi_minor_version"
             )
         })
         .map(|e| e.id())
@@ -79,8 +83,16 @@ pub fn post_link(linked: &[u8]) -> Result<Vec<u8>> {
     for id in drop {
         module.exports.delete(id);
     }
-    for (name, value) in [("opa_wasm_abi_version", 1), ("opa_wasm_abi_minor_version", 3)] {
-        let global = module.globals.add_local(ValType::I32, false, false, ConstExpr::Value(Value::I32(value)));
+    for (name, value) in [
+        ("opa_wasm_abi_version", 1),
+        ("opa_wasm_abi_minor_version", 3),
+    ] {
+        let global = module.globals.add_local(
+            ValType::I32,
+            false,
+            false,
+            ConstExpr::Value(Value::I32(value)),
+        );
         module.exports.add(name, ExportItem::Global(global));
     }
     Ok(module.emit_wasm())
@@ -97,15 +109,24 @@ pub fn check(module: &[u8]) -> Result<()> {
                 for imp in reader.into_imports() {
                     let imp = imp?;
                     if imp.module != "env" || !ALLOWED_IMPORTS.contains(&imp.name) {
-                        bail!("the OPA module imports {}.{}; only env.memory and env.opa_abort are allowed", imp.module, imp.name);
+                        bail!(
+                            "the OPA module imports {}.{}; only env.memory and env.opa_abort are allowed",
+                            imp.module,
+                            imp.name
+                        );
                     }
                     match imp.ty {
                         TypeRef::Memory(m) => {
                             if m.initial > MAX_MIN_PAGES {
-                                bail!("env.memory asks for {} pages; hosts give {MAX_MIN_PAGES} (shrink the stack or the data)", m.initial);
+                                bail!(
+                                    "env.memory asks for {} pages; hosts give {MAX_MIN_PAGES} (shrink the stack or the data)",
+                                    m.initial
+                                );
                             }
                             if let Some(max) = m.maximum {
-                                bail!("env.memory has a maximum ({max} pages); hosts need to grow it freely");
+                                bail!(
+                                    "env.memory has a maximum ({max} pages); hosts need to grow it freely"
+                                );
                             }
                         }
                         TypeRef::Global(_) => globals.push(None),
@@ -118,7 +139,9 @@ pub fn check(module: &[u8]) -> Result<()> {
                     let g = g?;
                     let mut ops = g.init_expr.get_operators_reader();
                     let value = match ops.read()? {
-                        wasmparser::Operator::I32Const { value } if !g.ty.mutable => Some(i64::from(value)),
+                        wasmparser::Operator::I32Const { value } if !g.ty.mutable => {
+                            Some(i64::from(value))
+                        }
                         _ => None,
                     };
                     globals.push(value);
@@ -136,7 +159,11 @@ pub fn check(module: &[u8]) -> Result<()> {
             _ => {}
         }
     }
-    let missing: Vec<&str> = REQUIRED_EXPORTS.iter().copied().filter(|r| !exports.iter().any(|e| e == r)).collect();
+    let missing: Vec<&str> = REQUIRED_EXPORTS
+        .iter()
+        .copied()
+        .filter(|r| !exports.iter().any(|e| e == r))
+        .collect();
     if !missing.is_empty() {
         bail!("the OPA module lacks the exports {missing:?}");
     }
@@ -145,7 +172,10 @@ pub fn check(module: &[u8]) -> Result<()> {
             bail!("the OPA module still exports {leftover}");
         }
     }
-    for (name, want) in [("opa_wasm_abi_version", 1), ("opa_wasm_abi_minor_version", 3)] {
+    for (name, want) in [
+        ("opa_wasm_abi_version", 1),
+        ("opa_wasm_abi_minor_version", 3),
+    ] {
         let got = global_exports
             .iter()
             .find(|(n, _)| n == name)
@@ -154,7 +184,10 @@ pub fn check(module: &[u8]) -> Result<()> {
             bail!("{name} reads back as {got:?}, not the immutable i32 {want}");
         }
     }
-    if !wasm::imports(module)?.iter().any(|(m, n, _)| m == "env" && n == "memory") {
+    if !wasm::imports(module)?
+        .iter()
+        .any(|(m, n, _)| m == "env" && n == "memory")
+    {
         bail!("the OPA module does not import env.memory");
     }
     Ok(())
@@ -169,7 +202,9 @@ fn append(builder: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8]) -> Resu
     header.set_gid(0);
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
-    builder.append_data(&mut header, path, bytes).with_context(|| format!("adding {path} to the bundle"))
+    builder
+        .append_data(&mut header, path, bytes)
+        .with_context(|| format!("adding {path} to the bundle"))
 }
 
 /// The OPA bundle (tar.gz) holding `/.manifest`, `/data.json`, `/policy.wasm` (sorted), with
@@ -179,8 +214,12 @@ fn append(builder: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8]) -> Resu
 /// entry names through unchanged and requires the manifest's wasm `module` (`/policy.wasm`) to
 /// name an entry exactly; matrix-org's `opa-wasm` looks for the entry `/policy.wasm`.
 pub fn bundle(module: &[u8], manifest: &[u8], data: &[u8]) -> Result<Vec<u8>> {
-    let manifest_json: serde_json::Value = serde_json::from_slice(manifest).context("policies/opa/manifest.json is not JSON")?;
-    let roots: Vec<&str> = manifest_json["roots"].as_array().map(|r| r.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    let manifest_json: serde_json::Value =
+        serde_json::from_slice(manifest).context("policies/opa/manifest.json is not JSON")?;
+    let roots: Vec<&str> = manifest_json["roots"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
     if roots.is_empty() {
         bail!("the bundle manifest needs `roots`");
     }
@@ -194,14 +233,21 @@ pub fn bundle(module: &[u8], manifest: &[u8], data: &[u8]) -> Result<Vec<u8>> {
         let Some(ep) = w["entrypoint"].as_str() else {
             bail!("manifest wasm entry {w} has no entrypoint");
         };
-        if !roots.iter().any(|r| r.is_empty() || ep == *r || ep.starts_with(&format!("{r}/"))) {
+        if !roots
+            .iter()
+            .any(|r| r.is_empty() || ep == *r || ep.starts_with(&format!("{r}/")))
+        {
             bail!("entrypoint {ep} is outside the bundle roots {roots:?}");
         }
     }
-    let data_json: serde_json::Value = serde_json::from_slice(data).context("policies/opa/data.json is not JSON")?;
+    let data_json: serde_json::Value =
+        serde_json::from_slice(data).context("policies/opa/data.json is not JSON")?;
     if let Some(map) = data_json.as_object() {
         for key in map.keys() {
-            if !roots.iter().any(|r| r.is_empty() || r == key || r.starts_with(&format!("{key}/"))) {
+            if !roots
+                .iter()
+                .any(|r| r.is_empty() || r == key || r.starts_with(&format!("{key}/")))
+            {
                 bail!("data.json key {key} is outside the bundle roots {roots:?}");
             }
         }
@@ -214,7 +260,9 @@ pub fn bundle(module: &[u8], manifest: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     append(&mut builder, "/data.json", data)?;
     append(&mut builder, "/policy.wasm", module)?;
     let tar = builder.into_inner()?;
-    let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), flate2::Compression::best());
     gz.write_all(&tar)?;
     Ok(gz.finish()?)
 }

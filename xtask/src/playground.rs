@@ -25,7 +25,11 @@ fn locked_version(lock: &str, name: &str) -> Option<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == format!("name = \"{name}\"") {
-            let version = lines.next()?.trim().strip_prefix("version = \"")?.strip_suffix('"')?;
+            let version = lines
+                .next()?
+                .trim()
+                .strip_prefix("version = \"")?
+                .strip_suffix('"')?;
             return Some(version.to_owned());
         }
     }
@@ -59,23 +63,37 @@ fn wasm_bindgen_cli(version: &str) -> Result<PathBuf> {
     let install = |locked: bool| -> Result<bool> {
         let mut cmd = Command::new(&cargo);
         // --force: reinstall even when cargo's records say it is there but the binary is not.
-        cmd.args(["install", "--force", "wasm-bindgen-cli", "--version", version]);
+        cmd.args([
+            "install",
+            "--force",
+            "wasm-bindgen-cli",
+            "--version",
+            version,
+        ]);
         if locked {
             cmd.arg("--locked");
         }
-        Ok(cmd.status().context("running cargo install wasm-bindgen-cli")?.success())
+        Ok(cmd
+            .status()
+            .context("running cargo install wasm-bindgen-cli")?
+            .success())
     };
     if !install(true)? {
         // A registry mirror may lack a yanked-or-newer dependency the CLI's own lockfile names;
         // the CLI's version (the one thing that must match) is pinned either way.
-        eprintln!("cargo install --locked failed; retrying with the registry's compatible versions");
+        eprintln!(
+            "cargo install --locked failed; retrying with the registry's compatible versions"
+        );
         if !install(false)? {
             bail!("cargo install wasm-bindgen-cli --version {version} failed");
         }
     }
     match cli_version(&installed) {
         Some(v) if v == version => Ok(installed),
-        other => bail!("{} reports version {other:?}, expected {version}", installed.display()),
+        other => bail!(
+            "{} reports version {other:?}, expected {version}",
+            installed.display()
+        ),
     }
 }
 
@@ -84,14 +102,22 @@ fn examples(dir: &Path) -> Result<Vec<Value>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|x| x.to_str()).is_some_and(|x| matches!(x, "yaml" | "yml" | "json")))
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
+        })
         .collect();
     files.sort();
     files
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let file = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let file = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             Ok(json!({"file": file, "text": text}))
         })
         .collect()
@@ -108,7 +134,9 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     match locked_version(&lock, "wasm-bindgen") {
         Some(v) if v == WASM_BINDGEN_VERSION => {}
-        other => bail!("Cargo.lock has wasm-bindgen {other:?}; xtask expects {WASM_BINDGEN_VERSION} (update both)"),
+        other => bail!(
+            "Cargo.lock has wasm-bindgen {other:?}; xtask expects {WASM_BINDGEN_VERSION} (update both)"
+        ),
     }
     let cli = wasm_bindgen_cli(WASM_BINDGEN_VERSION)?;
 
@@ -122,7 +150,14 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
     std::fs::write(&input, &module)?;
     let generated = work.join("out");
     let status = Command::new(&cli)
-        .args(["--target", "web", "--no-typescript", "--out-name", "secretfree", "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "secretfree",
+            "--out-dir",
+        ])
         .arg(&generated)
         .arg(&input)
         .status()
@@ -135,7 +170,8 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
         std::fs::remove_dir_all(out)?;
     }
     for name in ["secretfree.js", "secretfree_bg.wasm"] {
-        let bytes = std::fs::read(generated.join(name)).with_context(|| format!("wasm-bindgen wrote no {name}"))?;
+        let bytes = std::fs::read(generated.join(name))
+            .with_context(|| format!("wasm-bindgen wrote no {name}"))?;
         crate::write(&out.join(name), &bytes)?;
     }
     for name in STATIC_FILES {
@@ -147,10 +183,16 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
         "examples": examples(&root.join("policies/examples"))?,
         "settings": examples(&root.join("policies/settings"))?,
     });
-    crate::write(&out.join("examples.json"), serde_json::to_string(&catalogue)?.as_bytes())?;
+    crate::write(
+        &out.join("examples.json"),
+        serde_json::to_string(&catalogue)?.as_bytes(),
+    )?;
 
     let wasm = std::fs::read(out.join("secretfree_bg.wasm"))?;
-    println!("{:>9} bytes  playground wasm gzipped (-9)", gzip_len(&wasm)?);
+    println!(
+        "{:>9} bytes  playground wasm gzipped (-9)",
+        gzip_len(&wasm)?
+    );
     Ok(())
 }
 
@@ -161,7 +203,10 @@ mod tests {
     #[test]
     fn reads_the_locked_version() {
         let lock = "[[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"9\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
-        assert_eq!(locked_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(
+            locked_version(lock, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
         assert_eq!(locked_version(lock, "nope"), None);
     }
 }

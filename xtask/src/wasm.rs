@@ -59,7 +59,9 @@ pub fn imports(module: &[u8]) -> Result<Vec<(String, String, String)>> {
                 let imp = imp?;
                 let kind = match imp.ty {
                     TypeRef::Func(_) | TypeRef::FuncExact(_) => "func".to_owned(),
-                    TypeRef::Memory(m) => format!("memory(min {} pages, max {:?})", m.initial, m.maximum),
+                    TypeRef::Memory(m) => {
+                        format!("memory(min {} pages, max {:?})", m.initial, m.maximum)
+                    }
                     TypeRef::Table(_) => "table".to_owned(),
                     TypeRef::Global(_) => "global".to_owned(),
                     TypeRef::Tag(_) => "tag".to_owned(),
@@ -86,7 +88,10 @@ pub fn exports(module: &[u8]) -> Result<Vec<String>> {
 
 /// kwctl treats any module exporting `opa_*` as Rego: the waPC module must not.
 pub fn check_no_opa_exports(module: &[u8]) -> Result<()> {
-    let bad: Vec<String> = exports(module)?.into_iter().filter(|e| e.starts_with("opa_")).collect();
+    let bad: Vec<String> = exports(module)?
+        .into_iter()
+        .filter(|e| e.starts_with("opa_"))
+        .collect();
     if !bad.is_empty() {
         bail!("the waPC module exports {bad:?}; kwctl would take it for a Rego policy");
     }
@@ -108,7 +113,11 @@ pub fn describe(bytes: &[u8]) -> Result<String> {
     }
     for payload in Parser::new(0).parse_all(bytes) {
         if let Payload::CustomSection(c) = payload? {
-            out.push_str(&format!("  custom section {:?} ({} bytes)\n", c.name(), c.data().len()));
+            out.push_str(&format!(
+                "  custom section {:?} ({} bytes)\n",
+                c.name(),
+                c.data().len()
+            ));
         }
     }
     Ok(out)
