@@ -157,3 +157,13 @@ pub fn same_verdict(case: &Case, got: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// Fail with every differing case listed, or pass when there are none.
+pub fn assert_all_match(failures: &[String], total: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
