@@ -152,6 +152,8 @@ struct Target<'a> {
     ignored_meta: Vec<(&'static str, &'static str, &'a StrMap)>,
     /// Annotation pointers the patch removes from `ignored_meta`.
     removals: Vec<String>,
+    /// The settings or a scheduling hint put the pods on ECI (set once, after building).
+    on_eci: bool,
 }
 
 fn ann_path(meta_path: &str, key: &str) -> String {
@@ -263,7 +265,8 @@ pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
     let Some(mut target) = build_target(shape, kind, namespace, object) else {
         return Verdict::new(Vec::new(), Vec::new());
     };
-    if !in_scope(&target, settings) {
+    target.on_eci = scope_by_settings(&target, settings) || eci_signal(&target);
+    if !in_scope(&target) {
         return Verdict::new(Vec::new(), Vec::new());
     }
     check_target(&mut ctx, &mut target);
@@ -376,14 +379,11 @@ fn build_target<'a>(
         original,
         labels: meta.and_then(|m| m.labels.clone()).unwrap_or_default(),
         spec: pod_spec,
-        spec_path: if shape == Shape::ImageCache {
-            "/spec"
-        } else {
-            spec_path
-        },
+        spec_path,
         images,
         ignored_meta,
         removals: Vec::new(),
+        on_eci: false,
     })
 }
 
@@ -472,9 +472,8 @@ fn scope_by_settings(t: &Target, s: &Settings) -> bool {
             .any(|p| grammar::glob_match(p, &t.namespace))
 }
 
-fn in_scope(t: &Target, s: &Settings) -> bool {
-    scope_by_settings(t, s)
-        || eci_signal(t)
+fn in_scope(t: &Target) -> bool {
+    t.on_eci
         || has_acr_keys(&t.original)
         || t.ignored_meta.iter().any(|(_, _, m)| has_acr_keys(m))
         || ACR_PULL_KEYS.iter().any(|k| t.labels.contains_key(*k))
@@ -496,19 +495,20 @@ fn check_target(ctx: &mut Ctx, t: &mut Target) {
     let sites = std::mem::take(&mut t.images);
     let parsed = parse_images(ctx, t.shape, &sites);
     check_images(ctx, t, &parsed);
-    check_instance_mutations(ctx, t, &parsed, ids);
-    check_pull_secrets(ctx, t, &parsed, sites.len());
+    let listed = check_instance_mutations(ctx, t, &parsed, ids);
+    check_pull_secrets(ctx, t, &parsed, sites.len(), &listed);
+}
+
+fn annotations_of(o: &K8sObject) -> &StrMap {
+    o.metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .unwrap_or(&EMPTY)
 }
 
 fn check_existing_pod(ctx: &mut Ctx, new: &K8sObject, old: Option<&K8sObject>) {
     let Some(old) = old else { return };
-    let ann = |o: &K8sObject| {
-        o.metadata
-            .as_ref()
-            .and_then(|m| m.annotations.clone())
-            .unwrap_or_default()
-    };
-    let (new_ann, old_ann) = (ann(new), ann(old));
+    let (new_ann, old_ann) = (annotations_of(new), annotations_of(old));
     for key in ACR_PULL_KEYS {
         let (before, after) = (old_ann.get(*key), new_ann.get(*key));
         let verb = match (before, after) {
@@ -658,7 +658,7 @@ fn check_legacy(ctx: &mut Ctx, t: &mut Target) {
 }
 
 fn check_off_eci(ctx: &mut Ctx, t: &Target) {
-    if t.shape == Shape::ImageCache || scope_by_settings(t, ctx.settings) || eci_signal(t) {
+    if t.on_eci {
         return;
     }
     let present: Vec<&str> = ACR_PULL_KEYS
@@ -963,7 +963,7 @@ fn check_arns(ctx: &mut Ctx, t: &Target) {
 }
 
 fn check_registry_lists(ctx: &mut Ctx, t: &Target) {
-    let domains = ctx.settings.custom_domain_view();
+    let domains = &ctx.settings.custom_domains;
     for key in [keys::PLAIN_HTTP_REGISTRY, keys::INSECURE_REGISTRY] {
         let Some(value) = t.effective.get(key) else {
             continue;
@@ -992,7 +992,7 @@ fn check_registry_lists(ctx: &mut Ctx, t: &Target) {
                 Some(p) => format!("{}:{p}", entry.host),
                 None => entry.host.clone(),
             };
-            let host = acr::classify(&registry, &domains);
+            let host = acr::classify(&registry, domains);
             if host.is_acr() {
                 ctx.report(
                     RuleId::AcrHostInsecureListed,
@@ -1138,7 +1138,7 @@ fn check_imagecache_spec(ctx: &mut Ctx, t: &Target) {
 }
 
 fn parse_images<'a>(ctx: &mut Ctx, shape: Shape, sites: &'a [ImageSite]) -> Vec<ParsedImage<'a>> {
-    let domains = ctx.settings.custom_domain_view();
+    let domains = &ctx.settings.custom_domains;
     let invalid_rule = if shape == Shape::ImageCache {
         RuleId::ImagecacheImagesInvalid
     } else {
@@ -1171,7 +1171,7 @@ fn parse_images<'a>(ctx: &mut Ctx, shape: Shape, sites: &'a [ImageSite]) -> Vec<
         }
         match ImageRef::parse(raw) {
             Ok(image) => {
-                let host = acr::classify(&image.registry(), &domains);
+                let host = acr::classify(&image.registry(), domains);
                 out.push(ParsedImage { site, raw, image, host });
             }
             Err(e) => ctx.report(
@@ -1274,7 +1274,7 @@ fn check_instance_mutations(
     t: &mut Target,
     parsed: &[ParsedImage],
     ids: Option<InstanceIds>,
-) {
+) -> Vec<String> {
     let cluster_region = ctx.settings.cluster_region.clone();
     let key = ids.as_ref().map_or(INSTANCE_IDS, |i| i.key);
     let clean = ids.as_ref().is_none_or(|i| i.clean);
@@ -1405,9 +1405,17 @@ fn check_instance_mutations(
             .join(",");
         t.effective.insert(key.to_owned(), value);
     }
+    tokens.into_iter().map(|tok| tok.id).collect()
 }
 
-fn check_pull_secrets(ctx: &mut Ctx, t: &Target, parsed: &[ParsedImage], image_count: usize) {
+/// `listed`: the instance ids the pod ends up listing (after any repair).
+fn check_pull_secrets(
+    ctx: &mut Ctx,
+    t: &Target,
+    parsed: &[ParsedImage],
+    image_count: usize,
+    listed: &[String],
+) {
     let secrets: Vec<String> = pull_secret_names(t)
         .into_iter()
         .filter(|s| !s.starts_with("acr-credential-"))
@@ -1415,22 +1423,10 @@ fn check_pull_secrets(ctx: &mut Ctx, t: &Target, parsed: &[ParsedImage], image_c
     if secrets.is_empty() || parsed.is_empty() || parsed.len() != image_count {
         return;
     }
-    let ids: Vec<String> = grammar::parse_instance_ids(
-        t.effective
-            .get(INSTANCE_IDS)
-            .or_else(|| t.effective.get(INSTANCE_ID_LEGACY))
-            .map(String::as_str)
-            .unwrap_or(""),
-    )
-    .tokens
-    .into_iter()
-    .filter_map(Result::ok)
-    .map(|tok| tok.id)
-    .collect();
     let secret_free = |img: &ParsedImage| match &img.host {
         AcrHost::PersonalLegacy { .. } | AcrHost::EnterpriseDefault { .. } => true,
         AcrHost::PersonalNew { network, .. } => *network != Network::Public,
-        AcrHost::CustomDomain { instance_id, .. } => ids.contains(instance_id),
+        AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
         AcrHost::NotAcr => anonymous(ctx.settings, img),
     };
     if parsed.iter().all(secret_free) {

@@ -58,15 +58,11 @@ fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
 fn settings_from(value: Option<&Value>) -> Result<Settings, SettingsErrors> {
     match value {
         None => Ok(Settings::default()),
-        Some(Value::Object(map)) => {
-            // Kubewarden's opa mode puts context-aware data under `kubernetes`: not a setting.
-            if map.contains_key("kubernetes") {
-                let mut map = map.clone();
-                map.remove("kubernetes");
-                Settings::from_value(&Value::Object(map))
-            } else {
-                Settings::from_value(&Value::Object(map.clone()))
-            }
+        // Kubewarden's opa mode puts context-aware data under `kubernetes`: not a setting.
+        Some(Value::Object(map)) if map.contains_key("kubernetes") => {
+            let mut map = map.clone();
+            map.remove("kubernetes");
+            Settings::from_value(&Value::Object(map))
         }
         Some(other) => Settings::from_value(other),
     }
@@ -79,10 +75,14 @@ fn settings_denial(errors: &SettingsErrors) -> Verdict {
     )
 }
 
-fn evaluate_raw(request: Option<&RawValue>, settings: &Settings) -> Verdict {
+/// The request's uid and verdict. The envelope was already scanned for nesting.
+fn evaluate_raw(request: Option<&RawValue>, settings: &Settings) -> (String, Verdict) {
     match request {
-        Some(raw) => crate::evaluate_json(raw.get().as_bytes(), settings),
-        None => Verdict::invalid("", "the host sent no admission request"),
+        Some(raw) => crate::review_json_prescanned(raw.get().as_bytes(), settings),
+        None => (
+            String::new(),
+            Verdict::invalid("", "the host sent no admission request"),
+        ),
     }
 }
 
@@ -92,11 +92,7 @@ fn patched_object(request: &RawValue, verdict: &Verdict) -> Option<Value> {
         return None;
     }
     let mut req: Value = serde_json::from_str(request.get()).ok()?;
-    let object = match req.get_mut("request") {
-        Some(inner) => inner.get_mut("object")?,
-        None => req.get_mut("object")?,
-    };
-    let mut object = object.take();
+    let mut object = crate::model::request_object_mut(&mut req)?.take();
     crate::patch::apply(&mut object, &verdict.patch).ok()?;
     Some(object)
 }
@@ -109,7 +105,7 @@ pub fn kubewarden_validate(payload: &[u8]) -> Value {
         Ok(env) => match settings_from(env.settings.as_ref()) {
             Err(e) => (settings_denial(&e), None),
             Ok(settings) => {
-                let verdict = evaluate_raw(env.request, &settings);
+                let (_, verdict) = evaluate_raw(env.request, &settings);
                 let mutated = if verdict.allowed {
                     env.request.and_then(|r| patched_object(r, &verdict))
                 } else {
@@ -221,7 +217,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
             Err(e) => settings_denial(&e),
             Ok(mut settings) => {
                 settings.mutate = false;
-                evaluate_raw(env.review.or(env.request), &settings)
+                evaluate_raw(env.review.or(env.request), &settings).1
             }
         };
         return if entrypoint == OpaEntrypoint::Verdict {
@@ -234,20 +230,13 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
         Some(s) => settings_from(Some(s)),
         None => settings_from_data(data),
     };
-    let verdict = match settings {
-        Err(e) => settings_denial(&e),
+    let (uid, verdict) = match settings {
+        Err(e) => (String::new(), settings_denial(&e)),
         Ok(settings) => evaluate_raw(env.request, &settings),
     };
     match entrypoint {
         OpaEntrypoint::Verdict => verdict_value(&verdict),
-        _ => {
-            let uid = env
-                .request
-                .and_then(|r| crate::decode(r.get().as_bytes()).ok())
-                .map(|(req, _)| req.uid)
-                .unwrap_or_default();
-            response::admission_review(&uid, &verdict)
-        }
+        _ => response::admission_review(&uid, &verdict),
     }
 }
 

@@ -80,14 +80,43 @@ pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
 
 /// Decode and evaluate request bytes. Malformed input gives a `request-invalid` deny verdict.
 pub fn evaluate_json(request: &[u8], settings: &Settings) -> Verdict {
-    match decode(request) {
-        Ok((req, _)) => eval::evaluate(&req, settings),
-        Err(verdict) => *verdict,
+    review_json(request, settings).1
+}
+
+/// [`evaluate_json`] plus the request's `uid` (empty when the bytes do not decode): what an
+/// AdmissionReview response echoes, from the same single decode.
+pub fn review_json(request: &[u8], settings: &Settings) -> (String, Verdict) {
+    review_decoded(decode(request), settings)
+}
+
+/// [`review_json`] for bytes whose nesting the caller already bounded (hosts scan the whole
+/// payload that carries the request), so the scan is not done twice.
+pub(crate) fn review_json_prescanned(request: &[u8], settings: &Settings) -> (String, Verdict) {
+    review_decoded(decode_with(request, false), settings)
+}
+
+fn review_decoded(
+    decoded: Result<(AdmissionRequest, model::InputShape), Box<Verdict>>,
+    settings: &Settings,
+) -> (String, Verdict) {
+    match decoded {
+        Ok((req, _)) => {
+            let verdict = eval::evaluate(&req, settings);
+            (req.uid, verdict)
+        }
+        Err(verdict) => (String::new(), *verdict),
     }
 }
 
 /// Decode request bytes into an [`AdmissionRequest`], or the `request-invalid` verdict saying why not.
 pub fn decode(request: &[u8]) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
+    decode_with(request, true)
+}
+
+fn decode_with(
+    request: &[u8],
+    scan_nesting: bool,
+) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
     if request.len() > MAX_INPUT_BYTES {
         return Err(Box::new(Verdict::invalid(
             "",
@@ -97,7 +126,7 @@ pub fn decode(request: &[u8]) -> Result<(AdmissionRequest, model::InputShape), B
             ),
         )));
     }
-    if let Some(offset) = nesting_exceeds(request, MAX_DEPTH) {
+    if let Some(offset) = nesting_exceeds(request, MAX_DEPTH).filter(|_| scan_nesting) {
         return Err(Box::new(Verdict::invalid(
             "",
             format!(

@@ -82,11 +82,7 @@ pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted
     // For an AdmissionReview / AdmissionRequest, name the object inside it.
     let admission = is_admission(&value);
     let object = if admission {
-        value
-            .get("request")
-            .unwrap_or(&value)
-            .get("object")
-            .unwrap_or(&Value::Null)
+        crate::model::request_object(&value).unwrap_or(&Value::Null)
     } else {
         &value
     };
@@ -108,19 +104,18 @@ pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted
             .unwrap_or("default")
             .to_owned()
     };
-    let request = if admission {
-        value.clone()
-    } else {
-        request_for(&value, None)
-    };
-    let bytes = serde_json::to_vec(&request).unwrap_or_default();
     let verdict = if !admission && kind.is_empty() {
         Verdict::invalid(
             "/kind",
             "the document is not a Kubernetes object: it has no kind",
         )
     } else {
-        crate::evaluate_json(&bytes, settings)
+        let bytes = if admission {
+            serde_json::to_vec(&value)
+        } else {
+            serde_json::to_vec(&request_for(&value, None))
+        };
+        crate::evaluate_json(&bytes.unwrap_or_default(), settings)
     };
     let patched = if verdict.patch.is_empty() || admission {
         None

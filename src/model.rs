@@ -356,6 +356,21 @@ pub struct AdmissionRequest {
     pub old_object: Option<K8sObject>,
 }
 
+/// The object a request document carries: `request.object` of an AdmissionReview, or
+/// `object` of a bare AdmissionRequest.
+pub fn request_object(doc: &serde_json::Value) -> Option<&serde_json::Value> {
+    doc.get("request").unwrap_or(doc).get("object")
+}
+
+/// [`request_object`], mutable (to apply a verdict's patch to it).
+pub fn request_object_mut(doc: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
+    if doc.get("request").is_some() {
+        doc.get_mut("request")?.get_mut("object")
+    } else {
+        doc.get_mut("object")
+    }
+}
+
 /// Split `apiVersion` into group and version (`v1` -> ("", "v1")).
 pub fn split_api_version(api_version: &str) -> (&str, &str) {
     match api_version.rsplit_once('/') {

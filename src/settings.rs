@@ -25,14 +25,8 @@ pub struct EciScope {
     pub namespaces: Vec<String>,
 }
 
-/// An ACR Enterprise Edition instance reached through a custom domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomDomainSetting {
-    /// `host[:port]`, lower-cased.
-    pub host: String,
-    pub instance_id: String,
-    pub region: Option<String>,
-}
+/// An ACR Enterprise Edition instance reached through a custom domain (the classifier's own type).
+pub use crate::acr::CustomDomain as CustomDomainSetting;
 
 /// Who may borrow which roles and instances.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -428,18 +422,6 @@ impl Settings {
             c.0.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
             Err(SettingsErrors(c.0))
         }
-    }
-
-    /// The custom domains in the shape the host classifier takes.
-    pub fn custom_domain_view(&self) -> Vec<crate::acr::CustomDomain> {
-        self.custom_domains
-            .iter()
-            .map(|d| crate::acr::CustomDomain {
-                host: d.host.clone(),
-                instance_id: d.instance_id.clone(),
-                region: d.region.clone(),
-            })
-            .collect()
     }
 
     /// The access entry that governs `namespace` (`*` for cluster-scoped objects).

@@ -76,11 +76,6 @@ fn value_or_file(v: &Value, base: &Path) -> Result<(Value, Option<PathBuf>), Str
 // Shared with `check` and the playground (moved to `lint`); re-exported for existing callers.
 pub use crate::lint::{is_admission, request_for};
 
-/// The object inside a request-shaped document.
-fn object_of(request: &Value) -> Option<&Value> {
-    request.get("request").unwrap_or(request).get("object")
-}
-
 /// Run every case of one suite.
 pub fn run_suite(suite_path: &Path) -> Vec<CaseOutcome> {
     let base = suite_path.parent().unwrap_or(Path::new("."));
@@ -242,54 +237,50 @@ fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), 
             got_rules.iter().collect::<Vec<_>>()
         ));
     }
+    // The request with the patch applied to its object, computed once for both checks below.
+    let repaired = if verdict.patch.is_empty() && expect.get("patched").is_none() {
+        None
+    } else {
+        let mut repaired = request.clone();
+        let applied = match crate::model::request_object_mut(&mut repaired) {
+            Some(obj) => crate::patch::apply(obj, &verdict.patch)
+                .map_err(|e| format!("patch does not apply: {e}")),
+            None => Err("the request has no object to patch".to_owned()),
+        };
+        match applied {
+            Ok(()) => Some(repaired),
+            Err(e) => {
+                outcome.failures.push(e);
+                None
+            }
+        }
+    };
     if let Some(patched_ref) = expect.get("patched") {
         let (want_obj, _) = value_or_file(patched_ref, base)?;
-        match object_of(&request) {
-            Some(obj) => {
-                let mut obj = obj.clone();
-                match crate::patch::apply(&mut obj, &verdict.patch) {
-                    Ok(()) if obj == want_obj => {}
-                    Ok(()) => outcome.failures.push(format!(
-                        "patched object differs from expect.patched; got:\n{}",
-                        serde_json::to_string_pretty(&obj).unwrap_or_default()
-                    )),
-                    Err(e) => outcome.failures.push(format!("patch does not apply: {e}")),
-                }
-            }
-            None => outcome
-                .failures
-                .push("expect.patched but the request has no object".into()),
+        if let Some(obj) = repaired.as_ref().and_then(crate::model::request_object)
+            && *obj != want_obj
+        {
+            outcome.failures.push(format!(
+                "patched object differs from expect.patched; got:\n{}",
+                serde_json::to_string_pretty(obj).unwrap_or_default()
+            ));
         }
     }
-    if !verdict.patch.is_empty() {
-        check_repair(&request, &verdict, &settings, outcome);
+    if let Some(repaired) = repaired.filter(|_| !verdict.patch.is_empty()) {
+        check_repair(&repaired, &verdict, &settings, outcome);
     }
     outcome.verdict = Some(verdict);
     Ok(())
 }
 
-/// Apply the patch, evaluate again: what the patch claimed to repair must be gone.
+/// Evaluate the repaired request again: what the patch claimed to repair must be gone.
 fn check_repair(
-    request: &Value,
+    repaired: &Value,
     verdict: &Verdict,
     settings: &Settings,
     outcome: &mut CaseOutcome,
 ) {
-    let mut request = request.clone();
-    let obj = request
-        .get_mut("request")
-        .and_then(|r| r.get_mut("object"))
-        .or(None);
-    let target = match obj {
-        Some(o) => Some(o),
-        None => request.get_mut("object"),
-    };
-    let Some(target) = target else { return };
-    if let Err(e) = crate::patch::apply(target, &verdict.patch) {
-        outcome.failures.push(format!("patch does not apply: {e}"));
-        return;
-    }
-    let bytes = serde_json::to_vec(&request).unwrap_or_default();
+    let bytes = serde_json::to_vec(repaired).unwrap_or_default();
     let again = crate::evaluate_json(&bytes, settings);
     let repaired: BTreeSet<&str> = verdict
         .with_action(Action::Mutated)

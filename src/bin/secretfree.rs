@@ -444,10 +444,7 @@ fn review(settings_path: Option<&Path>) -> ExitCode {
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
         eprintln!("secretfree: cannot read stdin: {e}");
     }
-    let (uid, verdict) = match secretfree::decode(&bytes) {
-        Ok((req, _)) => (req.uid.clone(), secretfree::evaluate(&req, &settings)),
-        Err(v) => (String::new(), *v),
-    };
+    let (uid, verdict) = secretfree::review_json(&bytes, &settings);
     let review = response::admission_review(&uid, &verdict);
     println!(
         "{}",
