@@ -8,7 +8,8 @@
 
 #![forbid(unsafe_code)]
 
-use crate::grammar::is_region_grammar;
+use crate::grammar::hostport;
+use crate::grammar::regions::is_region_grammar;
 
 /// Network an ACR endpoint is reached over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,25 +71,15 @@ pub struct CustomDomain {
     pub region: Option<String>,
 }
 
-/// Split "host[:port]" (host may be a bracketed IPv6 literal); the port is kept as text.
-fn split_port(registry: &str) -> (&str, Option<&str>) {
-    if registry.ends_with(']') {
-        return (registry, None);
-    }
-    match registry.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() || !p.is_empty() => (h, Some(p)),
-        _ => (registry, None),
-    }
-}
-
-fn custom_matches(configured: &str, host: &str, port: Option<&str>) -> bool {
-    let configured = configured.trim().to_ascii_lowercase();
-    let (c_host, c_port) = split_port(&configured);
-    if c_host.is_empty() || c_host != host {
+fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
+    let Ok(c) = hostport::parse(configured.trim()) else {
+        return false;
+    };
+    if !c.host.eq_ignore_ascii_case(host) {
         return false;
     }
-    let default_port = |p: Option<&str>| matches!(p, None | Some("443"));
-    match (c_port, port) {
+    let default_port = |p: Option<u16>| matches!(p, None | Some(443));
+    match (c.port, port) {
         (Some(a), Some(b)) => a == b,
         (a, b) => default_port(a) && default_port(b),
     }
@@ -186,12 +177,18 @@ fn personal_legacy(host: &str) -> Option<AcrHost> {
     })
 }
 
-/// Classify `registry` ("host[:port]", as from `ImageRef::registry()`).
-/// A configured host without port also matches the registry with no port or :443
-/// (and a configured ":443" matches the registry without port).
+/// Classify `registry` ("host[:port]", as from `ImageRef::registry()`); text that is not
+/// `host[:port]` is [`AcrHost::NotAcr`].
 pub fn classify(registry: &str, custom: &[CustomDomain]) -> AcrHost {
-    let lower = registry.trim().to_ascii_lowercase();
-    let (host, port) = split_port(&lower);
+    match hostport::parse(registry.trim()) {
+        Ok(hp) => classify_host(hp.host, hp.port, custom),
+        Err(_) => AcrHost::NotAcr,
+    }
+}
+
+/// Classify a parsed registry address. A configured host without port also matches the
+/// registry with no port or :443 (and a configured ":443" matches the registry without port).
+pub fn classify_host(host: &str, port: Option<u16>, custom: &[CustomDomain]) -> AcrHost {
     if let Some(cd) = custom
         .iter()
         .find(|cd| custom_matches(&cd.host, host, port))
@@ -202,14 +199,10 @@ pub fn classify(registry: &str, custom: &[CustomDomain]) -> AcrHost {
             region: cd.region.clone(),
         };
     }
-    if let Some(p) = port
-        && (p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
-    {
-        return AcrHost::NotAcr;
-    }
-    personal_new(host)
-        .or_else(|| enterprise_default(host))
-        .or_else(|| personal_legacy(host))
+    let lower = host.to_ascii_lowercase();
+    personal_new(&lower)
+        .or_else(|| enterprise_default(&lower))
+        .or_else(|| personal_legacy(&lower))
         .unwrap_or(AcrHost::NotAcr)
 }
 

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::grammar::hostport::{self, HostPortError};
 use std::fmt;
 
 /// A parsed, normalised image reference.
@@ -50,20 +51,8 @@ fn err<T>(reason: impl Into<String>) -> Result<T, ImageRefError> {
     })
 }
 
-fn is_alnum(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-}
-
 fn is_lower_alnum(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
-}
-
-/// `[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`
-fn is_domain_component(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars().next().is_some_and(is_alnum)
-        && s.chars().next_back().is_some_and(is_alnum)
-        && s.chars().all(|c| is_alnum(c) || c == '-')
 }
 
 /// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
@@ -166,56 +155,22 @@ fn check_digest(d: &str) -> Result<(), ImageRefError> {
 
 /// Validate `host[:port]` (host part may be an IPv6 literal); returns lower-cased host and port.
 fn parse_domain(domain: &str) -> Result<(String, Option<u16>), ImageRefError> {
-    let (host, port) = if domain.starts_with('[') {
-        let Some((inner, rest)) = domain.split_once(']') else {
-            return err(format!("registry host \"{domain}\" has an unclosed '['"));
-        };
-        let inner = inner.strip_prefix('[').unwrap_or(inner);
-        if inner.is_empty() || !inner.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
-            return err(format!(
-                "registry host \"{domain}\" is not a valid IPv6 literal"
-            ));
-        }
-        let port = if rest.is_empty() {
-            None
-        } else if let Some(p) = rest.strip_prefix(':') {
-            Some(p)
-        } else {
-            return err(format!("registry host \"{domain}\" is invalid"));
-        };
-        (format!("[{inner}]"), port)
-    } else {
-        match domain.split_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (domain.to_string(), None),
-        }
-    };
-    let port = match port {
-        None => None,
-        Some(p) => {
-            if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
-                return err(format!("registry port \"{p}\" must be a number"));
-            }
-            match p.parse::<u16>() {
-                Ok(n) if n > 0 => Some(n),
-                _ => return err(format!("registry port \"{p}\" is out of range 1-65535")),
-            }
-        }
-    };
-    if !host.starts_with('[') {
-        if host.is_empty() {
-            return err("registry host is empty");
-        }
-        if host.ends_with('.') {
-            return err(format!("registry host \"{host}\" must not end with '.'"));
-        }
-        if let Some(bad) = host.split('.').find(|c| !is_domain_component(c)) {
-            return err(format!(
-                "registry host \"{host}\" has an invalid label \"{bad}\""
-            ));
-        }
+    use HostPortError as E;
+    match hostport::parse(domain) {
+        Ok(hp) => Ok((hp.host.to_ascii_lowercase(), hp.port)),
+        Err(E::UnclosedBracket) => err(format!("registry host \"{domain}\" has an unclosed '['")),
+        Err(E::BadIpv6) => err(format!(
+            "registry host \"{domain}\" is not a valid IPv6 literal"
+        )),
+        Err(E::AfterBracket) => err(format!("registry host \"{domain}\" is invalid")),
+        Err(E::PortNotNumber(p)) => err(format!("registry port \"{p}\" must be a number")),
+        Err(E::PortRange(p)) => err(format!("registry port \"{p}\" is out of range 1-65535")),
+        Err(E::EmptyHost) => err("registry host is empty"),
+        Err(E::TrailingDot(host)) => err(format!("registry host \"{host}\" must not end with '.'")),
+        Err(E::BadLabel(host, bad)) => err(format!(
+            "registry host \"{host}\" has an invalid label \"{bad}\""
+        )),
     }
-    Ok((host.to_ascii_lowercase(), port))
 }
 
 fn check_path(path: &str) -> Result<(), ImageRefError> {

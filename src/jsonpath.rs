@@ -150,7 +150,7 @@ pub fn pointer_at(bytes: &[u8], line: usize, column: usize) -> String {
         match frame {
             Frame::Object { key: Some(k), .. } => {
                 out.push('/');
-                out.push_str(&crate::grammar::pointer_escape(k));
+                out.push_str(&crate::grammar::text::pointer_escape(k));
             }
             Frame::Array {
                 index,

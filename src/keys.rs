@@ -2,7 +2,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::grammar;
+use crate::grammar::text;
 
 pub const INSTANCE_IDS: &str = "k8s.aliyun.com/acr-instance-ids";
 pub const INSTANCE_ID_LEGACY: &str = "k8s.aliyun.com/acr-instance-id";
@@ -78,7 +78,7 @@ pub fn near_miss(key: &str) -> Option<&'static str> {
     let (prefix, name) = key.rsplit_once('/').unwrap_or(("", key));
     let prefix = prefix.to_ascii_lowercase();
     let plausible_prefix = LOOKALIKE_PREFIXES.contains(&prefix.as_str())
-        || grammar::edit_distance(&prefix, "k8s.aliyun.com", 2).is_some();
+        || text::edit_distance(&prefix, "k8s.aliyun.com", 2).is_some();
     if !plausible_prefix {
         return None;
     }
@@ -103,7 +103,7 @@ pub fn near_miss(key: &str) -> Option<&'static str> {
             let d = if plural_slip {
                 Some(1)
             } else {
-                grammar::edit_distance(&name, target_name, 2)
+                text::edit_distance(&name, target_name, 2)
             };
             d.map(|d| (d, *target))
         })

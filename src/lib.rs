@@ -6,6 +6,7 @@
 
 pub mod acr;
 mod adapters;
+mod checks;
 pub mod eval;
 pub mod grammar;
 pub mod hosts;
@@ -18,12 +19,15 @@ pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod patch;
+mod repair;
 pub mod response;
 pub mod rules;
+mod scope;
 pub mod settings;
 #[cfg(feature = "cli")]
 pub mod suite;
 pub mod verdict;
+mod workload;
 
 pub use model::AdmissionRequest;
 pub use rules::{Action, RuleId};

@@ -2,7 +2,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::grammar;
+use crate::grammar::{hostport, regions, text, values};
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -123,7 +123,7 @@ impl Collector {
                 let hint = known
                     .iter()
                     .filter_map(|k| {
-                        grammar::edit_distance(&key.to_lowercase(), &k.to_lowercase(), 3)
+                        text::edit_distance(&key.to_lowercase(), &k.to_lowercase(), 3)
                             .map(|d| (d, *k))
                     })
                     .min()
@@ -248,7 +248,7 @@ impl Settings {
         if let Some(v) = map.get("clusterRegion").filter(|v| !v.is_null())
             && let Some(region) = c.string(v, "clusterRegion")
         {
-            if grammar::is_region_grammar(&region) {
+            if regions::is_region_grammar(&region) {
                 s.cluster_region = Some(region);
             } else {
                 c.err(
@@ -271,7 +271,7 @@ impl Settings {
                 }
             };
             if let Some(text) = text {
-                if grammar::is_account_id(&text) {
+                if values::is_account_id(&text) {
                     s.account_id = Some(text);
                 } else {
                     c.err(
@@ -374,7 +374,7 @@ impl Settings {
                 let Some(rule) = RuleId::from_id(id) else {
                     let hint = RuleId::ALL
                         .iter()
-                        .filter_map(|r| grammar::edit_distance(id, r.id(), 4).map(|d| (d, r.id())))
+                        .filter_map(|r| text::edit_distance(id, r.id(), 4).map(|d| (d, r.id())))
                         .min()
                         .map(|(_, r)| format!(" (did you mean {r}?)"))
                         .unwrap_or_default();
@@ -427,11 +427,9 @@ impl Settings {
     /// The access entry that governs `namespace` (`*` for cluster-scoped objects).
     pub fn access_for(&self, namespace: &str) -> Option<Option<&AccessEntry>> {
         self.access.as_ref().map(|entries| {
-            entries.iter().find(|e| {
-                e.namespaces
-                    .iter()
-                    .any(|p| grammar::glob_match(p, namespace))
-            })
+            entries
+                .iter()
+                .find(|e| e.namespaces.iter().any(|p| text::glob_match(p, namespace)))
         })
     }
 }
@@ -451,12 +449,7 @@ fn parse_custom_domain(c: &mut Collector, item: &Value, at: &str) -> Option<Cust
     };
     let host = host.and_then(|h| {
         let h = h.trim().to_ascii_lowercase();
-        let (name, port) = match h.rsplit_once(':') {
-            Some((n, p)) => (n, Some(p)),
-            None => (h.as_str(), None),
-        };
-        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-        if grammar::is_hostname(name) && port_ok {
+        if hostport::parse(&h).is_ok_and(|hp| hp.is_rfc1123()) {
             Some(h)
         } else {
             c.err(
@@ -468,7 +461,7 @@ fn parse_custom_domain(c: &mut Collector, item: &Value, at: &str) -> Option<Cust
     });
     let instance_id = match m.get("instanceId") {
         Some(v) => c.string(v, &join(at, "instanceId")).and_then(|id| {
-            if grammar::is_cri_id(&id) {
+            if values::is_cri_id(&id) {
                 Some(id)
             } else {
                 c.err(join(at, "instanceId"), format!("{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)"));
@@ -482,7 +475,7 @@ fn parse_custom_domain(c: &mut Collector, item: &Value, at: &str) -> Option<Cust
     };
     let region = match m.get("region").filter(|v| !v.is_null()) {
         Some(v) => match c.string(v, &join(at, "region")) {
-            Some(r) if grammar::is_region_grammar(&r) => Some(Some(r)),
+            Some(r) if regions::is_region_grammar(&r) => Some(Some(r)),
             Some(r) => {
                 c.err(
                     join(at, "region"),
@@ -536,7 +529,7 @@ fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry
         ("userRoleArns", &entry.user_role_arns),
     ] {
         for (i, arn) in arns.iter().enumerate() {
-            if !arn.contains('*') && !arn.contains('?') && grammar::parse_role_arn(arn).is_err() {
+            if !arn.contains('*') && !arn.contains('?') && values::parse_role_arn(arn).is_err() {
                 c.err(
                     format!("{at}.{key}[{i}]"),
                     format!("{arn:?} is not a RAM role ARN (acs:ram::<16 digits>:role/<name>)"),
@@ -545,7 +538,7 @@ fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry
         }
     }
     for (i, id) in entry.instance_ids.iter().enumerate() {
-        if !id.contains('*') && !id.contains('?') && !grammar::is_cri_id(id) {
+        if !id.contains('*') && !id.contains('?') && !values::is_cri_id(id) {
             c.err(
                 format!("{at}.instanceIds[{i}]"),
                 format!("{id:?} is not an ACR instance id (cri-...; without region prefix)"),

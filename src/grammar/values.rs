@@ -1,96 +1,10 @@
-//! Identifier grammars (regions, instance IDs, RAM ARNs, registry lists, DNS names) and
-//! small text helpers. Pure, allocation-free tables, no panics on any input.
+//! Grammars of the ECI annotation values: ACR instance ids, RAM role ARNs, registry lists,
+//! placeholders copied from the documentation. Pure, no panics on any input.
 
 #![forbid(unsafe_code)]
 
-/// Region IDs listed in the domain notes (public cloud, industry clouds, internal/edge).
-pub const KNOWN_REGIONS: &[&str] = &[
-    "cn-qingdao",
-    "cn-beijing",
-    "cn-zhangjiakou",
-    "cn-huhehaote",
-    "cn-wulanchabu",
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-nanjing",
-    "cn-fuzhou",
-    "cn-wuhan-lr",
-    "cn-shenzhen",
-    "cn-heyuan",
-    "cn-guangzhou",
-    "cn-chengdu",
-    "cn-hongkong",
-    "cn-zhengzhou-jva",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ap-southeast-8",
-    "ap-south-1",
-    "us-west-1",
-    "us-east-1",
-    "eu-central-1",
-    "eu-west-1",
-    "me-east-1",
-    "me-central-1",
-    "cn-shanghai-finance-1",
-    "cn-shenzhen-finance-1",
-    "cn-beijing-finance-1",
-    "cn-north-2-gov-1",
-    "cn-qingdao-nebula",
-    "cn-heyuan-acdr-1",
-];
-
-/// `^[a-z]{2}(-[a-z0-9]+)+$`
-pub fn is_region_grammar(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let Some(first) = parts.next() else {
-        return false;
-    };
-    if first.len() != 2 || !first.bytes().all(|b| b.is_ascii_lowercase()) {
-        return false;
-    }
-    let mut rest = 0usize;
-    for p in parts {
-        if p.is_empty()
-            || !p
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        {
-            return false;
-        }
-        rest += 1;
-    }
-    rest > 0
-}
-
-/// Exact member of [`KNOWN_REGIONS`].
-pub fn is_known_region(s: &str) -> bool {
-    KNOWN_REGIONS.contains(&s)
-}
-
-/// The known region nearest to `s` within edit distance 2 (ties: first in
-/// [`KNOWN_REGIONS`]); a known region returns itself. Input is compared lower-cased.
-pub fn closest_region(s: &str) -> Option<&'static str> {
-    let lower = s.to_ascii_lowercase();
-    let mut best: Option<(usize, &'static str)> = None;
-    for &r in KNOWN_REGIONS {
-        let bound = best.map_or(2, |(d, _)| d.saturating_sub(1));
-        if best.is_some_and(|(d, _)| d == 0) {
-            break;
-        }
-        if let Some(d) = edit_distance(&lower, r, bound)
-            && best.is_none_or(|(bd, _)| d < bd)
-        {
-            best = Some((d, r));
-        }
-    }
-    best.map(|(_, r)| r)
-}
+use super::hostport::{self, HostPortError};
+use super::regions::is_region_grammar;
 
 fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
@@ -306,19 +220,6 @@ pub struct RegistryEntry {
     pub port: Option<u16>,
 }
 
-fn parse_port(p: &str) -> Option<u16> {
-    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    p.parse::<u16>().ok().filter(|&n| n != 0)
-}
-
-fn is_ipv6_literal(h: &str) -> bool {
-    h.strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .is_some_and(|x| x.contains(':') && x.chars().all(|c| c.is_ascii_hexdigit() || c == ':'))
-}
-
 fn parse_registry_item(item: &str) -> Result<RegistryEntry, String> {
     if let Some((scheme, _)) = item.split_once("://") {
         return Err(format!("drop the scheme \"{scheme}://\""));
@@ -331,47 +232,31 @@ fn parse_registry_item(item: &str) -> Result<RegistryEntry, String> {
     if looks_like_placeholder(item) {
         return Err("looks like a placeholder".to_string());
     }
-    let (host, port) = if item.starts_with('[') {
-        match item.split_once(']') {
-            Some((h, rest)) => {
-                let host = format!("{h}]");
-                match rest.strip_prefix(':') {
-                    Some(p) => (host, Some(p)),
-                    None if rest.is_empty() => (host, None),
-                    None => return Err("invalid host".to_string()),
-                }
-            }
-            None => return Err("invalid host".to_string()),
-        }
-    } else {
-        match item.split_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (item.to_string(), None),
-        }
+    let invalid_host = |host: &str| match host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')))
+    {
+        Some(c) => format!("invalid character {c:?} in host"),
+        None => format!("invalid host name \"{host}\""),
     };
-    let port = match port {
-        Some(p) => match parse_port(p) {
-            Some(n) => Some(n),
-            None => return Err(format!("bad port \"{p}\" (must be 1-65535)")),
-        },
-        None => None,
-    };
-    if host.is_empty() {
-        return Err("missing host".to_string());
-    }
-    if !(is_hostname(&host) || is_ipv6_literal(&host)) {
-        if let Some(c) = host
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')))
-        {
-            return Err(format!("invalid character {c:?} in host"));
+    match hostport::parse(item) {
+        Ok(hp) if hp.is_rfc1123() => Ok(RegistryEntry {
+            host: hp.host.to_ascii_lowercase(),
+            port: hp.port,
+        }),
+        Ok(hp) => Err(invalid_host(hp.host)),
+        Err(HostPortError::UnclosedBracket | HostPortError::AfterBracket) => {
+            Err("invalid host".to_string())
         }
-        return Err(format!("invalid host name \"{host}\""));
+        Err(HostPortError::PortNotNumber(p) | HostPortError::PortRange(p)) => {
+            Err(format!("bad port \"{p}\" (must be 1-65535)"))
+        }
+        Err(HostPortError::EmptyHost) => Err("missing host".to_string()),
+        Err(HostPortError::BadIpv6) => Err(invalid_host(item)),
+        Err(HostPortError::TrailingDot(host) | HostPortError::BadLabel(host, _)) => {
+            Err(invalid_host(host))
+        }
     }
-    Ok(RegistryEntry {
-        host: host.to_ascii_lowercase(),
-        port,
-    })
 }
 
 /// Parse a comma-separated `host[:port]` list. Problems are `(raw item, reason)`.
@@ -425,156 +310,10 @@ pub fn looks_like_placeholder(s: &str) -> bool {
         || s.to_ascii_lowercase().contains("xxx")
 }
 
-fn is_label_generic(s: &str, allow_upper: bool, max: usize) -> bool {
-    let ok = |c: char| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || (allow_upper && c.is_ascii_uppercase())
-    };
-    if s.is_empty() || s.len() > max {
-        return false;
-    }
-    let first_ok = s.chars().next().is_some_and(ok);
-    let last_ok = s.chars().next_back().is_some_and(ok);
-    first_ok && last_ok && s.chars().all(|c| ok(c) || c == '-')
-}
-
-/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 chars.
-pub fn is_dns1123_label(s: &str) -> bool {
-    is_label_generic(s, false, 63)
-}
-
-/// DNS-1123 subdomain as Kubernetes checks it: lower-case labels joined by '.',
-/// at most 253 chars (Kubernetes puts no 63 limit on each label here).
-pub fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= 253 && !s.is_empty() && s.split('.').all(|l| is_label_generic(l, false, 253))
-}
-
-/// RFC 1123 host name, any case: labels of `[A-Za-z0-9-]` (no leading/trailing
-/// '-', at most 63 chars) joined by '.', at most 253 chars, no trailing dot.
-pub fn is_hostname(s: &str) -> bool {
-    s.len() <= 253 && !s.is_empty() && s.split('.').all(|l| is_label_generic(l, true, 63))
-}
-
-/// Glob match: '*' matches any run (including '/'), '?' one char, the rest literal.
-/// Iterative with single-star backtracking, O(n*m) worst case.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match (p.get(pi), t.get(ti)) {
-            (Some('*'), _) => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            (Some(pc), Some(tc)) if *pc == '?' || pc == tc => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
-}
-
-/// Levenshtein distance on chars; `None` when it exceeds `max`.
-pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        let mut row_min = i + 1;
-        if let Some(c0) = cur.first_mut() {
-            *c0 = i + 1;
-        }
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(usize::MAX / 2) + usize::from(ca != cb);
-            let del = prev.get(j + 1).copied().unwrap_or(usize::MAX / 2) + 1;
-            let ins = cur.get(j).copied().unwrap_or(usize::MAX / 2) + 1;
-            let v = sub.min(del).min(ins);
-            if let Some(slot) = cur.get_mut(j + 1) {
-                *slot = v;
-            }
-            row_min = row_min.min(v);
-        }
-        if row_min > max {
-            return None;
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev.last().copied().filter(|&d| d <= max)
-}
-
-/// RFC 6901 escaping of one reference token ("~" -> "~0", "/" -> "~1").
-pub fn pointer_escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn region_grammar() {
-        let cases: &[(&str, bool)] = &[
-            ("cn-hangzhou", true),
-            ("cn-shanghai-finance-1", true),
-            ("cn-heyuan-acdr-1", true),
-            ("ap-southeast-1", true),
-            ("cn-north-2-gov-1", true),
-            ("cn", false),
-            ("cn-", false),
-            ("-cn-hangzhou", false),
-            ("cn--hangzhou", false),
-            ("CN-hangzhou", false),
-            ("cn-Hangzhou", false),
-            ("c1-hangzhou", false),
-            ("chn-hangzhou", false),
-            ("cn_hangzhou", false),
-            ("cn-hangzhou ", false),
-            ("", false),
-            ("cn-beijng", true),
-        ];
-        for (s, want) in cases {
-            assert_eq!(is_region_grammar(s), *want, "{s:?}");
-        }
-        for r in KNOWN_REGIONS {
-            assert!(is_region_grammar(r), "{r}");
-            assert!(is_known_region(r), "{r}");
-        }
-        assert!(!is_known_region("cn-beijng"));
-    }
-
-    #[test]
-    fn closest() {
-        let cases: &[(&str, Option<&str>)] = &[
-            ("cn-beijng", Some("cn-beijing")),
-            ("cn-hangzhou", Some("cn-hangzhou")),
-            ("cn-hangzou", Some("cn-hangzhou")),
-            ("CN-Shanghai", Some("cn-shanghai")),
-            ("ap-southeast-9", Some("ap-southeast-1")),
-            ("us-west-2", Some("us-west-1")),
-            ("mars-central-1", None),
-            ("", None),
-            ("cn-shanghai-finance-2", Some("cn-shanghai-finance-1")),
-        ];
-        for (s, want) in cases {
-            assert_eq!(closest_region(s), *want, "{s:?}");
-        }
-    }
 
     #[test]
     fn ids() {
@@ -956,124 +695,6 @@ mod tests {
         ];
         for (s, want) in cases {
             assert_eq!(looks_like_placeholder(s), *want, "{s:?}");
-        }
-    }
-
-    #[test]
-    fn dns() {
-        let label: &[(&str, bool)] = &[
-            ("a", true),
-            ("default", true),
-            ("kube-system", true),
-            ("a1-b2", true),
-            ("-a", false),
-            ("a-", false),
-            ("A", false),
-            ("a.b", false),
-            ("", false),
-            ("a_b", false),
-        ];
-        for (s, want) in label {
-            assert_eq!(is_dns1123_label(s), *want, "{s:?}");
-        }
-        assert!(is_dns1123_label(&"a".repeat(63)));
-        assert!(!is_dns1123_label(&"a".repeat(64)));
-        let sub: &[(&str, bool)] = &[
-            ("my-secret", true),
-            ("my.secret.v1", true),
-            ("a..b", false),
-            (".a", false),
-            ("a.", false),
-            ("My-secret", false),
-            ("", false),
-        ];
-        for (s, want) in sub {
-            assert_eq!(is_dns1123_subdomain(s), *want, "{s:?}");
-        }
-        assert!(is_dns1123_subdomain(&"a".repeat(253)));
-        assert!(!is_dns1123_subdomain(&"a".repeat(254)));
-        let host: &[(&str, bool)] = &[
-            ("registry.example.com", true),
-            ("Registry.Example.COM", true),
-            ("localhost", true),
-            ("10.0.0.1", true),
-            ("a-b.c", true),
-            ("a.-b.c", false),
-            ("a.b-.c", false),
-            ("a..c", false),
-            ("a.c.", false),
-            ("a_b.c", false),
-            ("a.b:5000", false),
-            ("", false),
-        ];
-        for (s, want) in host {
-            assert_eq!(is_hostname(s), *want, "{s:?}");
-        }
-        assert!(!is_hostname(&format!("{}.com", "a".repeat(64))));
-    }
-
-    #[test]
-    fn glob() {
-        let cases: &[(&str, &str, bool)] = &[
-            ("*", "", true),
-            ("*", "anything/at/all", true),
-            ("docker.io/library/*", "docker.io/library/nginx", true),
-            ("docker.io/*", "docker.io/library/nginx", true),
-            (
-                "*.cr.aliyuncs.com/*",
-                "x-registry.cn-hangzhou.cr.aliyuncs.com/ns/app",
-                true,
-            ),
-            ("a?c", "abc", true),
-            ("a?c", "ac", false),
-            ("abc", "abc", true),
-            ("abc", "abcd", false),
-            ("a*b*c", "aXXbYYc", true),
-            ("a*b*c", "aXXbYY", false),
-            ("**", "x", true),
-            ("", "", true),
-            ("", "a", false),
-            ("ä?", "äö", true),
-            ("a*a*a*a*a*a*b", &"a".repeat(60), false),
-        ];
-        for (p, t, want) in cases {
-            assert_eq!(glob_match(p, t), *want, "{p:?} {t:?}");
-        }
-    }
-
-    #[test]
-    fn distance() {
-        let cases: &[(&str, &str, usize, Option<usize>)] = &[
-            ("", "", 0, Some(0)),
-            ("abc", "abc", 2, Some(0)),
-            ("kitten", "sitting", 3, Some(3)),
-            ("kitten", "sitting", 2, None),
-            ("cn-beijng", "cn-beijing", 2, Some(1)),
-            ("a", "abcd", 2, None),
-            ("", "ab", 2, Some(2)),
-            ("ab", "", 1, None),
-            ("flaw", "lawn", 2, Some(2)),
-            ("äb", "ab", 1, Some(1)),
-        ];
-        for (a, b, max, want) in cases {
-            assert_eq!(edit_distance(a, b, *max), *want, "{a:?} {b:?} {max}");
-        }
-    }
-
-    #[test]
-    fn pointer() {
-        let cases: &[(&str, &str)] = &[
-            (
-                "k8s.aliyun.com/acr-instance-ids",
-                "k8s.aliyun.com~1acr-instance-ids",
-            ),
-            ("a~b", "a~0b"),
-            ("~/", "~0~1"),
-            ("plain", "plain"),
-            ("", ""),
-        ];
-        for (t, want) in cases {
-            assert_eq!(pointer_escape(t), *want, "{t:?}");
         }
     }
 }

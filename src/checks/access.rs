@@ -1,0 +1,320 @@
+//! The access gate: the one place that decides whether a namespace may use a RAM role or an
+//! ACR instance, against the `access` settings.
+//!
+//! Fail closed: every role and instance the workload names goes through [`gate`], in every key
+//! that carries one (plural and legacy singular instance keys, misplaced copies on controller
+//! metadata, keys written as labels) and in every form. A value that does not parse is not in
+//! any allowlist, so it is denied here whatever the grammar rules are set to.
+
+#![forbid(unsafe_code)]
+
+use super::{Report, quote};
+use crate::grammar::text::glob_match;
+use crate::grammar::values::{self, TokenProblem};
+use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, SERVICE_ARNS, USER_ARNS};
+use crate::model::StrMap;
+use crate::rules::RuleId;
+use crate::settings::{AccessEntry, Settings};
+use crate::workload::{Shape, Workload, ann_path};
+
+/// What `access` says for one workload: `None` when access control is off; `Some(None)` when
+/// it is on but no entry matches (nothing is allowed).
+fn entry<'s>(settings: &'s Settings, w: &Workload) -> Option<Option<&'s AccessEntry>> {
+    settings.access_for(access_namespace(w))
+}
+
+/// ImageCache objects are cluster-scoped: they answer to the entry that matches `*`.
+fn access_namespace<'a>(w: &Workload<'a>) -> &'a str {
+    if w.shape == Shape::ImageCache {
+        "*"
+    } else {
+        w.namespace
+    }
+}
+
+/// Whether the workload's namespace may use ACR instance `id` (a bare `cri-…` id). True when
+/// access control is off. The images family asks this before it adds an instance.
+pub fn allows_instance(settings: &Settings, w: &Workload, id: &str) -> bool {
+    match entry(settings, w) {
+        None => true,
+        Some(e) => instance_allowed(e, id),
+    }
+}
+
+fn instance_allowed(e: Option<&AccessEntry>, id: &str) -> bool {
+    values::is_cri_id(id) && e.is_some_and(|e| e.instance_ids.iter().any(|p| glob_match(p, id)))
+}
+
+/// Every place a workload can name a role or an instance: (pointer of the map, map). ECI reads
+/// only the first; the others are misplaced copies that mutation would move.
+fn sites<'a>(w: &Workload<'a>) -> Vec<(String, &'a StrMap, bool)> {
+    let mut sites = vec![(w.meta_path.to_owned(), w.original(), false)];
+    for m in &w.ignored_meta {
+        sites.push((m.path.to_owned(), m.annotations, false));
+    }
+    sites.push((w.meta_path.to_owned(), w.labels, true));
+    sites
+}
+
+/// Check every role and instance the workload names against `access`.
+pub fn gate(r: &mut Report, w: &Workload) {
+    let settings = r.settings;
+    let Some(e) = entry(settings, w) else {
+        return;
+    };
+    let subject = subject(w);
+    for (meta_path, map, is_labels) in sites(w) {
+        let path = |key: &str| {
+            if is_labels {
+                w.label_path(key)
+            } else {
+                ann_path(&meta_path, key)
+            }
+        };
+        for key in [SERVICE_ARNS, USER_ARNS] {
+            let Some(value) = map.get(key) else { continue };
+            let list = e.map(|e| {
+                if key == SERVICE_ARNS {
+                    &e.service_role_arns
+                } else {
+                    &e.user_role_arns
+                }
+            });
+            for item in value
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .filter(|i| !i.is_empty())
+            {
+                let message = match values::parse_role_arn(item) {
+                    Ok((arn, _)) => {
+                        let text = format!("acs:ram::{}:role/{}", arn.account, arn.role);
+                        if list.is_some_and(|l| l.iter().any(|p| glob_match(p, &text))) {
+                            continue;
+                        }
+                        format!(
+                            "{key} names {text}, which {subject} may not assume ({})",
+                            detail(list)
+                        )
+                    }
+                    Err(_) => format!(
+                        "{key} names {}, which is not a well-formed RAM role ARN and so matches no allowed role: {subject} may not assume it ({})",
+                        quote(item),
+                        detail(list)
+                    ),
+                };
+                r.report(
+                    RuleId::RoleNotAllowed,
+                    path(key),
+                    message,
+                    "use a role allowed for this namespace, or ask the platform team to allow it in the policy's access settings".to_owned(),
+                );
+            }
+        }
+        for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
+            let Some(value) = map.get(key) else { continue };
+            let list = e.map(|e| &e.instance_ids);
+            for token in values::parse_instance_ids(value).tokens {
+                let message = match token {
+                    Ok(tok) if instance_allowed(e, &tok.id) => continue,
+                    Ok(tok) => format!(
+                        "{key} lists ACR instance {}, which {subject} may not use ({})",
+                        tok.id,
+                        detail(list)
+                    ),
+                    Err((_, TokenProblem::Empty)) => continue,
+                    Err((raw, _)) => format!(
+                        "{key} lists {}, which is not a well-formed ACR instance id and so matches no allowed instance: {subject} may not use it ({})",
+                        quote(&raw),
+                        detail(list)
+                    ),
+                };
+                r.report(
+                    RuleId::InstanceNotAllowed,
+                    path(key),
+                    message,
+                    "remove the instance from the annotation, or ask the platform team to allow it in the policy's access settings".to_owned(),
+                );
+            }
+        }
+    }
+}
+
+fn subject(w: &Workload) -> String {
+    if w.shape == Shape::ImageCache {
+        "cluster-scoped ImageCache objects (access entry \"*\")".to_owned()
+    } else {
+        format!("namespace {:?}", w.namespace)
+    }
+}
+
+fn detail(allowed: Option<&Vec<String>>) -> String {
+    match allowed {
+        None => "no access entry matches, so it may use none".to_owned(),
+        Some(list) if list.is_empty() => "its access entry allows none".to_owned(),
+        Some(list) => format!("allowed: {}", list.join(", ")),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{object, settings, summary, workload};
+
+    const SETTINGS: &str = r#"{"access":[{"namespaces":["team-a"],
+        "serviceRoleArns":["acs:ram::1609982529000000:role/acr-team-a"],
+        "userRoleArns":[],
+        "instanceIds":["cri-j36zhodptmyq1234"]}]}"#;
+
+    fn gate_on(
+        json: &str,
+        shape: Shape,
+        namespace: &str,
+        settings_json: &str,
+    ) -> Vec<(&'static str, &'static str, String)> {
+        let o = object(json);
+        let w = workload(shape, namespace, &o);
+        let s = settings(settings_json);
+        let mut r = Report::new(&s);
+        gate(&mut r, &w);
+        summary(&r.findings)
+    }
+
+    fn pod(annotations: &str) -> String {
+        format!(r#"{{"metadata":{{"annotations":{annotations}}}}}"#)
+    }
+
+    const SVC: &str = "/metadata/annotations/k8s.aliyun.com~1acr-service-arns";
+    const IDS: &str = "/metadata/annotations/k8s.aliyun.com~1acr-instance-ids";
+    const LEGACY: &str = "/metadata/annotations/k8s.aliyun.com~1acr-instance-id";
+
+    #[test]
+    fn allowed_values_pass() {
+        let ok = pod(
+            r#"{"k8s.aliyun.com/acr-service-arns":"acs:ram::1609982529000000:role/acr-team-a","k8s.aliyun.com/acr-instance-ids":"cn-beijing:cri-j36zhodptmyq1234"}"#,
+        );
+        assert!(gate_on(&ok, Shape::Pod, "team-a", SETTINGS).is_empty());
+        // Access off: nothing is checked.
+        assert!(
+            gate_on(
+                &pod(r#"{"k8s.aliyun.com/acr-service-arns":"garbage"}"#),
+                Shape::Pod,
+                "x",
+                "{}"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn every_form_of_a_role_is_gated() {
+        let deny = |value: &str| {
+            gate_on(
+                &pod(&format!(
+                    r#"{{"k8s.aliyun.com/acr-service-arns":{value:?}}}"#
+                )),
+                Shape::Pod,
+                "team-a",
+                SETTINGS,
+            )
+        };
+        let one = vec![("role-not-allowed", "deny", SVC.to_owned())];
+        // A second, forbidden ARN after a comma (whatever role-arn-invalid is set to).
+        assert_eq!(
+            deny("acs:ram::1609982529000000:role/acr-team-a,acs:ram::1609982529000000:role/admin"),
+            one
+        );
+        assert_eq!(deny("ACS:RAM::1609982529000000:role/acr-team-a"), one);
+        assert_eq!(deny("acs:ram::1609982529000000:role/acr-team-a/"), one);
+        assert_eq!(deny("acs:ram::1609982529000000:role/acr-team-a*"), one);
+        assert_eq!(deny("acs:ram::****:role/acr-team-a"), one);
+        assert_eq!(deny("acs:ram::1609982529000000:role/admin"), one);
+        // Another namespace matches no entry: closed.
+        let o = pod(
+            r#"{"k8s.aliyun.com/acr-service-arns":"acs:ram::1609982529000000:role/acr-team-a"}"#,
+        );
+        assert_eq!(gate_on(&o, Shape::Pod, "team-b", SETTINGS), one);
+    }
+
+    #[test]
+    fn every_key_of_an_instance_is_gated() {
+        // A forbidden id only in the legacy key, next to an allowed plural key.
+        let o = pod(
+            r#"{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234","k8s.aliyun.com/acr-instance-id":"cri-aaaaaaaaaaaaaaaa"}"#,
+        );
+        assert_eq!(
+            gate_on(&o, Shape::Pod, "team-a", SETTINGS),
+            [("instance-not-allowed", "deny", LEGACY.into())]
+        );
+        // Odd forms: upper case, a masked id, a garbage region prefix.
+        for value in [
+            "CRI-J36ZHODPTMYQ1234",
+            "cri-j36zhodptmy****",
+            "evil/x:cri-j36zhodptmyq1234",
+        ] {
+            let o = pod(&format!(
+                r#"{{"k8s.aliyun.com/acr-instance-ids":"{value}"}}"#
+            ));
+            assert_eq!(
+                gate_on(&o, Shape::Pod, "team-a", SETTINGS),
+                [("instance-not-allowed", "deny", IDS.into())],
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn misplaced_copies_and_labels_are_gated() {
+        let o = object(
+            r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-user-arns":"acs:ram::1300000000000002:role/x"}},
+                "spec":{"template":{"metadata":{"labels":{"k8s.aliyun.com/acr-instance-ids":"cri-aaaaaaaaaaaaaaaa"}},"spec":{}}}}"#,
+        );
+        let w = workload(Shape::Template, "team-a", &o);
+        let s = settings(SETTINGS);
+        let mut r = Report::new(&s);
+        gate(&mut r, &w);
+        assert_eq!(
+            summary(&r.findings),
+            [
+                (
+                    "instance-not-allowed",
+                    "deny",
+                    "/spec/template/metadata/labels/k8s.aliyun.com~1acr-instance-ids".into()
+                ),
+                (
+                    "role-not-allowed",
+                    "deny",
+                    "/metadata/annotations/k8s.aliyun.com~1acr-user-arns".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn image_cache_answers_to_the_star_entry() {
+        let star = r#"{"access":[{"namespaces":["*"],"instanceIds":["cri-j36zhodptmyq1234"]}]}"#;
+        let o = pod(r#"{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}"#);
+        assert!(gate_on(&o, Shape::ImageCache, "", star).is_empty());
+        assert_eq!(
+            gate_on(&o, Shape::ImageCache, "", SETTINGS),
+            [("instance-not-allowed", "deny", IDS.into())]
+        );
+    }
+
+    #[test]
+    fn long_values_are_quoted_bounded() {
+        let value = ",".repeat(10_000) + &"x".repeat(10_000);
+        let o = object(&pod(&format!(
+            r#"{{"k8s.aliyun.com/acr-instance-ids":"{value}"}}"#
+        )));
+        let w = workload(Shape::Pod, "team-a", &o);
+        let s = settings(SETTINGS);
+        let mut r = Report::new(&s);
+        gate(&mut r, &w);
+        assert_eq!(r.findings.len(), 1);
+        assert!(
+            r.findings[0].message.len() < 400,
+            "{}",
+            r.findings[0].message
+        );
+    }
+}

@@ -1,0 +1,450 @@
+//! Images and registries: image references, which registry each image pulls from, custom
+//! domains whose instance must be listed (and its region prefix), endpoints that cannot work
+//! from ECI, and pull secrets that secret-free pulling makes redundant. Plans the rewrite of
+//! the instance-id list that mutation applies.
+
+#![forbid(unsafe_code)]
+
+use super::Report;
+use super::access;
+use super::values::InstanceIds;
+use crate::acr::{self, AcrHost, Network};
+use crate::grammar::text::glob_match;
+use crate::grammar::values::{InstanceToken, looks_like_placeholder};
+use crate::image::ImageRef;
+use crate::keys::{INSTANCE_IDS, USER_ARNS};
+use crate::repair::{InstanceList, Moves};
+use crate::rules::RuleId;
+use crate::settings::Settings;
+use crate::workload::{ImageSite, Shape, Workload};
+use std::collections::BTreeSet;
+
+/// A parsed image with its registry class.
+#[derive(Debug)]
+struct Parsed<'a> {
+    site: &'a ImageSite<'a>,
+    raw: &'a str,
+    image: ImageRef,
+    host: AcrHost,
+}
+
+/// The images family. Returns the rewritten instance-id list when mutation repairs it.
+pub fn check(
+    r: &mut Report,
+    w: &Workload,
+    moves: &Moves,
+    ids: Option<&InstanceIds>,
+) -> Option<InstanceList> {
+    let parsed = parse(r, w);
+    endpoints(r, w, &parsed);
+    let (listed, rewrite) = instance_list(r, w, moves, &parsed, ids);
+    pull_secrets(r, w, &parsed, &listed);
+    rewrite
+}
+
+fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
+    let invalid_rule = if w.shape == Shape::ImageCache {
+        RuleId::ImagecacheImagesInvalid
+    } else {
+        RuleId::ImageInvalid
+    };
+    let mut out = Vec::new();
+    for site in &w.images {
+        let raw = site.image.as_deref().unwrap_or("");
+        if raw.is_empty() {
+            r.report(
+                invalid_rule,
+                site.path.clone(),
+                format!("{} has no image", site.who),
+                "set the image, e.g. registry.cn-hangzhou.aliyuncs.com/<namespace>/<repo>:<tag>"
+                    .into(),
+            );
+            continue;
+        }
+        if looks_like_placeholder(raw) {
+            r.report(
+                RuleId::PlaceholderValue,
+                site.path.clone(),
+                format!(
+                    "{} image {raw:?} is a masked or template value copied from the documentation",
+                    site.who
+                ),
+                "replace it with the real image address (ACR console, repository details)".into(),
+            );
+            continue;
+        }
+        match ImageRef::parse(raw) {
+            Ok(image) => {
+                let host =
+                    acr::classify_host(&image.host, image.port, &r.settings.custom_domains);
+                out.push(Parsed {
+                    site,
+                    raw,
+                    image,
+                    host,
+                });
+            }
+            Err(e) => r.report(
+                invalid_rule,
+                site.path.clone(),
+                format!("{} image {raw:?} is not a valid image reference: {}", site.who, e.reason),
+                "write the image as [registry/]namespace/repository[:tag][@digest], with a lower-case repository path".into(),
+            ),
+        }
+    }
+    out
+}
+
+fn anonymous(settings: &Settings, img: &Parsed) -> bool {
+    let name = img.image.name();
+    let full = img.image.to_string();
+    settings.anonymous_images.iter().any(|p| {
+        let p = p.trim();
+        glob_match(p, img.raw) || glob_match(p, &name) || glob_match(p, &full)
+    })
+}
+
+/// Registries secret-free pulling cannot use from ECI.
+fn endpoints(r: &mut Report, w: &Workload, parsed: &[Parsed]) {
+    let has_secrets = w.pull_secret_names().next().is_some();
+    let cluster_region = r.settings.cluster_region.clone();
+    for img in parsed {
+        match &img.host {
+            AcrHost::NotAcr if !has_secrets && !anonymous(r.settings, img) => r.report(
+                RuleId::ExternalImageWithoutSecret,
+                img.site.path.clone(),
+                format!(
+                    "{} pulls {} from {}, which is not an ACR registry, and the {} has no imagePullSecrets: ECI's secret-free pull cannot authenticate there",
+                    img.site.who,
+                    img.raw,
+                    img.image.registry(),
+                    w.pod_word()
+                ),
+                format!(
+                    "add imagePullSecrets for {}, or, if the image is public, list it in the policy's anonymousImages",
+                    img.image.registry()
+                ),
+            ),
+            AcrHost::PersonalNew {
+                network: Network::Public,
+                ..
+            } => r.report(
+                RuleId::PersonalPublicEndpoint,
+                img.site.path.clone(),
+                format!(
+                    "{} pulls {} through the public endpoint of a new Personal Edition instance ({}), which cannot be used to pull images",
+                    img.site.who, img.raw, img.image.host
+                ),
+                format!(
+                    "use the instance's VPC endpoint ({}) instead",
+                    vpc_variant(&img.image.host)
+                ),
+            ),
+            _ => {}
+        }
+        if let (Some(cluster), Some(Network::Vpc), Some(region)) = (
+            cluster_region.as_deref(),
+            img.host.network(),
+            img.host.region(),
+        ) && region != cluster
+        {
+            r.report(
+                RuleId::VpcEndpointOtherRegion,
+                img.site.path.clone(),
+                format!(
+                    "{} pulls {} through a VPC endpoint in {region}, but the cluster runs in {cluster}; VPC endpoints resolve only inside VPCs of their own region",
+                    img.site.who, img.raw
+                ),
+                format!("use the registry's endpoint for {cluster}, its public endpoint (with Internet egress), or connect the VPCs (CEN) and its DNS"),
+            );
+        }
+    }
+}
+
+fn vpc_variant(host: &str) -> String {
+    match host.split_once('.') {
+        Some((first, rest)) => format!("{first}-vpc.{rest}"),
+        None => host.to_owned(),
+    }
+}
+
+fn written(tok: &InstanceToken) -> String {
+    match &tok.region {
+        Some(r) => format!("{r}:{}", tok.id),
+        None => tok.id.clone(),
+    }
+}
+
+/// custom-domain-missing-instance and instance-region-prefix-missing, which share one repair:
+/// rewriting the instance-id list. Returns the ids the pod ends up listing, and the rewritten
+/// list when mutation repairs it.
+fn instance_list(
+    r: &mut Report,
+    w: &Workload,
+    moves: &Moves,
+    parsed: &[Parsed],
+    ids: Option<&InstanceIds>,
+) -> (BTreeSet<String>, Option<InstanceList>) {
+    let settings = r.settings;
+    let cluster_region = settings.cluster_region.as_deref();
+    let key = ids.map_or(INSTANCE_IDS, |i| i.key);
+    let clean = ids.is_none_or(|i| i.clean);
+    let mut tokens: Vec<InstanceToken> =
+        ids.map(|i| i.ids().cloned().collect()).unwrap_or_default();
+    let mut changed = false;
+
+    // Region prefixes of listed instances whose region the settings know.
+    if let Some(cluster) = cluster_region {
+        let path = w.value_path(key);
+        for tok in tokens.iter_mut() {
+            let Some(region) = settings
+                .custom_domains
+                .iter()
+                .find(|d| d.instance_id == tok.id)
+                .and_then(|d| d.region.as_deref())
+            else {
+                continue;
+            };
+            let want = (region != cluster).then(|| region.to_owned());
+            let problem = match (&tok.region, &want) {
+                (None, Some(r)) => format!(
+                    "{key} lists {} without a region prefix, but that instance is in {r} and the cluster in {cluster}; ECI then looks for it in {cluster} and the pull fails",
+                    tok.id
+                ),
+                (Some(p), Some(r)) if p != r => {
+                    format!("{key} lists {p}:{} but that instance is in {r}", tok.id)
+                }
+                (Some(p), None) if p != cluster => format!(
+                    "{key} lists {p}:{} but that instance is in {cluster}, the cluster's region",
+                    tok.id
+                ),
+                _ => continue,
+            };
+            let fixed = InstanceToken {
+                region: want,
+                id: tok.id.clone(),
+            };
+            let fix = format!("write it as {:?} in {key}", written(&fixed));
+            let repair = clean && r.can_mutate(RuleId::InstanceRegionPrefixMissing);
+            if repair {
+                *tok = fixed;
+                changed = true;
+            }
+            r.report_repair(
+                repair,
+                RuleId::InstanceRegionPrefixMissing,
+                path.clone(),
+                problem,
+                fix,
+            );
+        }
+    }
+
+    // Images on custom domains need their instance listed.
+    let cross_account = moves.effective.contains_key(USER_ARNS);
+    let mut listed: BTreeSet<String> = tokens.iter().map(|t| t.id.clone()).collect();
+    for img in parsed {
+        let AcrHost::CustomDomain {
+            instance_id,
+            region,
+            ..
+        } = &img.host
+        else {
+            continue;
+        };
+        if listed.contains(instance_id) {
+            continue;
+        }
+        let tok = InstanceToken {
+            region: match (region.as_deref(), cluster_region) {
+                (Some(r), Some(c)) if r != c => Some(r.to_owned()),
+                _ => None,
+            },
+            id: instance_id.clone(),
+        };
+        let text = written(&tok);
+        let mut msg = format!(
+            "{} pulls {} from custom domain {} (ACR instance {instance_id}) but {INSTANCE_IDS} does not list {instance_id}, so ECI cannot pull it secret-free",
+            img.site.who,
+            img.raw,
+            img.image.registry()
+        );
+        if cross_account {
+            msg.push_str(
+                "; a cross-account pull through a custom domain needs all three annotations",
+            );
+        }
+        let fix = match moves.effective.get(key) {
+            Some(v) => format!("add {text:?} to {key} (now {v:?}) in {}", w.meta_dots),
+            None => format!("add {INSTANCE_IDS}: {text:?} to {}", w.meta_dots),
+        };
+        let repair = clean
+            && access::allows_instance(settings, w, instance_id)
+            && r.can_mutate(RuleId::CustomDomainMissingInstance);
+        if repair {
+            listed.insert(tok.id.clone());
+            tokens.push(tok);
+            changed = true;
+        }
+        r.report_repair(
+            repair,
+            RuleId::CustomDomainMissingInstance,
+            format!("{}/annotations", w.meta_path),
+            msg,
+            fix,
+        );
+    }
+    let rewrite = changed.then(|| InstanceList {
+        key,
+        value: tokens.iter().map(written).collect::<Vec<_>>().join(","),
+    });
+    (listed, rewrite)
+}
+
+/// `listed`: the instance ids the pod ends up listing (after any repair).
+fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeSet<String>) {
+    let secrets: Vec<&str> = w
+        .pull_secret_names()
+        .filter(|s| !s.starts_with("acr-credential-"))
+        .collect();
+    if secrets.is_empty() || parsed.is_empty() || parsed.len() != w.images.len() {
+        return;
+    }
+    let secret_free = |img: &Parsed| match &img.host {
+        AcrHost::PersonalLegacy { .. } | AcrHost::EnterpriseDefault { .. } => true,
+        AcrHost::PersonalNew { network, .. } => *network != Network::Public,
+        AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
+        AcrHost::NotAcr => anonymous(r.settings, img),
+    };
+    if parsed.iter().all(secret_free) {
+        r.report(
+            RuleId::PullSecretRedundant,
+            format!("{}/imagePullSecrets", w.spec_path),
+            format!(
+                "every image of the {} can be pulled secret-free (ACR through ECI's RAM role, or anonymous), yet imagePullSecrets lists {}; stored registry passwords are what secret-free pulling avoids",
+                w.kind,
+                secrets.join(", ")
+            ),
+            "remove imagePullSecrets (and the Secret, if nothing else uses it)".into(),
+        );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{object, settings, summary, workload};
+    use crate::checks::values;
+
+    const DOMAINS: &str = r#""clusterRegion":"cn-hangzhou","customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234","region":"cn-beijing"}]"#;
+
+    fn run(
+        pod: &str,
+        settings_json: &str,
+    ) -> (
+        Vec<(&'static str, &'static str, String)>,
+        Option<InstanceList>,
+    ) {
+        let o = object(pod);
+        let w = workload(Shape::Pod, "team-a", &o);
+        let s = settings(settings_json);
+        let mut r = Report::new(&s);
+        let moves = Moves::none(&w);
+        let ids = values::check(&mut Report::new(&s), &w, &moves);
+        let rewrite = check(&mut r, &w, &moves, ids.as_ref());
+        (summary(&r.findings), rewrite)
+    }
+
+    #[test]
+    fn custom_domain_instance_added_with_region_prefix() {
+        let pod = r#"{"spec":{"containers":[{"name":"app","image":"registry.example.com/shop/web:1.4"}]}}"#;
+        let (findings, rewrite) = run(pod, &format!("{{{DOMAINS}}}"));
+        assert_eq!(
+            findings,
+            [(
+                "custom-domain-missing-instance",
+                "deny",
+                "/metadata/annotations".into()
+            )]
+        );
+        assert_eq!(rewrite, None);
+        let (findings, rewrite) = run(pod, &format!(r#"{{{DOMAINS},"mutate":true}}"#));
+        assert_eq!(
+            findings,
+            [(
+                "custom-domain-missing-instance",
+                "mutated",
+                "/metadata/annotations".into()
+            )]
+        );
+        assert_eq!(rewrite.unwrap().value, "cn-beijing:cri-j36zhodptmyq1234");
+        // Not added when the access gate would refuse the instance.
+        let closed = format!(r#"{{{DOMAINS},"mutate":true,"access":[]}}"#);
+        let (findings, rewrite) = run(pod, &closed);
+        assert_eq!(
+            findings,
+            [(
+                "custom-domain-missing-instance",
+                "deny",
+                "/metadata/annotations".into()
+            )]
+        );
+        assert_eq!(rewrite, None);
+    }
+
+    #[test]
+    fn region_prefix_fixed() {
+        let pod = r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+            "spec":{"containers":[{"image":"registry.example.com/shop/web:1.4"}]}}"#;
+        let (findings, rewrite) = run(pod, &format!(r#"{{{DOMAINS},"mutate":true}}"#));
+        assert_eq!(
+            findings,
+            [(
+                "instance-region-prefix-missing",
+                "mutated",
+                "/metadata/annotations/k8s.aliyun.com~1acr-instance-ids".into()
+            )]
+        );
+        assert_eq!(rewrite.unwrap().value, "cn-beijing:cri-j36zhodptmyq1234");
+    }
+
+    #[test]
+    fn endpoints_and_secrets() {
+        let pod = r#"{"spec":{"containers":[
+            {"name":"a","image":"crpi-abc.cn-hangzhou.personal.cr.aliyuncs.com/ns/app:1"},
+            {"name":"b","image":"registry-vpc.cn-beijing.aliyuncs.com/ns/app:1"},
+            {"name":"c","image":"quay.io/org/app:1"}]}}"#;
+        let (findings, _) = run(pod, r#"{"clusterRegion":"cn-hangzhou"}"#);
+        assert_eq!(
+            findings,
+            [
+                (
+                    "external-image-without-secret",
+                    "warn",
+                    "/spec/containers/2/image".into()
+                ),
+                (
+                    "personal-public-endpoint",
+                    "warn",
+                    "/spec/containers/0/image".into()
+                ),
+                (
+                    "vpc-endpoint-other-region",
+                    "warn",
+                    "/spec/containers/1/image".into()
+                ),
+            ]
+        );
+        let pod = r#"{"spec":{"imagePullSecrets":[{"name":"old"}],"containers":[{"image":"registry.cn-hangzhou.aliyuncs.com/ns/app:1"}]}}"#;
+        let (findings, _) = run(pod, "{}");
+        assert_eq!(
+            findings,
+            [(
+                "pull-secret-redundant",
+                "warn",
+                "/spec/imagePullSecrets".into()
+            )]
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! Placement and keys: annotations where ECI never reads them (controller metadata, labels),
+//! near-miss and legacy keys, annotations on pods nothing sends to ECI, and annotation changes
+//! on existing pods. Plans the moves and renames that mutation applies.
+
+#![forbid(unsafe_code)]
+
+use super::Report;
+use crate::keys::{self, ACR_PULL_KEYS, INSTANCE_ID_LEGACY, INSTANCE_IDS};
+use crate::model::K8sObject;
+use crate::repair::Moves;
+use crate::rules::RuleId;
+use crate::workload::{Workload, ann_path, object_annotations};
+
+/// The placement family, in order: misplaced annotations and labels (planning moves), key
+/// names, the legacy key (planning its rename), annotations off ECI.
+pub fn check<'a>(r: &mut Report, w: &Workload<'a>, on_eci: bool) -> Moves<'a> {
+    let mut moves = Moves::none(w);
+    misplaced(r, w, &mut moves);
+    labels(r, w, &mut moves);
+    key_names(r, w);
+    legacy(r, w, &mut moves);
+    off_eci(r, w, &moves, on_eci);
+    moves
+}
+
+/// A Pod UPDATE: ECI reads the pull annotations only when the pod is created.
+pub fn existing_pod(r: &mut Report, new: &K8sObject, old: Option<&K8sObject>) {
+    let Some(old) = old else { return };
+    let (new_ann, old_ann) = (object_annotations(new), object_annotations(old));
+    for key in ACR_PULL_KEYS {
+        let verb = match (old_ann.get(*key), new_ann.get(*key)) {
+            (None, Some(_)) => "adds",
+            (Some(_), None) => "removes",
+            (Some(a), Some(b)) if a != b => "changes",
+            _ => continue,
+        };
+        r.report(
+            RuleId::AnnotationOnExistingPod,
+            ann_path("/metadata", key),
+            format!("this update {verb} {key} on an existing pod, but ECI reads it only when the pod is created, so the running pod keeps pulling as before"),
+            "set the annotation in the pod's controller template (spec.template.metadata.annotations) or delete and recreate the pod".to_owned(),
+        );
+    }
+}
+
+fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
+    for meta in &w.ignored_meta {
+        for key in ACR_PULL_KEYS {
+            let Some(value) = meta.annotations.get(*key) else {
+                continue;
+            };
+            let path = ann_path(meta.path, key);
+            let where_ = format!(
+                "{key} is set on the {}'s {}, where ECI never reads it",
+                w.kind, meta.dots
+            );
+            let repair = r.can_mutate(RuleId::AnnotationMisplaced);
+            match moves.effective.get(*key) {
+                Some(existing) if existing != value => r.report(
+                    RuleId::AnnotationMisplaced,
+                    path,
+                    format!("{where_}, and the pod template has a different value ({existing:?} instead of {value:?})"),
+                    format!("decide which value is right, keep it in {} and remove the other", w.meta_dots),
+                ),
+                Some(_) => {
+                    if repair {
+                        moves.removals.push(path.clone());
+                    }
+                    r.report_repair(
+                        repair,
+                        RuleId::AnnotationMisplaced,
+                        path,
+                        format!("{where_} (the pod template already has the same value)"),
+                        format!(
+                            "remove it from {}; the pod template already has the same value",
+                            meta.dots
+                        ),
+                    );
+                }
+                None => {
+                    let fix = format!("move {key}: {value:?} to {}", w.meta_dots);
+                    if repair {
+                        moves.removals.push(path.clone());
+                        moves
+                            .effective
+                            .to_mut()
+                            .insert((*key).to_owned(), value.clone());
+                    }
+                    r.report_repair(
+                        repair,
+                        RuleId::AnnotationMisplaced,
+                        path,
+                        format!("{where_}: the pods it creates get no {key}"),
+                        fix,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// ACR pull keys written as labels: valid Kubernetes, silently ignored by ECI.
+fn labels(r: &mut Report, w: &Workload, moves: &mut Moves) {
+    let labels_dots = w.meta_dots.replace("annotations", "labels");
+    for key in ACR_PULL_KEYS {
+        let Some(value) = w.labels.get(*key) else {
+            continue;
+        };
+        let path = w.label_path(key);
+        let where_ = format!(
+            "{key} is set as a label in {labels_dots}, but ECI reads it only from annotations"
+        );
+        match moves.effective.get(*key) {
+            Some(existing) if existing != value => r.report(
+                RuleId::AnnotationMisplaced,
+                path,
+                format!("{where_}, and the annotation of the same name has a different value ({existing:?})"),
+                format!("remove the label and keep the right value in {}", w.meta_dots),
+            ),
+            existing => {
+                let fix = format!(
+                    "move {key}: {value:?} from {labels_dots} to {}",
+                    w.meta_dots
+                );
+                let repair = r.can_mutate(RuleId::AnnotationMisplaced);
+                if repair {
+                    moves.removals.push(path.clone());
+                    if existing.is_none() {
+                        moves
+                            .effective
+                            .to_mut()
+                            .insert((*key).to_owned(), value.clone());
+                    }
+                }
+                r.report_repair(repair, RuleId::AnnotationMisplaced, path, where_, fix);
+            }
+        }
+    }
+}
+
+fn key_names(r: &mut Report, w: &Workload) {
+    let ignored = w.ignored_meta.iter().map(|m| (m.path, m.annotations));
+    for (meta_path, map) in std::iter::once((w.meta_path, w.original())).chain(ignored) {
+        for key in map.keys() {
+            if let Some(want) = keys::near_miss(key) {
+                r.report(
+                    RuleId::AnnotationKeyUnknown,
+                    ann_path(meta_path, key),
+                    format!("annotation {key:?} is not a key ECI reads, so it is ignored; did you mean {want:?}?"),
+                    format!("rename the annotation to {want}"),
+                );
+            }
+        }
+    }
+}
+
+fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
+    let Some(value) = moves.effective.get(INSTANCE_ID_LEGACY).cloned() else {
+        return;
+    };
+    let path = w.ann_path(INSTANCE_ID_LEGACY);
+    let base = format!(
+        "{INSTANCE_ID_LEGACY} is the singular key from older ECI docs; current ECI reads {INSTANCE_IDS}"
+    );
+    match moves.effective.get(INSTANCE_IDS).cloned() {
+        Some(plural) if plural != value => r.report(
+            RuleId::AnnotationKeyLegacy,
+            path,
+            format!("{base}, and both are set with different values ({value:?} and {plural:?})"),
+            format!("remove {INSTANCE_ID_LEGACY} and keep the ids you need in {INSTANCE_IDS}"),
+        ),
+        plural => {
+            let repair = r.can_mutate(RuleId::AnnotationKeyLegacy);
+            if repair {
+                let effective = moves.effective.to_mut();
+                effective.remove(INSTANCE_ID_LEGACY);
+                if plural.is_none() {
+                    effective.insert(INSTANCE_IDS.to_owned(), value);
+                }
+            }
+            r.report_repair(
+                repair,
+                RuleId::AnnotationKeyLegacy,
+                path,
+                base,
+                format!("rename {INSTANCE_ID_LEGACY} to {INSTANCE_IDS}"),
+            );
+        }
+    }
+}
+
+fn off_eci(r: &mut Report, w: &Workload, moves: &Moves, on_eci: bool) {
+    if on_eci {
+        return;
+    }
+    let present: Vec<&str> = ACR_PULL_KEYS
+        .iter()
+        .copied()
+        .filter(|k| w.original().contains_key(*k) || moves.effective.contains_key(*k))
+        .collect();
+    if present.is_empty() {
+        return;
+    }
+    r.report(
+        RuleId::AnnotationsOffEci,
+        format!("{}/annotations", w.meta_path),
+        format!(
+            "the {} carries {} but nothing sends its pods to ECI (no alibabacloud.com/eci label, virtual-kubelet nodeSelector, affinity or nodeName), and pods on ordinary nodes ignore these annotations",
+            w.kind,
+            present.join(", ")
+        ),
+        "schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet), list the namespace in eciScope.namespaces, or drop the annotations".to_owned(),
+    );
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{object, settings, summary, workload};
+    use crate::workload::Shape;
+
+    const DEPLOYMENT_MISPLACED: &str = r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+        "spec":{"template":{"metadata":{"labels":{"alibabacloud.com/eci":"true"}},"spec":{}}}}"#;
+
+    #[test]
+    fn misplaced_is_reported_and_moved_only_when_mutating() {
+        let o = object(DEPLOYMENT_MISPLACED);
+        let w = workload(Shape::Template, "ns", &o);
+        let path = "/metadata/annotations/k8s.aliyun.com~1acr-instance-ids".to_owned();
+
+        let s = settings("{}");
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true);
+        assert_eq!(
+            summary(&r.findings),
+            [("annotation-misplaced", "deny", path.clone())]
+        );
+        assert!(moves.removals.is_empty());
+        assert!(!moves.effective.contains_key(INSTANCE_IDS));
+
+        let s = settings(r#"{"mutate":true}"#);
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true);
+        assert_eq!(
+            summary(&r.findings),
+            [("annotation-misplaced", "mutated", path.clone())]
+        );
+        assert_eq!(moves.removals, [path]);
+        assert_eq!(
+            moves.effective.get(INSTANCE_IDS).map(String::as_str),
+            Some("cri-j36zhodptmyq1234")
+        );
+    }
+
+    #[test]
+    fn legacy_key_renamed_when_mutating() {
+        let o = object(
+            r#"{"metadata":{"labels":{"alibabacloud.com/eci":"true"},"annotations":{"k8s.aliyun.com/acr-instance-id":"cri-j36zhodptmyq1234"}}}"#,
+        );
+        let w = workload(Shape::Pod, "ns", &o);
+        let s = settings(r#"{"mutate":true}"#);
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true);
+        assert_eq!(
+            summary(&r.findings),
+            [(
+                "annotation-key-legacy",
+                "mutated",
+                "/metadata/annotations/k8s.aliyun.com~1acr-instance-id".into()
+            )]
+        );
+        assert!(!moves.effective.contains_key(INSTANCE_ID_LEGACY));
+        assert!(moves.effective.contains_key(INSTANCE_IDS));
+    }
+
+    #[test]
+    fn off_eci_and_near_miss() {
+        let o = object(
+            r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-service-arns":"x","k8s.aliyun.com/acr-user-arn":"y"}}}"#,
+        );
+        let w = workload(Shape::Pod, "ns", &o);
+        let s = settings("{}");
+        let mut r = Report::new(&s);
+        check(&mut r, &w, false);
+        assert_eq!(
+            summary(&r.findings),
+            [
+                (
+                    "annotation-key-unknown",
+                    "deny",
+                    "/metadata/annotations/k8s.aliyun.com~1acr-user-arn".into()
+                ),
+                (
+                    "annotations-off-eci",
+                    "warn",
+                    "/metadata/annotations".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn existing_pod_changes() {
+        let old = object(r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"a"}}}"#);
+        let new = object(r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-service-arns":"b"}}}"#);
+        let s = settings("{}");
+        let mut r = Report::new(&s);
+        existing_pod(&mut r, &new, Some(&old));
+        let verbs: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| f.message.split(' ').nth(2).unwrap_or_default())
+            .collect();
+        assert_eq!(verbs, ["removes", "adds"]);
+    }
+}

@@ -1,0 +1,207 @@
+//! Small text helpers: DNS names, globs, edit distance.
+
+#![forbid(unsafe_code)]
+
+fn is_label_generic(s: &str, allow_upper: bool, max: usize) -> bool {
+    let ok = |c: char| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || (allow_upper && c.is_ascii_uppercase())
+    };
+    if s.is_empty() || s.len() > max {
+        return false;
+    }
+    let first_ok = s.chars().next().is_some_and(ok);
+    let last_ok = s.chars().next_back().is_some_and(ok);
+    first_ok && last_ok && s.chars().all(|c| ok(c) || c == '-')
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 chars.
+pub fn is_dns1123_label(s: &str) -> bool {
+    is_label_generic(s, false, 63)
+}
+
+/// DNS-1123 subdomain as Kubernetes checks it: lower-case labels joined by '.',
+/// at most 253 chars (Kubernetes puts no 63 limit on each label here).
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && !s.is_empty() && s.split('.').all(|l| is_label_generic(l, false, 253))
+}
+
+/// RFC 1123 host name, any case: labels of `[A-Za-z0-9-]` (no leading/trailing
+/// '-', at most 63 chars) joined by '.', at most 253 chars, no trailing dot.
+pub fn is_hostname(s: &str) -> bool {
+    s.len() <= 253 && !s.is_empty() && s.split('.').all(|l| is_label_generic(l, true, 63))
+}
+
+/// Glob match: '*' matches any run (including '/'), '?' one char, the rest literal.
+/// Iterative with single-star backtracking, O(n*m) worst case.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match (p.get(pi), t.get(ti)) {
+            (Some('*'), _) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            (Some(pc), Some(tc)) if *pc == '?' || pc == tc => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+/// Levenshtein distance on chars; `None` when it exceeds `max`.
+pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let mut row_min = i + 1;
+        if let Some(c0) = cur.first_mut() {
+            *c0 = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(usize::MAX / 2) + usize::from(ca != cb);
+            let del = prev.get(j + 1).copied().unwrap_or(usize::MAX / 2) + 1;
+            let ins = cur.get(j).copied().unwrap_or(usize::MAX / 2) + 1;
+            let v = sub.min(del).min(ins);
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = v;
+            }
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().filter(|&d| d <= max)
+}
+
+/// RFC 6901 escaping of one reference token ("~" -> "~0", "/" -> "~1").
+pub fn pointer_escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns() {
+        let label: &[(&str, bool)] = &[
+            ("a", true),
+            ("default", true),
+            ("kube-system", true),
+            ("a1-b2", true),
+            ("-a", false),
+            ("a-", false),
+            ("A", false),
+            ("a.b", false),
+            ("", false),
+            ("a_b", false),
+        ];
+        for (s, want) in label {
+            assert_eq!(is_dns1123_label(s), *want, "{s:?}");
+        }
+        assert!(is_dns1123_label(&"a".repeat(63)));
+        assert!(!is_dns1123_label(&"a".repeat(64)));
+        let sub: &[(&str, bool)] = &[
+            ("my-secret", true),
+            ("my.secret.v1", true),
+            ("a..b", false),
+            (".a", false),
+            ("a.", false),
+            ("My-secret", false),
+            ("", false),
+        ];
+        for (s, want) in sub {
+            assert_eq!(is_dns1123_subdomain(s), *want, "{s:?}");
+        }
+        assert!(is_dns1123_subdomain(&"a".repeat(253)));
+        assert!(!is_dns1123_subdomain(&"a".repeat(254)));
+        let host: &[(&str, bool)] = &[
+            ("registry.example.com", true),
+            ("Registry.Example.COM", true),
+            ("localhost", true),
+            ("10.0.0.1", true),
+            ("a-b.c", true),
+            ("a.-b.c", false),
+            ("a.b-.c", false),
+            ("a..c", false),
+            ("a.c.", false),
+            ("a_b.c", false),
+            ("a.b:5000", false),
+            ("", false),
+        ];
+        for (s, want) in host {
+            assert_eq!(is_hostname(s), *want, "{s:?}");
+        }
+        assert!(!is_hostname(&format!("{}.com", "a".repeat(64))));
+    }
+
+    #[test]
+    fn glob() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "", true),
+            ("*", "anything/at/all", true),
+            ("docker.io/library/*", "docker.io/library/nginx", true),
+            ("docker.io/*", "docker.io/library/nginx", true),
+            (
+                "*.cr.aliyuncs.com/*",
+                "x-registry.cn-hangzhou.cr.aliyuncs.com/ns/app",
+                true,
+            ),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("abc", "abc", true),
+            ("abc", "abcd", false),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+            ("**", "x", true),
+            ("", "", true),
+            ("", "a", false),
+            ("ä?", "äö", true),
+            ("a*a*a*a*a*a*b", &"a".repeat(60), false),
+        ];
+        for (p, t, want) in cases {
+            assert_eq!(glob_match(p, t), *want, "{p:?} {t:?}");
+        }
+    }
+
+    #[test]
+    fn distance() {
+        let cases: &[(&str, &str, usize, Option<usize>)] = &[
+            ("", "", 0, Some(0)),
+            ("abc", "abc", 2, Some(0)),
+            ("kitten", "sitting", 3, Some(3)),
+            ("kitten", "sitting", 2, None),
+            ("cn-beijng", "cn-beijing", 2, Some(1)),
+            ("a", "abcd", 2, None),
+            ("", "ab", 2, Some(2)),
+            ("ab", "", 1, None),
+            ("flaw", "lawn", 2, Some(2)),
+            ("äb", "ab", 1, Some(1)),
+        ];
+        for (a, b, max, want) in cases {
+            assert_eq!(edit_distance(a, b, *max), *want, "{a:?} {b:?} {max}");
+        }
+    }
+}
