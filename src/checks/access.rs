@@ -84,54 +84,61 @@ pub fn gate(r: &mut Report, w: &Workload) {
                 .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
                 .filter(|i| !i.is_empty())
             {
-                let message = match values::parse_role_arn(item) {
+                let (message, fix) = match values::parse_role_arn(item) {
                     Ok((arn, _)) => {
                         let text = format!("acs:ram::{}:role/{}", arn.account, arn.role);
                         if list.is_some_and(|l| l.iter().any(|p| glob_match(p, &text))) {
                             continue;
                         }
-                        format!(
-                            "{key} names {text}, which {subject} may not assume ({})",
-                            detail(list)
+                        (
+                            format!(
+                                "{key} names {text}, which {subject} may not assume ({})",
+                                detail(list)
+                            ),
+                            "use a role allowed for this namespace, or ask the platform team to allow it in the policy's access settings",
                         )
                     }
-                    Err(_) => format!(
-                        "{key} names {}, which is not a well-formed RAM role ARN and so matches no allowed role: {subject} may not assume it ({})",
-                        quote(item),
-                        detail(list)
+                    Err(_) => (
+                        format!(
+                            "{key} names {}, which is not a well-formed RAM role ARN and so matches no allowed role: {subject} may not assume it ({})",
+                            quote(item),
+                            detail(list)
+                        ),
+                        "write exactly one ARN, acs:ram::<16-digit account id>:role/<name>, of a role allowed for this namespace",
                     ),
                 };
-                r.report(
-                    RuleId::RoleNotAllowed,
-                    path(key),
-                    message,
-                    "use a role allowed for this namespace, or ask the platform team to allow it in the policy's access settings".to_owned(),
-                );
+                r.report(RuleId::RoleNotAllowed, path(key), message, fix.to_owned());
             }
         }
         for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
             let Some(value) = map.get(key) else { continue };
             let list = e.map(|e| &e.instance_ids);
             for token in values::parse_instance_ids(value).tokens {
-                let message = match token {
+                let (message, fix) = match token {
                     Ok(tok) if instance_allowed(e, &tok.id) => continue,
-                    Ok(tok) => format!(
-                        "{key} lists ACR instance {}, which {subject} may not use ({})",
-                        tok.id,
-                        detail(list)
+                    Ok(tok) => (
+                        format!(
+                            "{key} lists ACR instance {}, which {subject} may not use ({})",
+                            tok.id,
+                            detail(list)
+                        ),
+                        "remove the instance from the annotation, or ask the platform team to allow it in the policy's access settings",
                     ),
                     Err((_, TokenProblem::Empty)) => continue,
-                    Err((raw, _)) => format!(
-                        "{key} lists {}, which is not a well-formed ACR instance id and so matches no allowed instance: {subject} may not use it ({})",
-                        quote(&raw),
-                        detail(list)
+                    Err((raw, _)) => (
+                        format!(
+                            "{key} lists {}, which is not a well-formed ACR instance id and so matches no allowed instance: {subject} may not use it ({})",
+                            quote(&raw),
+                            detail(list)
+                        ),
+                        "write each id as [<region>:]cri-<16 lower-case letters or digits>, of an instance allowed for this namespace",
                     ),
                 };
                 r.report(
                     RuleId::InstanceNotAllowed,
                     path(key),
                     message,
-                    "remove the instance from the annotation, or ask the platform team to allow it in the policy's access settings".to_owned(),
+                    fix.to_owned(),
                 );
             }
         }
