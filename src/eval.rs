@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::checks::{self, Report, placement};
+use crate::checks::{self, Report, Shown, placement};
 use crate::model::AdmissionRequest;
 use crate::scope;
 use crate::settings::Settings;
@@ -22,7 +22,8 @@ pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
             return Verdict::invalid(
                 "/operation",
                 format!(
-                    "the admission request has an unknown operation {other:?} (expected CREATE, UPDATE, DELETE or CONNECT)"
+                    "the admission request has an unknown operation {other:?} (expected CREATE, UPDATE, DELETE or CONNECT)",
+                    other = Shown(other)
                 ),
             );
         }
@@ -55,7 +56,7 @@ pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
     if shape == Shape::Pod && op == "UPDATE" {
         let mut report = Report::new(settings);
         placement::existing_pod(&mut report, object, req.old_object.as_ref());
-        return Verdict::new(report.findings, Vec::new());
+        return Verdict::new(report.finish(), Vec::new());
     }
     let namespace = req
         .namespace

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::checks::Shown;
 use crate::grammar::text::pointer_escape;
 use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS};
 use crate::model::{K8sObject, ObjectMeta, Scalar, Spec, StrMap};
@@ -245,7 +246,7 @@ fn container_sites<'a>(spec: &'a Spec, spec_path: &str) -> Vec<ImageSite<'a>> {
     for (field, label, list) in lists {
         for (i, c) in list.iter().flatten().enumerate() {
             let who = match c.name.as_deref() {
-                Some(name) if !name.is_empty() => format!("{label} {name:?}"),
+                Some(name) if !name.is_empty() => format!("{label} {name:?}", name = Shown(name)),
                 _ => format!("{label} #{i}"),
             };
             sites.push(ImageSite {

@@ -8,9 +8,9 @@
 
 #![forbid(unsafe_code)]
 
-use super::{Report, quote};
+use super::{Report, Shown, quote};
 use crate::grammar::text::glob_match;
-use crate::grammar::values::{self, TokenProblem};
+use crate::grammar::values::{self, MAX_LIST_ENTRIES, TokenProblem};
 use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, SERVICE_ARNS, USER_ARNS};
 use crate::model::StrMap;
 use crate::rules::RuleId;
@@ -80,10 +80,21 @@ pub fn gate(r: &mut Report, w: &Workload) {
                     &e.user_role_arns
                 }
             });
-            for item in value
+            let items = value
                 .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-                .filter(|i| !i.is_empty())
-            {
+                .filter(|i| !i.is_empty());
+            let count = items.clone().count();
+            if count > MAX_LIST_ENTRIES {
+                r.report(
+                    RuleId::RoleNotAllowed,
+                    path(key),
+                    format!(
+                        "{key} lists {count} entries, more than the {MAX_LIST_ENTRIES} the policy reads, so it cannot check that {subject} may assume them all"
+                    ),
+                    "name exactly one role ARN allowed for this namespace".to_owned(),
+                );
+            }
+            for item in items.take(MAX_LIST_ENTRIES) {
                 let (message, fix) = match values::parse_role_arn(item) {
                     Ok((arn, _)) => {
                         let text = format!("acs:ram::{}:role/{}", arn.account, arn.role);
@@ -113,7 +124,19 @@ pub fn gate(r: &mut Report, w: &Workload) {
         for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
             let Some(value) = map.get(key) else { continue };
             let list = e.map(|e| &e.instance_ids);
-            for token in values::parse_instance_ids(value).tokens {
+            let parsed = values::parse_instance_ids(value);
+            if parsed.too_long() {
+                r.report(
+                    RuleId::InstanceNotAllowed,
+                    path(key),
+                    format!(
+                        "{key} lists {} entries, more than the {MAX_LIST_ENTRIES} the policy reads, so it cannot check that {subject} may use them all",
+                        parsed.entries
+                    ),
+                    format!("list at most {MAX_LIST_ENTRIES} instances, each allowed for this namespace"),
+                );
+            }
+            for token in parsed.tokens {
                 let (message, fix) = match token {
                     Ok(tok) if instance_allowed(e, &tok.id) => continue,
                     Ok(tok) => (
@@ -149,7 +172,7 @@ fn subject(w: &Workload) -> String {
     if w.shape == Shape::ImageCache {
         "cluster-scoped ImageCache objects (access entry \"*\")".to_owned()
     } else {
-        format!("namespace {:?}", w.namespace)
+        format!("namespace {:?}", Shown(w.namespace))
     }
 }
 
@@ -183,7 +206,7 @@ mod tests {
         let s = settings(settings_json);
         let mut r = Report::new(&s);
         gate(&mut r, &w);
-        summary(&r.findings)
+        summary(&r.finish())
     }
 
     fn pod(annotations: &str) -> String {
@@ -280,7 +303,7 @@ mod tests {
         let mut r = Report::new(&s);
         gate(&mut r, &w);
         assert_eq!(
-            summary(&r.findings),
+            summary(&r.finish()),
             [
                 (
                     "instance-not-allowed",

@@ -4,7 +4,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::Report;
+use super::{Report, Shown};
 use crate::grammar::text::{is_dns1123_label, is_dns1123_subdomain};
 use crate::model::{Scalar, SecretRef};
 use crate::rules::RuleId;
@@ -91,7 +91,7 @@ pub fn check(r: &mut Report, w: &Workload) {
                     r.report(
                         RuleId::ImagecacheSecretRefInvalid,
                         path,
-                        format!("ImageCache pull secret {text:?} is not \"<namespace>:<secret name>\""),
+                        format!("ImageCache pull secret {text:?} is not \"<namespace>:<secret name>\"", text = Shown(text)),
                         fix,
                     );
                 }
@@ -101,7 +101,8 @@ pub fn check(r: &mut Report, w: &Workload) {
                 path,
                 match name {
                     Some(name) => format!(
-                        "ImageCache pull secret {{name: {name:?}}} uses the pod form; ImageCache takes \"<namespace>:<secret name>\" strings"
+                        "ImageCache pull secret {{name: {name:?}}} uses the pod form; ImageCache takes \"<namespace>:<secret name>\" strings",
+                        name = Shown(name)
                     ),
                     None => "ImageCache pull secret is a mapping, not a \"<namespace>:<secret name>\" string (in YAML an unquoted namespace:name becomes a mapping; quote it)".to_owned(),
                 },
@@ -124,7 +125,7 @@ mod tests {
         let s = settings("{}");
         let mut r = Report::new(&s);
         check(&mut r, &w);
-        summary(&r.findings)
+        summary(&r.finish())
     }
 
     #[test]

@@ -5,9 +5,9 @@
 
 #![forbid(unsafe_code)]
 
-use super::Report;
 use super::access;
 use super::values::InstanceIds;
+use super::{Report, Shown, ShownImage, listing};
 use crate::acr::{self, AcrHost, Network};
 use crate::grammar::text::glob_match;
 use crate::grammar::values::{InstanceToken, looks_like_placeholder};
@@ -67,7 +67,8 @@ fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
                 site.path.clone(),
                 format!(
                     "{} image {raw:?} is a masked or template value copied from the documentation",
-                    site.who
+                    site.who,
+                    raw = ShownImage(raw)
                 ),
                 "replace it with the real image address (ACR console, repository details)".into(),
             );
@@ -87,7 +88,7 @@ fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
             Err(e) => r.report(
                 invalid_rule,
                 site.path.clone(),
-                format!("{} image {raw:?} is not a valid image reference: {}", site.who, e.reason),
+                format!("{} image {raw:?} is not a valid image reference: {}", site.who, e.reason, raw = ShownImage(raw)),
                 "write the image as [registry/]namespace/repository[:tag][@digest], with a lower-case repository path".into(),
             ),
         }
@@ -275,7 +276,11 @@ fn instance_list(
             );
         }
         let fix = match moves.effective.get(key) {
-            Some(v) => format!("add {text:?} to {key} (now {v:?}) in {}", w.meta_dots),
+            Some(v) => format!(
+                "add {text:?} to {key} (now {v:?}) in {}",
+                w.meta_dots,
+                v = Shown(v)
+            ),
             None => format!("add {INSTANCE_IDS}: {text:?} to {}", w.meta_dots),
         };
         let repair = clean
@@ -323,7 +328,7 @@ fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeS
             format!(
                 "every image of the {} can be pulled secret-free (ACR through ECI's RAM role, or anonymous), yet imagePullSecrets lists {}; stored registry passwords are what secret-free pulling avoids",
                 w.kind,
-                secrets.join(", ")
+                listing(secrets)
             ),
             "remove imagePullSecrets (and the Secret, if nothing else uses it)".into(),
         );
@@ -353,7 +358,7 @@ mod tests {
         let moves = Moves::none(&w);
         let ids = values::check(&mut Report::new(&s), &w, &moves);
         let rewrite = check(&mut r, &w, &moves, ids.as_ref());
-        (summary(&r.findings), rewrite)
+        (summary(&r.finish()), rewrite)
     }
 
     #[test]

@@ -15,12 +15,22 @@ use crate::rules::{Action, RuleId};
 use crate::settings::{RuleSetting, Settings};
 use crate::verdict::Finding;
 use crate::workload::{Shape, Workload};
+use std::fmt;
 
-/// Collects findings and applies the per-rule overrides of the settings.
+/// The most findings of one rule a verdict lists; the rest are counted in one summary finding.
+pub const MAX_PER_RULE: usize = 10;
+/// The most findings a verdict lists in all (before the summaries).
+pub const MAX_FINDINGS: usize = 50;
+
+/// Collects findings and applies the per-rule overrides of the settings. Keeps at most
+/// [`MAX_PER_RULE`] findings per rule and [`MAX_FINDINGS`] in all, so that a hostile request
+/// cannot make the verdict large.
 #[derive(Debug)]
 pub struct Report<'s> {
     pub settings: &'s Settings,
-    pub findings: Vec<Finding>,
+    findings: Vec<Finding>,
+    /// Findings not listed: (rule, strongest action, count).
+    unlisted: Vec<(RuleId, Action, usize)>,
 }
 
 impl<'s> Report<'s> {
@@ -28,7 +38,26 @@ impl<'s> Report<'s> {
         Report {
             settings,
             findings: Vec::new(),
+            unlisted: Vec::new(),
         }
+    }
+
+    /// The findings, with one summary per rule that had more than could be listed.
+    pub fn finish(self) -> Vec<Finding> {
+        let mut findings = self.findings;
+        for (rule, action, count) in self.unlisted {
+            findings.push(Finding {
+                rule,
+                action,
+                path: String::new(),
+                message: format!(
+                    "{count} more {} findings are not listed (a verdict lists at most {MAX_PER_RULE} per rule and {MAX_FINDINGS} in all)",
+                    rule.id()
+                ),
+                fix: "fix the findings listed, then check the object again".to_owned(),
+            });
+        }
+        findings
     }
 
     fn action(&self, rule: RuleId, default: Action) -> Option<Action> {
@@ -53,7 +82,20 @@ impl<'s> Report<'s> {
         message: String,
         fix: String,
     ) {
-        if let Some(action) = action {
+        let Some(action) = action else { return };
+        let same = self.findings.iter().filter(|f| f.rule == rule).count();
+        if same >= MAX_PER_RULE || self.findings.len() >= MAX_FINDINGS {
+            // Deny outranks warn outranks mutated: a summary never hides a deny.
+            match self.unlisted.iter_mut().find(|(r, _, _)| *r == rule) {
+                Some((_, strongest, count)) => {
+                    *strongest = (*strongest).min(action);
+                    *count += 1;
+                }
+                None => self.unlisted.push((rule, action, 1)),
+            }
+            return;
+        }
+        {
             self.findings.push(Finding {
                 rule,
                 action,
@@ -106,7 +148,8 @@ impl<'s> Report<'s> {
             RuleId::PlaceholderValue,
             path,
             format!(
-                "{key} value {value:?} is a masked or template value copied from the documentation"
+                "{key} value {value:?} is a masked or template value copied from the documentation",
+                value = Shown(value)
             ),
             fix,
         );
@@ -127,7 +170,7 @@ pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Find
     }
     let instance_list = images::check(&mut report, w, &moves, ids.as_ref());
     (
-        report.findings,
+        report.finish(),
         Repairs {
             moves,
             instance_list,
@@ -135,14 +178,70 @@ pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Find
     )
 }
 
-/// `text` quoted for a message, cut to at most `MAX_QUOTE` characters (then `…`), so that no
-/// finding copies an unbounded value.
-pub fn quote(text: &str) -> String {
-    const MAX_QUOTE: usize = 64;
-    match text.char_indices().nth(MAX_QUOTE) {
-        None => format!("{text:?}"),
-        Some((cut, _)) => format!("{:?}…", text.get(..cut).unwrap_or_default()),
+/// The most characters of a user-written value a message quotes (a RAM role ARN is at most
+/// 95, a list of a few instance ids about as long).
+const MAX_QUOTE: usize = 128;
+
+/// A user-written value as a message shows it: `Debug`-quoted like a `&str`, cut after
+/// [`MAX_QUOTE`] characters (then `…`), so that no finding copies an unbounded value.
+/// Use it as a named format argument: `format!("{value:?}", value = Shown(value))`.
+#[derive(Clone, Copy)]
+pub struct Shown<'a>(pub &'a str);
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        bounded(f, self.0, MAX_QUOTE)
     }
+}
+
+/// An image reference as a message shows it: like [`Shown`], but long enough for any valid
+/// reference (repository name 255, tag 128, digest 135 characters).
+#[derive(Clone, Copy)]
+pub struct ShownImage<'a>(pub &'a str);
+
+impl fmt::Debug for ShownImage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        bounded(f, self.0, 520)
+    }
+}
+
+fn bounded(f: &mut fmt::Formatter<'_>, text: &str, max: usize) -> fmt::Result {
+    match text.char_indices().nth(max) {
+        None => write!(f, "{text:?}"),
+        Some((cut, _)) => write!(f, "{:?}…", text.get(..cut).unwrap_or_default()),
+    }
+}
+
+/// `text` quoted for a message (see [`Shown`]).
+pub fn quote(text: &str) -> String {
+    format!("{:?}", Shown(text))
+}
+
+/// `items` joined with ", ", at most `MAX_LISTED` of them (then how many more).
+pub fn listing<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    const MAX_LISTED: usize = 8;
+    let mut out = String::new();
+    let mut more = 0usize;
+    for (i, item) in items.into_iter().enumerate() {
+        if i >= MAX_LISTED {
+            more += 1;
+            continue;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let shown = quote(item);
+        out.push_str(
+            shown
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(&shown),
+        );
+    }
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -193,8 +292,8 @@ mod tests {
         assert_eq!(quote("abc"), "\"abc\"");
         let long = ",".repeat(100_000);
         let q = quote(&long);
-        assert!(q.chars().count() < 70, "{q}");
+        assert!(q.chars().count() < 140, "{q}");
         assert!(q.ends_with('…'));
-        assert_eq!(quote(&"é".repeat(64)), format!("{:?}", "é".repeat(64)));
+        assert_eq!(quote(&"é".repeat(128)), format!("{:?}", "é".repeat(128)));
     }
 }

@@ -4,7 +4,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::Report;
+use super::{Report, Shown};
 use crate::keys::{self, ACR_PULL_KEYS, INSTANCE_ID_LEGACY, INSTANCE_IDS};
 use crate::model::K8sObject;
 use crate::repair::Moves;
@@ -59,7 +59,7 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                 Some(existing) if existing != value => r.report(
                     RuleId::AnnotationMisplaced,
                     path,
-                    format!("{where_}, and the pod template has a different value ({existing:?} instead of {value:?})"),
+                    format!("{where_}, and the pod template has a different value ({existing:?} instead of {value:?})", existing = Shown(existing), value = Shown(value)),
                     format!("decide which value is right, keep it in {} and remove the other", w.meta_dots),
                 ),
                 Some(_) => {
@@ -78,7 +78,7 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                     );
                 }
                 None => {
-                    let fix = format!("move {key}: {value:?} to {}", w.meta_dots);
+                    let fix = format!("move {key}: {value:?} to {}", w.meta_dots, value = Shown(value));
                     if repair {
                         moves.removals.push(path.clone());
                         moves
@@ -114,13 +114,14 @@ fn labels(r: &mut Report, w: &Workload, moves: &mut Moves) {
             Some(existing) if existing != value => r.report(
                 RuleId::AnnotationMisplaced,
                 path,
-                format!("{where_}, and the annotation of the same name has a different value ({existing:?})"),
+                format!("{where_}, and the annotation of the same name has a different value ({existing:?})", existing = Shown(existing)),
                 format!("remove the label and keep the right value in {}", w.meta_dots),
             ),
             existing => {
                 let fix = format!(
                     "move {key}: {value:?} from {labels_dots} to {}",
-                    w.meta_dots
+                    w.meta_dots,
+                    value = Shown(value)
                 );
                 let repair = r.can_mutate(RuleId::AnnotationMisplaced);
                 if repair {
@@ -166,7 +167,11 @@ fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
         Some(plural) if plural != value => r.report(
             RuleId::AnnotationKeyLegacy,
             path,
-            format!("{base}, and both are set with different values ({value:?} and {plural:?})"),
+            format!(
+                "{base}, and both are set with different values ({value:?} and {plural:?})",
+                value = Shown(&value),
+                plural = Shown(&plural)
+            ),
             format!("remove {INSTANCE_ID_LEGACY} and keep the ids you need in {INSTANCE_IDS}"),
         ),
         plural => {
@@ -233,7 +238,7 @@ mod tests {
         let mut r = Report::new(&s);
         let moves = check(&mut r, &w, true);
         assert_eq!(
-            summary(&r.findings),
+            summary(&r.finish()),
             [("annotation-misplaced", "deny", path.clone())]
         );
         assert!(moves.removals.is_empty());
@@ -243,7 +248,7 @@ mod tests {
         let mut r = Report::new(&s);
         let moves = check(&mut r, &w, true);
         assert_eq!(
-            summary(&r.findings),
+            summary(&r.finish()),
             [("annotation-misplaced", "mutated", path.clone())]
         );
         assert_eq!(moves.removals, [path]);
@@ -263,7 +268,7 @@ mod tests {
         let mut r = Report::new(&s);
         let moves = check(&mut r, &w, true);
         assert_eq!(
-            summary(&r.findings),
+            summary(&r.finish()),
             [(
                 "annotation-key-legacy",
                 "mutated",
@@ -284,7 +289,7 @@ mod tests {
         let mut r = Report::new(&s);
         check(&mut r, &w, false);
         assert_eq!(
-            summary(&r.findings),
+            summary(&r.finish()),
             [
                 (
                     "annotation-key-unknown",

@@ -5,11 +5,11 @@
 
 #![forbid(unsafe_code)]
 
-use super::Report;
+use super::{Report, Shown};
 use crate::acr;
 use crate::grammar::regions::{closest_region, is_known_region};
 use crate::grammar::values::{
-    self, ArnProblem, InstanceIdList, InstanceToken, RoleArn, TokenProblem,
+    self, ArnProblem, InstanceIdList, InstanceToken, MAX_LIST_ENTRIES, RoleArn, TokenProblem,
 };
 use crate::keys::{
     IMAGE_SNAPSHOT_ID, IMC_ID, INSECURE_REGISTRY, INSTANCE_ID_LEGACY, INSTANCE_IDS,
@@ -78,7 +78,8 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
             RuleId::InstanceIdInvalid,
             path.clone(),
             format!(
-                "{key} value {value:?} separates ids with {sep:?}; ECI splits the list on commas"
+                "{key} value {value:?} separates ids with {sep:?}; ECI splits the list on commas",
+                value = Shown(value)
             ),
             fix_format.clone(),
         );
@@ -95,7 +96,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 r.report(
                     RuleId::InstanceRegionUnknown,
                     path.clone(),
-                    format!("{key} names region {region:?} for {}, which is not a known Alibaba Cloud region{hint}", tok.id),
+                    format!("{key} names region {region:?} for {}, which is not a known Alibaba Cloud region{hint}", tok.id, region = Shown(region)),
                     format!("use the region id of the instance's region, e.g. cn-beijing:{}", tok.id),
                 );
                 continue;
@@ -104,7 +105,10 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 if value.trim().is_empty() {
                     format!("{key} is empty")
                 } else {
-                    format!("{key} value {value:?} has an empty entry (stray comma)")
+                    format!(
+                        "{key} value {value:?} has an empty entry (stray comma)",
+                        value = Shown(value)
+                    )
                 },
                 RuleId::InstanceIdInvalid,
             ),
@@ -112,14 +116,16 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 r.report(
                     RuleId::PlaceholderValue,
                     path.clone(),
-                    format!("{key} contains {raw:?}, a masked or template value copied from the documentation"),
+                    format!("{key} contains {raw:?}, a masked or template value copied from the documentation", raw = Shown(raw)),
                     fix_real_id(),
                 );
                 continue;
             }
             Err((raw, TokenProblem::BadRegion(region))) => (
                 format!(
-                    "{key} entry {raw:?} has region prefix {region:?}, which is not a region id"
+                    "{key} entry {raw:?} has region prefix {region:?}, which is not a region id",
+                    raw = Shown(raw),
+                    region = Shown(region)
                 ),
                 RuleId::InstanceIdInvalid,
             ),
@@ -135,13 +141,25 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 };
                 (
                     format!(
-                        "{key} entry {raw:?} is not an ACR Enterprise Edition instance id{hint}"
+                        "{key} entry {raw:?} is not an ACR Enterprise Edition instance id{hint}",
+                        raw = Shown(raw)
                     ),
                     RuleId::InstanceIdInvalid,
                 )
             }
         };
         r.report(rule, path.clone(), message, fix_format.clone());
+    }
+    if list.too_long() {
+        r.report(
+            RuleId::InstanceIdInvalid,
+            path.clone(),
+            format!(
+                "{key} has {} entries; the policy reads at most {MAX_LIST_ENTRIES}",
+                list.entries
+            ),
+            format!("list only the instances the pod pulls from in {key}"),
+        );
     }
     for dup in list.duplicates.iter().filter(|_| !placeholder) {
         r.report(
@@ -152,6 +170,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
         );
     }
     let clean = !placeholder
+        && !list.too_long()
         && !value.trim().is_empty()
         && list.bad_separator.is_none()
         && list.duplicates.is_empty()
@@ -201,7 +220,10 @@ fn role_arn(r: &mut Report, w: &Workload, moves: &Moves, key: &str) -> Option<Op
                 ArnProblem::Malformed(reason) => r.report(
                     RuleId::RoleArnInvalid,
                     path,
-                    format!("{key} value {value:?} is not a RAM role ARN: {reason}"),
+                    format!(
+                        "{key} value {value:?} is not a RAM role ARN: {reason}",
+                        value = Shown(value)
+                    ),
                     fix,
                 ),
             }
@@ -264,7 +286,7 @@ fn registry_lists(r: &mut Report, w: &Workload, moves: &Moves) {
             r.report(
                 RuleId::RegistryListInvalid,
                 path.clone(),
-                format!("{key} entry {item:?} is not host[:port]: {reason}"),
+                format!("{key} entry {item:?} is not host[:port]: {reason}", item = Shown(&item)),
                 format!("write {key} as comma-separated host[:port] entries, e.g. \"harbor.example.com:5000,10.0.0.8\""),
             );
         }
@@ -314,7 +336,7 @@ fn imc_ids(r: &mut Report, w: &Workload, moves: &Moves) {
             r.report(
                 RuleId::ImcIdInvalid,
                 path,
-                format!("{key} value {value:?} is not an image cache id (imc- followed by lower-case letters and digits); a pod pinned to a missing cache fails to start"),
+                format!("{key} value {value:?} is not an image cache id (imc- followed by lower-case letters and digits); a pod pinned to a missing cache fails to start", value = Shown(value)),
                 format!("put the status.imageCacheId of a Ready ImageCache (imc-...) in {key}, or remove it to let ECI match a cache automatically"),
             );
         }
@@ -335,7 +357,7 @@ mod tests {
         let s = settings(settings_json);
         let mut r = Report::new(&s);
         check(&mut r, &w, &Moves::none(&w));
-        summary(&r.findings)
+        summary(&r.finish())
     }
 
     const IDS: &str = "/metadata/annotations/k8s.aliyun.com~1acr-instance-ids";

@@ -5,6 +5,7 @@
 
 use super::hostport::{self, HostPortError};
 use super::regions::is_region_grammar;
+use std::collections::BTreeSet;
 
 fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
@@ -41,15 +42,29 @@ pub enum TokenProblem {
     BadId(String),
 }
 
+/// The most entries of an `acr-instance-ids` value the policy reads. ECI documents no limit;
+/// no real pod lists more than a handful of registries, and a longer list is denied rather
+/// than read, so that a hostile value cannot make the evaluation slow.
+pub const MAX_LIST_ENTRIES: usize = 64;
+
 /// Result of [`parse_instance_ids`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceIdList {
-    /// Tokens in order; errors carry the trimmed raw token.
+    /// The first [`MAX_LIST_ENTRIES`] tokens in order; errors carry the trimmed raw token.
     pub tokens: Vec<Result<InstanceToken, (String, TokenProblem)>>,
+    /// How many entries the value has (more than `tokens` holds when it is too long).
+    pub entries: usize,
     /// First wrong separator seen (`;`, `|` or a whitespace char between two ids).
     pub bad_separator: Option<char>,
     /// Ids (without region) listed more than once, each reported once, in order.
     pub duplicates: Vec<String>,
+}
+
+impl InstanceIdList {
+    /// More entries than the policy reads.
+    pub fn too_long(&self) -> bool {
+        self.entries > MAX_LIST_ENTRIES
+    }
 }
 
 fn parse_instance_token(tok: &str) -> Result<InstanceToken, (String, TokenProblem)> {
@@ -83,24 +98,31 @@ fn parse_instance_token(tok: &str) -> Result<InstanceToken, (String, TokenProble
 pub fn parse_instance_ids(value: &str) -> InstanceIdList {
     let mut out = InstanceIdList {
         tokens: Vec::new(),
+        entries: 0,
         bad_separator: None,
         duplicates: Vec::new(),
     };
     if value.trim().is_empty() {
         return out;
     }
-    let mut segment = String::new();
-    let mut segments: Vec<(String, Option<char>)> = Vec::new();
-    for c in value.chars() {
-        if c == ',' || c == ';' || c == '|' {
-            segments.push((std::mem::take(&mut segment), Some(c)));
-        } else {
-            segment.push(c);
+    let push = |out: &mut InstanceIdList, token: &str| {
+        out.entries += 1;
+        if out.tokens.len() < MAX_LIST_ENTRIES {
+            out.tokens.push(parse_instance_token(token));
         }
-    }
-    segments.push((segment, None));
-    for (seg, sep) in &segments {
-        let trimmed = seg.trim();
+    };
+    let mut rest = value;
+    loop {
+        let (segment, sep) = match rest.find([',', ';', '|']) {
+            Some(i) => {
+                let sep = rest.get(i..).and_then(|t| t.chars().next());
+                let segment = rest.get(..i).unwrap_or_default();
+                rest = rest.get(i + 1..).unwrap_or_default();
+                (segment, sep)
+            }
+            None => (std::mem::take(&mut rest), None),
+        };
+        let trimmed = segment.trim();
         if out.bad_separator.is_none() {
             out.bad_separator = trimmed
                 .chars()
@@ -108,25 +130,23 @@ pub fn parse_instance_ids(value: &str) -> InstanceIdList {
                 .or(sep.filter(|c| matches!(c, ';' | '|')));
         }
         if trimmed.is_empty() {
-            out.tokens.push(Err((String::new(), TokenProblem::Empty)));
+            push(&mut out, "");
         } else {
             for piece in trimmed.split_whitespace() {
-                out.tokens.push(parse_instance_token(piece));
+                push(&mut out, piece);
             }
         }
+        if sep.is_none() {
+            break;
+        }
     }
-    let mut seen: Vec<&str> = Vec::new();
-    let mut dups: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut reported = BTreeSet::new();
     for t in out.tokens.iter().flatten() {
-        if seen.contains(&t.id.as_str()) {
-            if !dups.contains(&t.id) {
-                dups.push(t.id.clone());
-            }
-        } else {
-            seen.push(&t.id);
+        if !seen.insert(t.id.as_str()) && reported.insert(t.id.as_str()) {
+            out.duplicates.push(t.id.clone());
         }
     }
-    out.duplicates = dups;
     out
 }
 
