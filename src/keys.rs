@@ -12,6 +12,8 @@ pub const PLAIN_HTTP_REGISTRY: &str = "k8s.aliyun.com/plain-http-registry";
 pub const INSECURE_REGISTRY: &str = "k8s.aliyun.com/insecure-registry";
 pub const IMC_ID: &str = "k8s.aliyun.com/eci-imc-id";
 pub const IMAGE_SNAPSHOT_ID: &str = "k8s.aliyun.com/eci-image-snapshot-id";
+/// The RAM role the ECI instance itself assumes (for code in the pod, not for pulls).
+pub const RAM_ROLE_NAME: &str = "k8s.aliyun.com/eci-ram-role-name";
 
 /// The keys that configure a secret-free pull (the three documented ones and the legacy singular).
 pub const ACR_PULL_KEYS: &[&str] = &[INSTANCE_IDS, SERVICE_ARNS, USER_ARNS, INSTANCE_ID_LEGACY];
@@ -48,7 +50,7 @@ const KNOWN: &[&str] = &[
     "k8s.aliyun.com/vswitch-ids",
     "k8s.aliyun.com/security-group-id",
     "k8s.aliyun.com/resource-group-id",
-    "k8s.aliyun.com/eci-ram-role-name",
+    RAM_ROLE_NAME,
     "k8s.aliyun.com/eci-instance-id",
     "k8s.aliyun.com/eci-matched-image-cache",
     "k8s.aliyun.com/eci-request-id",

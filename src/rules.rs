@@ -146,6 +146,8 @@ rules! {
         "a service or user role ARN that `access` does not allow for the namespace";
     InstanceNotAllowed = "instance-not-allowed", Deny, false, Access,
         "an id in `acr-instance-ids` that `access` does not allow for the namespace";
+    RamRoleNotAllowed = "ram-role-not-allowed", Deny, false, Access,
+        "`k8s.aliyun.com/eci-ram-role-name` (the RAM role the ECI instance assumes) not in the namespace's `access[].ramRoleNames` (checked when the entry lists them)";
     ImagecacheImagesInvalid = "imagecache-images-invalid", Deny, false, ImageCache,
         "ImageCache `spec.images` empty or unparseable (deny), or more than 20 images (warn)";
     ImagecacheSizeInvalid = "imagecache-size-invalid", Deny, false, ImageCache,

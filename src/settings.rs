@@ -36,6 +36,8 @@ pub struct AccessEntry {
     pub service_role_arns: Vec<String>,
     pub user_role_arns: Vec<String>,
     pub instance_ids: Vec<String>,
+    /// Globs of RAM role names for `k8s.aliyun.com/eci-ram-role-name`; `None`: not checked.
+    pub ram_role_names: Option<Vec<String>>,
 }
 
 /// A per-rule override.
@@ -503,6 +505,7 @@ fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry
             "serviceRoleArns",
             "userRoleArns",
             "instanceIds",
+            "ramRoleNames",
         ],
         at,
     );
@@ -523,6 +526,9 @@ fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry
         service_role_arns: list("serviceRoleArns"),
         user_role_arns: list("userRoleArns"),
         instance_ids: list("instanceIds"),
+        ram_role_names: m
+            .get("ramRoleNames")
+            .map(|v| c.strings(v, &join(at, "ramRoleNames"))),
     };
     for (key, arns) in [
         ("serviceRoleArns", &entry.service_role_arns),
@@ -535,6 +541,16 @@ fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry
                     format!("{arn:?} is not a RAM role ARN (acs:ram::<16 digits>:role/<name>)"),
                 );
             }
+        }
+    }
+    for (i, name) in entry.ram_role_names.iter().flatten().enumerate() {
+        if !name.contains('*') && !name.contains('?') && !values::is_role_name(name) {
+            c.err(
+                format!("{at}.ramRoleNames[{i}]"),
+                format!(
+                    "{name:?} is not a RAM role name (1 to 64 letters, digits, '.', '-' or '_')"
+                ),
+            );
         }
     }
     for (i, id) in entry.instance_ids.iter().enumerate() {

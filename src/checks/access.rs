@@ -11,7 +11,7 @@
 use super::{Report, Shown, quote};
 use crate::grammar::text::glob_match;
 use crate::grammar::values::{self, MAX_LIST_ENTRIES, TokenProblem};
-use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, SERVICE_ARNS, USER_ARNS};
+use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, RAM_ROLE_NAME, SERVICE_ARNS, USER_ARNS};
 use crate::model::StrMap;
 use crate::rules::RuleId;
 use crate::settings::{AccessEntry, Settings};
@@ -63,6 +63,7 @@ pub fn gate(r: &mut Report, w: &Workload) {
         return;
     };
     let subject = subject(w);
+    ram_role(r, w, e, &subject);
     for (meta_path, map, is_labels) in sites(w) {
         let path = |key: &str| {
             if is_labels {
@@ -165,6 +166,35 @@ pub fn gate(r: &mut Report, w: &Workload) {
                 );
             }
         }
+    }
+}
+
+/// `k8s.aliyun.com/eci-ram-role-name`: the RAM role the ECI instance itself assumes. Checked
+/// when the matching entry lists `ramRoleNames`, and closed when no entry matches.
+fn ram_role(r: &mut Report, w: &Workload, e: Option<&AccessEntry>, subject: &str) {
+    let Some(name) = w.original().get(RAM_ROLE_NAME) else {
+        return;
+    };
+    let list = match e {
+        Some(entry) => match &entry.ram_role_names {
+            None => return,
+            Some(list) => Some(list),
+        },
+        None => None,
+    };
+    let allowed =
+        values::is_role_name(name) && list.is_some_and(|l| l.iter().any(|p| glob_match(p, name)));
+    if !allowed {
+        r.report(
+            RuleId::RamRoleNotAllowed,
+            w.ann_path(RAM_ROLE_NAME),
+            format!(
+                "{RAM_ROLE_NAME} gives the ECI instance the RAM role {name:?}, which {subject} may not use ({})",
+                detail(list),
+                name = Shown(name)
+            ),
+            "use a RAM role allowed for this namespace (access[].ramRoleNames), or ask the platform team to allow it".to_owned(),
+        );
     }
 }
 
@@ -316,6 +346,41 @@ mod tests {
                     "/metadata/annotations/k8s.aliyun.com~1acr-user-arns".into()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn ram_role_names() {
+        let with_names = r#"{"access":[{"namespaces":["team-a"],"ramRoleNames":["team-a-*"]},{"namespaces":["team-b"]}]}"#;
+        let o = |name: &str| {
+            pod(&format!(
+                r#"{{"k8s.aliyun.com/eci-ram-role-name":"{name}"}}"#
+            ))
+        };
+        let denied = vec![(
+            "ram-role-not-allowed",
+            "deny",
+            "/metadata/annotations/k8s.aliyun.com~1eci-ram-role-name".to_owned(),
+        )];
+        assert!(gate_on(&o("team-a-runtime"), Shape::Pod, "team-a", with_names).is_empty());
+        assert_eq!(
+            gate_on(
+                &o("AliyunECSInstanceRole"),
+                Shape::Pod,
+                "team-a",
+                with_names
+            ),
+            denied
+        );
+        assert_eq!(
+            gate_on(&o("team-a-x/../admin"), Shape::Pod, "team-a", with_names),
+            denied
+        );
+        // An entry without ramRoleNames does not check the key; no entry at all is closed.
+        assert!(gate_on(&o("admin"), Shape::Pod, "team-b", with_names).is_empty());
+        assert_eq!(
+            gate_on(&o("admin"), Shape::Pod, "team-c", with_names),
+            denied
         );
     }
 

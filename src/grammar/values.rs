@@ -150,6 +150,15 @@ pub fn parse_instance_ids(value: &str) -> InstanceIdList {
     out
 }
 
+/// A RAM role name: 1 to 64 of `[A-Za-z0-9._-]` (`_` only in roles made before RAM stopped
+/// accepting it; `role-arn-invalid` warns about it).
+pub fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+}
+
 /// A RAM role ARN `acs:ram::<account>:role/<role>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleArn {
