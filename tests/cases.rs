@@ -6,7 +6,7 @@
 )]
 //! The case corpus (policies/cases/<rule-id>/suite.yaml) run natively, each verdict snapshotted.
 
-use secretfree::suite;
+use secretfree::tools::suite;
 use std::path::Path;
 
 fn slug(name: &str) -> String {

@@ -6,7 +6,8 @@
 
 #![forbid(unsafe_code)]
 
-use crate::manifest;
+use super::lint::{is_admission, request_for};
+use super::manifest;
 use crate::rules::{Action, RuleId};
 use crate::settings::Settings;
 use crate::verdict::Verdict;
@@ -72,9 +73,6 @@ fn value_or_file(v: &Value, base: &Path) -> Result<(Value, Option<PathBuf>), Str
         other => Ok((other.clone(), None)),
     }
 }
-
-// Shared with `check` and the playground (moved to `lint`); re-exported for existing callers.
-pub use crate::lint::{is_admission, request_for};
 
 /// Run every case of one suite.
 pub fn run_suite(suite_path: &Path) -> Vec<CaseOutcome> {
