@@ -27,7 +27,7 @@ clippy:
 clippy-wasm:
     for f in kubewarden opa component browser; do cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features $f -- -D warnings; done
 
-# Unit tests, case-corpus snapshots, CLI and robustness tests.
+# Unit tests, the case corpus (one test per case, snapshots), generated docs, CLI and robustness tests.
 test-native:
     cargo test --all-features
 
