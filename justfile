@@ -27,7 +27,7 @@ clippy:
 clippy-wasm:
     for f in kubewarden opa component browser; do cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features $f -- -D warnings; done
 
-# Unit tests, case-corpus snapshots, CLI and robustness tests.
+# Unit tests, the case corpus (one test per case, snapshots), generated docs, CLI and robustness tests.
 test-native:
     cargo test --all-features
 
@@ -88,9 +88,9 @@ bench:
 fuzz rounds="20000":
     SECRETFREE_FUZZ_ROUNDS={{rounds}} cargo test --release --quiet --test robustness mutated_inputs_never_panic
 
-# Regenerate policies/README.md from the rule table.
+# Regenerate the rule tables from src/rules.rs: policies/README.md (`secretfree rules --markdown`) and README.md between its rules markers (tests/docs.rs writes them).
 rules-readme:
-    cargo run --quiet -- rules --markdown > policies/README.md
+    SECRETFREE_WRITE_DOCS=1 cargo test --quiet --test docs -- --nocapture
 
 # Accept changed case snapshots after reviewing them (needs cargo-insta).
 snap:

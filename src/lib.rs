@@ -13,10 +13,6 @@ pub mod hosts;
 pub mod image;
 pub mod jsonpath;
 pub mod keys;
-#[cfg(feature = "yaml")]
-pub mod lint;
-#[cfg(feature = "yaml")]
-pub mod manifest;
 pub mod model;
 pub mod patch;
 mod repair;
@@ -24,10 +20,14 @@ pub mod response;
 pub mod rules;
 mod scope;
 pub mod settings;
-#[cfg(feature = "cli")]
-pub mod suite;
+/// Native tooling behind the `yaml`/`cli` features: manifests, per-object linting (CLI and
+/// playground), the case runner; not part of the policy core.
+#[cfg(feature = "yaml")]
+pub mod tools;
 pub mod verdict;
 mod workload;
+#[cfg(feature = "yaml")]
+mod yaml;
 
 pub use model::AdmissionRequest;
 pub use rules::{Action, RuleId};

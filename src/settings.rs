@@ -221,7 +221,7 @@ impl Settings {
     /// Parse settings from YAML text (JSON is YAML too).
     #[cfg(feature = "yaml")]
     pub fn from_yaml(s: &str) -> Result<Settings, SettingsErrors> {
-        let value = crate::manifest::yaml_to_value(s).map_err(|e| {
+        let value = crate::yaml::to_value(s).map_err(|e| {
             SettingsErrors(vec![SettingsError {
                 path: String::new(),
                 message: format!("settings are not valid YAML: {e}"),

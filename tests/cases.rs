@@ -4,10 +4,34 @@
     clippy::indexing_slicing,
     clippy::string_slice
 )]
-//! The case corpus (policies/cases/<rule-id>/suite.yaml) run natively, each verdict snapshotted.
+//! The case corpus (policies/cases/<rule-id>/suite.yaml) run natively, one test per case, each
+//! verdict snapshotted in tests/snapshots/cases/<rule-id>__<case name slug>.snap.
+//!
+//! Its own harness (libtest-mimic, `harness = false`), so libtest's flags work: tests are named
+//! `<rule-id>::<case name slug>`, `cargo test --test cases annotation-misplaced` runs one rule's
+//! cases, `-- --exact <rule-id>::<slug>` one case, `-- --list` names them all. The coverage
+//! check is the test `every_rule_has_allow_and_deny_cases`.
 
-use secretfree::suite;
-use std::path::Path;
+use libtest_mimic::{Arguments, Failed, Trial};
+use secretfree::tools::suite::{self, CaseRef};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cases_dir() -> PathBuf {
+    root().join("policies/cases")
+}
+
+/// A path relative to the repository (for messages and snapshot metadata).
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
 
 fn slug(name: &str) -> String {
     let mut out = String::new();
@@ -21,57 +45,74 @@ fn slug(name: &str) -> String {
     out.trim_matches('_').to_owned()
 }
 
-#[test]
-fn every_case_passes_and_matches_its_snapshot() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/cases");
-    let outcomes = suite::run_all(&dir).expect("policies/cases is readable");
-    assert!(
-        !outcomes.is_empty(),
-        "no cases found under {}",
-        dir.display()
-    );
-    let mut failures = Vec::new();
-    for o in &outcomes {
-        if !o.passed() {
-            failures.push(format!(
-                "{} :: {}\n    {}",
-                o.rule,
-                o.name,
-                o.failures.join("\n    ")
-            ));
-        }
+/// `<rule-id>::<case name slug>`; `<rule-id>::(suite)` for a malformed suite.
+fn test_name(case: &CaseRef) -> String {
+    match case.index {
+        Some(_) => format!("{}::{}", case.rule, slug(&case.name)),
+        None => format!("{}::(suite)", case.rule),
     }
-    assert!(
-        failures.is_empty(),
-        "{} case(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    let mut settings = insta::Settings::clone_current();
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/cases"));
-    settings.bind(|| {
-        for o in &outcomes {
-            let verdict = o.verdict.as_ref().expect("passed cases have a verdict");
-            let request = o
-                .request
-                .as_ref()
-                .and_then(|p| p.strip_prefix(env!("CARGO_MANIFEST_DIR")).ok())
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "(inline)".into());
-            insta::with_settings!({ description => format!("{}: {}", o.rule, o.name), info => &request }, {
-                insta::assert_snapshot!(format!("{}__{}", o.rule, slug(&o.name)), verdict.to_json_pretty());
-            });
-        }
-    });
 }
 
-#[test]
-fn every_rule_has_allow_and_deny_cases() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/cases");
-    let outcomes = suite::run_all(&dir).expect("policies/cases is readable");
-    let gaps = suite::coverage_gaps(&dir, &outcomes);
-    assert!(gaps.is_empty(), "case coverage gaps:\n{}", gaps.join("\n"));
+fn main() {
+    let args = Arguments::from_args();
+    let dir = cases_dir();
+    let mut trials = vec![Trial::test(
+        "every_rule_has_allow_and_deny_cases",
+        every_rule_has_allow_and_deny_cases,
+    )];
+    match suite::list_cases(&dir) {
+        Ok(cases) if !cases.is_empty() => trials.extend(
+            cases
+                .into_iter()
+                .map(|case| Trial::test(test_name(&case), move || check_case(&case))),
+        ),
+        Ok(_) => trials.push(Trial::test("policies/cases", move || {
+            Err(format!("no cases found under {}", dir.display()).into())
+        })),
+        Err(e) => trials.push(Trial::test("policies/cases", move || Err(e.into()))),
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Run one case: its expectations must hold and its verdict must match its snapshot.
+fn check_case(case: &CaseRef) -> Result<(), Failed> {
+    let o = suite::run_listed(case);
+    if !o.passed() {
+        let at = match case.index {
+            Some(i) => format!("{}, case #{i}", relative(&o.suite)),
+            None => relative(&o.suite),
+        };
+        return Err(format!(
+            "{} :: {} ({at})\n    {}",
+            o.rule,
+            o.name,
+            o.failures.join("\n    ")
+        )
+        .into());
+    }
+    let Some(verdict) = o.verdict.as_ref() else {
+        return Ok(());
+    };
+    let request = o
+        .request
+        .as_deref()
+        .map(relative)
+        .unwrap_or_else(|| "(inline)".into());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path(root().join("tests/snapshots/cases"));
+    settings.bind(|| {
+        insta::with_settings!({ description => format!("{}: {}", o.rule, o.name), info => &request }, {
+            insta::assert_snapshot!(format!("{}__{}", o.rule, slug(&o.name)), verdict.to_json_pretty());
+        });
+    });
+    Ok(())
+}
+
+fn every_rule_has_allow_and_deny_cases() -> Result<(), Failed> {
+    let dir = cases_dir();
+    let outcomes = suite::run_all(&dir)?;
+    let mut problems = suite::coverage_gaps(&dir, &outcomes);
     // Fixture names state the expected outcome.
     for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
         for file in std::fs::read_dir(entry.path()).expect("readable").flatten() {
@@ -79,13 +120,31 @@ fn every_rule_has_allow_and_deny_cases() {
             if name == "suite.yaml" {
                 continue;
             }
-            assert!(
-                ["allow_", "deny_", "warn_", "mutate_", "patched_", "old_"]
-                    .iter()
-                    .any(|p| name.starts_with(p)),
-                "{}: fixture names start with allow_, deny_, warn_, mutate_, patched_ or old_",
-                file.path().display()
-            );
+            if !["allow_", "deny_", "warn_", "mutate_", "patched_", "old_"]
+                .iter()
+                .any(|p| name.starts_with(p))
+            {
+                problems.push(format!(
+                    "{}: fixture names start with allow_, deny_, warn_, mutate_, patched_ or old_",
+                    relative(&file.path())
+                ));
+            }
         }
+    }
+    // Each case is one test and one snapshot: their names must not collide.
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for case in suite::list_cases(&dir)? {
+        let name = test_name(&case);
+        if let Some(first) = seen.insert(name.clone(), case.name.clone()) {
+            problems.push(format!(
+                "{name}: cases {first:?} and {:?} have the same name once slugged",
+                case.name
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("case coverage gaps:\n{}", problems.join("\n")).into())
     }
 }

@@ -1,9 +1,9 @@
 //! Browser playground glue (`dist/playground/`): wasm-bindgen exports taking strings and
-//! returning JSON strings. Everything they say is computed by `crate::lint` and the core.
+//! returning JSON strings. Everything they say is computed by `crate::tools::lint` and the core.
 
-use crate::lint::{self, Linted};
 use crate::rules::RuleId;
 use crate::settings::Settings;
+use crate::tools::lint::{self, Linted};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 

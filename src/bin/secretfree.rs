@@ -1,8 +1,9 @@
 //! `secretfree`: lint manifests, answer AdmissionReviews, run case suites, list rules.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use secretfree::lint::{self, Linted};
-use secretfree::{Action, RuleId, Settings, response, rules, suite};
+use secretfree::tools::lint::{self, Linted};
+use secretfree::tools::suite;
+use secretfree::{Action, RuleId, Settings, response, rules};
 use serde_json::{Value, json};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Shared by the host tests: the case corpus, the native oracle, the artifacts.
 
-use secretfree::suite::{self, ResolvedCase};
+use secretfree::tools::suite::{self, ResolvedCase};
 use secretfree::{Settings, Verdict};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -4,8 +4,9 @@
 //! Every case of policies/cases must give the native verdict byte for byte once the WIT records
 //! are turned back into the DESIGN §6 JSON. Run `just dist` (or `xtask dist component`) first.
 
+use secretfree::Settings;
 use secretfree::rules::RuleId;
-use secretfree::{Settings, manifest};
+use secretfree::tools::manifest;
 use secretfree_wasm_tests::{
     Case, artifact, cases, hostile_inputs, repo, run_node, same_verdict, write_corpus_json,
 };

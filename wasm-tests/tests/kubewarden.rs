@@ -114,7 +114,7 @@ fn protocol_version_and_settings_validation() {
             secretfree_wasm_tests::repo().join(format!("policies/settings/{name}.yaml")),
         )
         .unwrap();
-        let doc = secretfree::manifest::yaml_to_value(&text).unwrap();
+        let doc = secretfree::tools::manifest::yaml_to_value(&text).unwrap();
         let got = call(
             &host,
             "validate_settings",

@@ -5,7 +5,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::manifest::{self, Document, ManifestError};
+use super::manifest::{self, Document, ManifestError};
 use crate::rules::Action;
 use crate::settings::Settings;
 use crate::verdict::Verdict;
@@ -48,10 +48,7 @@ pub fn request_for(object: &Value, old: Option<&Value>) -> Value {
     let (group, version) = crate::model::split_api_version(api_version);
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     let meta = object.get("metadata");
-    let namespace = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(Value::as_str)
-        .unwrap_or(if kind == "ImageCache" { "" } else { "default" });
+    let namespace = judged_namespace(kind, None, object);
     let mut req = json!({
         "uid": "00000000-0000-0000-0000-000000000000",
         "kind": {"group": group, "version": version, "kind": kind},
@@ -66,6 +63,23 @@ pub fn request_for(object: &Value, old: Option<&Value>) -> Value {
         map.insert("oldObject".into(), old.clone());
     }
     req
+}
+
+/// The namespace an object is judged in, by the evaluator's rule: the request's `namespace`
+/// when it is set, else the object's `metadata.namespace`, else `default`. ImageCache is
+/// cluster-scoped: it has none (the access gate judges it against the `*` entry).
+fn judged_namespace<'a>(
+    kind: &str,
+    request_namespace: Option<&'a str>,
+    object: &'a Value,
+) -> &'a str {
+    if kind == "ImageCache" {
+        return "";
+    }
+    request_namespace
+        .filter(|n| !n.is_empty())
+        .or_else(|| str_at(object, &["metadata", "namespace"]))
+        .unwrap_or("default")
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -91,19 +105,12 @@ pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted
         .or_else(|| str_at(object, &["metadata", "generateName"]))
         .unwrap_or("")
         .to_owned();
-    let request_ns = if admission {
-        str_at(value.get("request").unwrap_or(&value), &["namespace"]).filter(|n| !n.is_empty())
+    let request_namespace = if admission {
+        str_at(crate::model::request_fields(&value), &["namespace"])
     } else {
         None
     };
-    let namespace = if kind == "ImageCache" {
-        String::new()
-    } else {
-        request_ns
-            .or_else(|| str_at(object, &["metadata", "namespace"]))
-            .unwrap_or("default")
-            .to_owned()
-    };
+    let namespace = judged_namespace(&kind, request_namespace, object).to_owned();
     let verdict = if !admission && kind.is_empty() {
         Verdict::invalid(
             "/kind",
@@ -267,6 +274,31 @@ mod tests {
         assert!(yaml.contains("acr-instance-ids"), "{yaml}");
         assert!(!is_json_text(MISPLACED));
         assert!(is_json_text(" \n[{}]"));
+    }
+
+    #[test]
+    fn namespaces_follow_the_evaluator_and_imagecache_has_none() {
+        let cache = "apiVersion: eci.alibabacloud.com/v1\nkind: ImageCache\nmetadata: {name: c, namespace: shop}\nspec:\n  images: [registry.cn-hangzhou.aliyuncs.com/shop/app:1.0]\n";
+        let found = lint_text(cache, "c.yaml", &Settings::default()).unwrap();
+        assert_eq!(found[0].namespace, "");
+        assert_eq!(found[0].label(), "ImageCache/c");
+        assert_eq!(request_for(&found[0].original, None)["namespace"], "");
+        let direct = crate::evaluate_json(
+            &serde_json::to_vec(&found[0].original).unwrap(),
+            &Settings::default(),
+        );
+        assert_eq!(found[0].verdict, direct);
+
+        // An AdmissionRequest's own namespace wins over the object's; empty means unset.
+        let review = |ns: &str| {
+            format!(
+                "{{\"uid\": \"u\", \"operation\": \"CREATE\", \"namespace\": \"{ns}\", \"object\": {{\"kind\": \"Pod\", \"metadata\": {{\"name\": \"p\", \"namespace\": \"obj\"}}}}}}"
+            )
+        };
+        let found = lint_text(&review("req"), "r.json", &Settings::default()).unwrap();
+        assert_eq!(found[0].label(), "Pod/req/p");
+        let found = lint_text(&review(""), "r.json", &Settings::default()).unwrap();
+        assert_eq!(found[0].label(), "Pod/obj/p");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 
 #![forbid(unsafe_code)]
 
-use crate::manifest;
+use super::lint::{is_admission, request_for};
+use super::manifest;
 use crate::rules::{Action, RuleId};
 use crate::settings::Settings;
 use crate::verdict::Verdict;
@@ -73,59 +74,139 @@ fn value_or_file(v: &Value, base: &Path) -> Result<(Value, Option<PathBuf>), Str
     }
 }
 
-// Shared with `check` and the playground (moved to `lint`); re-exported for existing callers.
-pub use crate::lint::{is_admission, request_for};
+/// One case of a suite, found but not run: what a test harness lists, one test per case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRef {
+    /// The suite's folder name (the rule id).
+    pub rule: String,
+    /// The case's `name` (`case #<index>` when it has none), or `(suite)` for the suite itself.
+    pub name: String,
+    pub suite: PathBuf,
+    /// Position in the suite's `cases` list; `None` stands for the suite itself when it is
+    /// malformed (unreadable, `rule` not its folder name, no `cases` list): running it fails
+    /// and says why.
+    pub index: Option<usize>,
+}
 
-/// Run every case of one suite.
-pub fn run_suite(suite_path: &Path) -> Vec<CaseOutcome> {
-    let base = suite_path.parent().unwrap_or(Path::new("."));
-    let folder = base
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let fail = |name: &str, msg: String| CaseOutcome {
-        rule: folder.clone(),
-        name: name.to_owned(),
-        suite: suite_path.to_owned(),
-        request: None,
-        verdict: None,
-        failures: vec![msg],
-    };
-    let suite = match read_value(suite_path) {
-        Ok(v) => v,
-        Err(e) => return vec![fail("(suite)", e)],
-    };
-    let mut out = Vec::new();
-    if suite.get("rule").and_then(Value::as_str) != Some(folder.as_str()) {
-        out.push(fail(
-            "(suite)",
-            format!("suite `rule` must be {folder:?}, the folder name"),
-        ));
+/// A suite file, read once.
+struct Suite {
+    path: PathBuf,
+    /// The folder name (the rule id).
+    rule: String,
+    cases: Vec<Value>,
+    /// What is wrong with the suite itself (empty when nothing).
+    problems: Vec<String>,
+}
+
+fn case_name(case: &Value, index: usize) -> String {
+    case.get("name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("case #{index}"))
+}
+
+impl Suite {
+    fn read(path: &Path) -> Suite {
+        let mut suite = Suite {
+            path: path.to_owned(),
+            rule: String::new(),
+            cases: Vec::new(),
+            problems: Vec::new(),
+        };
+        suite.rule = suite
+            .base()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let doc = match read_value(path) {
+            Ok(doc) => doc,
+            Err(e) => {
+                suite.problems.push(e);
+                return suite;
+            }
+        };
+        if doc.get("rule").and_then(Value::as_str) != Some(suite.rule.as_str()) {
+            let folder = &suite.rule;
+            suite
+                .problems
+                .push(format!("suite `rule` must be {folder:?}, the folder name"));
+        }
+        match doc.get("cases").and_then(Value::as_array) {
+            Some(cases) => suite.cases.clone_from(cases),
+            None => suite.problems.push("suite has no `cases` list".into()),
+        }
+        suite
     }
-    let Some(cases) = suite.get("cases").and_then(Value::as_array) else {
-        out.push(fail("(suite)", "suite has no `cases` list".into()));
-        return out;
-    };
-    for (i, case) in cases.iter().enumerate() {
-        let name = case
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("case #{i}"));
+
+    /// The folder holding the suite; fixture paths are relative to it.
+    fn base(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// The suite itself when it is malformed, then every case.
+    fn list(&self) -> Vec<CaseRef> {
+        let entry = |name: String, index| CaseRef {
+            rule: self.rule.clone(),
+            name,
+            suite: self.path.clone(),
+            index,
+        };
+        let mut out = Vec::new();
+        if !self.problems.is_empty() {
+            out.push(entry("(suite)".into(), None));
+        }
+        for (i, case) in self.cases.iter().enumerate() {
+            out.push(entry(case_name(case, i), Some(i)));
+        }
+        out
+    }
+
+    fn run(&self, index: Option<usize>) -> CaseOutcome {
         let mut outcome = CaseOutcome {
-            rule: folder.clone(),
-            name: name.clone(),
-            suite: suite_path.to_owned(),
+            rule: self.rule.clone(),
+            name: "(suite)".into(),
+            suite: self.path.clone(),
             request: None,
             verdict: None,
             failures: Vec::new(),
         };
-        if let Err(e) = run_case(case, base, &mut outcome) {
+        let Some(i) = index else {
+            outcome.failures.clone_from(&self.problems);
+            return outcome;
+        };
+        let Some(case) = self.cases.get(i) else {
+            outcome.name = format!("case #{i}");
+            outcome
+                .failures
+                .push(format!("the suite has no case #{i} (it changed?)"));
+            return outcome;
+        };
+        outcome.name = case_name(case, i);
+        if let Err(e) = run_case(case, self.base(), &mut outcome) {
             outcome.failures.push(e);
         }
-        out.push(outcome);
+        outcome
     }
-    out
+}
+
+/// Run every case of one suite.
+pub fn run_suite(suite_path: &Path) -> Vec<CaseOutcome> {
+    let suite = Suite::read(suite_path);
+    suite.list().iter().map(|c| suite.run(c.index)).collect()
+}
+
+/// Every case of every suite under `dir`, in order, without running them (a malformed suite is
+/// listed as one entry named `(suite)`).
+pub fn list_cases(dir: &Path) -> Result<Vec<CaseRef>, String> {
+    Ok(find_suites(dir)?
+        .iter()
+        .flat_map(|p| Suite::read(p).list())
+        .collect())
+}
+
+/// Run one case found by [`list_cases`] (its suite is read again).
+pub fn run_listed(case: &CaseRef) -> CaseOutcome {
+    Suite::read(&case.suite).run(case.index)
 }
 
 /// A case reduced to what every host receives: the request document (an AdmissionReview,
@@ -175,11 +256,7 @@ pub fn resolve_all(dir: &Path) -> Result<Vec<ResolvedCase>, String> {
             .flatten()
             .enumerate()
         {
-            let name = case
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("case #{i}"));
+            let name = case_name(case, i);
             let (request, settings_doc, _) =
                 resolve(case, base).map_err(|e| format!("{rule} :: {name}: {e}"))?;
             out.push(ResolvedCase {
@@ -344,4 +421,61 @@ pub fn coverage_gaps(dir: &Path, outcomes: &[CaseOutcome]) -> Vec<String> {
         }
     }
     gaps
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str, suites: &[(&str, &str)]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("secretfree-suite-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (rule, text) in suites {
+            std::fs::create_dir_all(dir.join(rule)).unwrap();
+            std::fs::write(dir.join(rule).join("suite.yaml"), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn lists_cases_one_by_one_and_runs_each() {
+        let pod = "{kind: Pod, metadata: {name: p}, spec: {containers: [{name: a, image: nginx}]}}";
+        let dir = corpus(
+            "list",
+            &[
+                (
+                    "image-invalid",
+                    &format!(
+                        "rule: image-invalid\ncases:\n- name: fine\n  request: {pod}\n  expect: {{allowed: true, findings: []}}\n- request: {pod}\n  expect: {{allowed: false, findings: []}}\n"
+                    ),
+                ),
+                ("placeholder-value", "rule: other\n"),
+            ],
+        );
+        let cases = list_cases(&dir).unwrap();
+        let listed: Vec<(&str, &str, Option<usize>)> = cases
+            .iter()
+            .map(|c| (c.rule.as_str(), c.name.as_str(), c.index))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("image-invalid", "fine", Some(0)),
+                ("image-invalid", "case #1", Some(1)),
+                ("placeholder-value", "(suite)", None),
+            ]
+        );
+        assert!(run_listed(&cases[0]).passed());
+        let second = run_listed(&cases[1]);
+        assert_eq!(second.failures, ["expected allowed: false, got true"]);
+        let suite = run_listed(&cases[2]);
+        assert_eq!(suite.failures.len(), 2, "{:?}", suite.failures);
+        // Running the whole corpus gives the same outcomes, in the same order.
+        let all = run_all(&dir).unwrap();
+        let names: Vec<&str> = all.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["fine", "case #1", "(suite)"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -24,19 +24,9 @@ impl core::fmt::Display for ManifestError {
     }
 }
 
-fn yaml_options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
-    }
-}
-
 /// Parse one YAML document into a JSON value (duplicate keys: last wins, as the API server does).
 pub fn yaml_to_value(text: &str) -> Result<Value, ManifestError> {
-    if text.trim().is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_saphyr::from_str_with_options::<Value>(text, yaml_options())
-        .map_err(|e| ManifestError(e.to_string()))
+    crate::yaml::to_value(text).map_err(ManifestError)
 }
 
 /// Lines at which each `---`-separated YAML document starts.
@@ -68,15 +58,13 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, ManifestError> {
         match serde_json::from_str::<Value>(trimmed) {
             Ok(Value::Array(items)) => items,
             Ok(v) => vec![v],
-            Err(json_err) => {
-                match serde_saphyr::from_multiple_with_options::<Value>(trimmed, yaml_options()) {
-                    Ok(v) => v,
-                    Err(_) => return Err(ManifestError(format!("not valid JSON: {json_err}"))),
-                }
-            }
+            Err(json_err) => match crate::yaml::to_values(trimmed) {
+                Ok(v) => v,
+                Err(_) => return Err(ManifestError(format!("not valid JSON: {json_err}"))),
+            },
         }
     } else {
-        serde_saphyr::from_multiple_with_options::<Value>(trimmed, yaml_options())
+        crate::yaml::to_values(trimmed)
             .map_err(|e| ManifestError(format!("not valid YAML: {e}")))?
     };
     let lines = doc_start_lines(trimmed);
