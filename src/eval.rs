@@ -3,12 +3,20 @@
 
 #![forbid(unsafe_code)]
 
-use crate::checks::{self, Report, Shown, placement};
-use crate::model::AdmissionRequest;
+use crate::checks::{self, Report, Shown, access, placement};
+use crate::model::{AdmissionRequest, K8sObject};
 use crate::scope;
 use crate::settings::Settings;
 use crate::verdict::Verdict;
-use crate::workload::{Shape, Workload};
+use crate::workload::{Shape, Workload, object_annotations};
+
+/// The pod is bound to a node (`spec.nodeName` set).
+fn is_bound(pod: &K8sObject) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
+}
 
 /// Evaluate one admission request.
 pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
@@ -53,11 +61,6 @@ pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
             format!("the {op} request for a {kind} carries no object"),
         );
     };
-    if shape == Shape::Pod && op == "UPDATE" {
-        let mut report = Report::new(settings);
-        placement::existing_pod(&mut report, object, req.old_object.as_ref());
-        return Verdict::new(report.finish(), Vec::new());
-    }
     let namespace = req
         .namespace
         .as_deref()
@@ -72,6 +75,19 @@ pub fn evaluate(req: &AdmissionRequest, settings: &Settings) -> Verdict {
     let Some(workload) = Workload::new(shape, kind, namespace, object) else {
         return allowed();
     };
+    // ECI creates the instance from the pod as it is when the pod is bound to the virtual
+    // node: an update before that counts like a create, one after that changes nothing but
+    // is still gated (what it adds must be allowed).
+    let old = req.old_object.as_ref();
+    if shape == Shape::Pod
+        && op == "UPDATE"
+        && [Some(object), old].into_iter().flatten().any(is_bound)
+    {
+        let mut report = Report::new(settings);
+        placement::existing_pod(&mut report, object, old);
+        access::gate(&mut report, &workload, old.map(object_annotations));
+        return Verdict::new(report.finish(), Vec::new());
+    }
     let scope = scope::decide(&workload, settings);
     if !scope.judged {
         return allowed();

@@ -103,7 +103,7 @@ rules! {
     AnnotationMisplaced = "annotation-misplaced", Deny, true, Placement,
         "ACR pull annotation on a controller's own metadata (or a CronJob's jobTemplate metadata), or written as a label, instead of the pod template's annotations, where ECI never sees it; mutation moves it";
     AnnotationOnExistingPod = "annotation-on-existing-pod", Warn, false, Placement,
-        "Pod UPDATE that adds, changes or removes ACR pull annotations: ECI reads them only when the pod is created";
+        "UPDATE of a bound pod (`spec.nodeName` set) that adds, changes or removes ACR pull annotations: ECI reads them only when it creates the instance (what the update adds still goes through the access gate; an unbound pod's UPDATE is judged like a create)";
     AnnotationKeyUnknown = "annotation-key-unknown", Deny, false, Placement,
         "near-miss of a known ECI annotation key (case, `_`, wrong prefix, singular/plural, edit distance <= 2); ECI ignores it";
     AnnotationKeyLegacy = "annotation-key-legacy", Warn, true, Placement,

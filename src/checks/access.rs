@@ -56,15 +56,29 @@ fn sites<'a>(w: &Workload<'a>) -> Vec<(String, &'a StrMap, bool)> {
     sites
 }
 
-/// Check every role and instance the workload names against `access`.
-pub fn gate(r: &mut Report, w: &Workload) {
+/// Check every role and instance the workload names against `access`. With `before` (the
+/// annotations of a bound pod before an update), only the annotations the update adds or
+/// changes are judged: the rest was judged when the pod was created.
+pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
     let settings = r.settings;
     let Some(e) = entry(settings, w) else {
         return;
     };
+    let unchanged = |key: &str, value: &String| before.is_some_and(|b| b.get(key) == Some(value));
     let subject = subject(w);
-    ram_role(r, w, e, &subject);
-    for (meta_path, map, is_labels) in sites(w) {
+    if !w
+        .original()
+        .get(RAM_ROLE_NAME)
+        .is_some_and(|v| unchanged(RAM_ROLE_NAME, v))
+    {
+        ram_role(r, w, e, &subject);
+    }
+    let sites = if before.is_some() {
+        vec![(w.meta_path.to_owned(), w.original(), false)]
+    } else {
+        sites(w)
+    };
+    for (meta_path, map, is_labels) in sites {
         let path = |key: &str| {
             if is_labels {
                 w.label_path(key)
@@ -73,7 +87,9 @@ pub fn gate(r: &mut Report, w: &Workload) {
             }
         };
         for key in [SERVICE_ARNS, USER_ARNS] {
-            let Some(value) = map.get(key) else { continue };
+            let Some(value) = map.get(key).filter(|v| !unchanged(key, v)) else {
+                continue;
+            };
             let list = e.map(|e| {
                 if key == SERVICE_ARNS {
                     &e.service_role_arns
@@ -123,7 +139,9 @@ pub fn gate(r: &mut Report, w: &Workload) {
             }
         }
         for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
-            let Some(value) = map.get(key) else { continue };
+            let Some(value) = map.get(key).filter(|v| !unchanged(key, v)) else {
+                continue;
+            };
             let list = e.map(|e| &e.instance_ids);
             let parsed = values::parse_instance_ids(value);
             if parsed.too_long() {
@@ -235,7 +253,7 @@ mod tests {
         let w = workload(shape, namespace, &o);
         let s = settings(settings_json);
         let mut r = Report::new(&s);
-        gate(&mut r, &w);
+        gate(&mut r, &w, None);
         summary(&r.finish())
     }
 
@@ -331,7 +349,7 @@ mod tests {
         let w = workload(Shape::Template, "team-a", &o);
         let s = settings(SETTINGS);
         let mut r = Report::new(&s);
-        gate(&mut r, &w);
+        gate(&mut r, &w, None);
         assert_eq!(
             summary(&r.finish()),
             [
@@ -404,7 +422,7 @@ mod tests {
         let w = workload(Shape::Pod, "team-a", &o);
         let s = settings(SETTINGS);
         let mut r = Report::new(&s);
-        gate(&mut r, &w);
+        gate(&mut r, &w, None);
         assert_eq!(r.findings.len(), 1);
         assert!(
             r.findings[0].message.len() < 400,

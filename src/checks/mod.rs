@@ -164,7 +164,7 @@ pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Find
     let mut report = Report::new(settings);
     let moves = placement::check(&mut report, w, on_eci);
     let ids = values::check(&mut report, w, &moves);
-    access::gate(&mut report, w);
+    access::gate(&mut report, w, None);
     if w.shape == Shape::ImageCache {
         imagecache::check(&mut report, w);
     }
