@@ -8,7 +8,9 @@
 
 #![forbid(unsafe_code)]
 
+use super::images::Parsed;
 use super::{Report, Shown, quote};
+use crate::acr::AcrHost;
 use crate::grammar::text::glob_match;
 use crate::grammar::values::{self, MAX_LIST_ENTRIES, TokenProblem};
 use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, RAM_ROLE_NAME, SERVICE_ARNS, USER_ARNS};
@@ -184,6 +186,35 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
                 );
             }
         }
+    }
+}
+
+/// The instances behind pulled images, where the settings know them (a configured custom
+/// domain's `instanceId`): pulling from a registry is using its instance, listed or not.
+pub fn gate_images(r: &mut Report, w: &Workload, pulled: &[Parsed]) {
+    let settings = r.settings;
+    let Some(e) = entry(settings, w) else {
+        return;
+    };
+    let subject = subject(w);
+    for img in pulled {
+        let AcrHost::CustomDomain { instance_id, .. } = &img.host else {
+            continue;
+        };
+        if instance_allowed(e, instance_id) {
+            continue;
+        }
+        r.report(
+            RuleId::InstanceNotAllowed,
+            img.site.path.clone(),
+            format!(
+                "{} pulls from {}, the custom domain of ACR instance {instance_id}, which {subject} may not use ({})",
+                img.site.who,
+                img.image.registry(),
+                detail(e.map(|e| &e.instance_ids))
+            ),
+            "pull from a registry allowed for this namespace, or ask the platform team to allow the instance in the policy's access settings".to_owned(),
+        );
     }
 }
 

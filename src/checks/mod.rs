@@ -157,18 +157,21 @@ impl<'s> Report<'s> {
 }
 
 /// Every rule family over one in-scope workload, in order: placement and keys (which plan the
-/// moves and renames), values and grammar, the access gate, ImageCache fields, images and
-/// registries (which plan the instance-list rewrite). Returns the findings and every planned
+/// moves and renames), values and grammar, image references, the access gate (annotations and
+/// the instances behind pulled images), ImageCache fields, images and registries (which plan
+/// the instance-list rewrite). Returns the findings and every planned
 /// repair.
 pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Finding>, Repairs<'a>) {
     let mut report = Report::new(settings);
     let moves = placement::check(&mut report, w, on_eci);
     let ids = values::check(&mut report, w, &moves);
+    let pulled = images::parse(&mut report, w);
     access::gate(&mut report, w, None);
+    access::gate_images(&mut report, w, &pulled);
     if w.shape == Shape::ImageCache {
         imagecache::check(&mut report, w);
     }
-    let instance_list = images::check(&mut report, w, &moves, ids.as_ref());
+    let instance_list = images::check(&mut report, w, &moves, ids.as_ref(), &pulled);
     (
         report.finish(),
         Repairs {
