@@ -385,6 +385,55 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
+/// A request whose `kind` disagrees with the `apiVersion`/`kind` of the object it carries: the
+/// API server never sends one, so only a forged request does. `Err` says what disagrees.
+fn check_kind(r: &RequestFields) -> Result<(), String> {
+    let Some(kind) = r.kind.as_ref().filter(|k| k.kind.is_some()) else {
+        return Ok(());
+    };
+    for (field, object) in [("object", &r.object), ("oldObject", &r.old_object)] {
+        let Some(o) = object else { continue };
+        let (Some(api_version), Some(object_kind)) = (o.api_version.as_deref(), o.kind.as_deref())
+        else {
+            continue;
+        };
+        if api_version.is_empty() || object_kind.is_empty() {
+            continue;
+        }
+        let (group, version) = split_api_version(api_version);
+        let same = kind.group.as_deref().unwrap_or("") == group
+            && kind
+                .version
+                .as_deref()
+                .is_none_or(|v| v.is_empty() || v == version)
+            && kind.kind.as_deref() == Some(object_kind);
+        if !same {
+            let shown = |s: Option<&str>| {
+                let s = s.unwrap_or("");
+                let mut cut: String = s.chars().take(64).collect();
+                if cut.len() < s.len() {
+                    cut.push('…');
+                }
+                cut
+            };
+            let group = shown(kind.group.as_deref());
+            let version = shown(kind.version.as_deref());
+            let request_api_version = if group.is_empty() {
+                version
+            } else {
+                format!("{group}/{version}")
+            };
+            return Err(format!(
+                "the request's kind ({request_api_version} {}) does not match its {field} ({} {}); the API server never sends that, so the request is refused",
+                shown(kind.kind.as_deref()),
+                shown(Some(api_version)),
+                shown(Some(object_kind)),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl AdmissionRequest {
     fn from_fields(r: RequestFields) -> AdmissionRequest {
         let object_gvk = r.object.as_ref().map(|o| {
@@ -445,6 +494,7 @@ impl Input {
     /// Interpret the decoded input. `Err` names what is missing.
     pub fn into_request(self) -> Result<(AdmissionRequest, InputShape), String> {
         if let Some(request) = self.request {
+            check_kind(&request)?;
             return Ok((AdmissionRequest::from_fields(request), InputShape::Review));
         }
         if matches!(&self.kind, Some(KindField::Name(k)) if k == "AdmissionReview") {
@@ -459,19 +509,18 @@ impl Input {
                 Some(KindField::Gvk(g)) => Some(g),
                 _ => None,
             };
-            return Ok((
-                AdmissionRequest::from_fields(RequestFields {
-                    uid: self.uid,
-                    kind,
-                    sub_resource: self.sub_resource,
-                    name: self.name,
-                    namespace: self.namespace,
-                    operation: self.operation,
-                    object: self.object,
-                    old_object: self.old_object,
-                }),
-                InputShape::Request,
-            ));
+            let fields = RequestFields {
+                uid: self.uid,
+                kind,
+                sub_resource: self.sub_resource,
+                name: self.name,
+                namespace: self.namespace,
+                operation: self.operation,
+                object: self.object,
+                old_object: self.old_object,
+            };
+            check_kind(&fields)?;
+            return Ok((AdmissionRequest::from_fields(fields), InputShape::Request));
         }
         match self.kind {
             Some(KindField::Name(kind)) => Ok((
