@@ -266,21 +266,30 @@ fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
     }
 }
 
+/// The value of `key` and where the user wrote it, unless it is absent or a placeholder
+/// copied from the documentation (reported here, with `fix`).
+fn unmasked<'m>(
+    r: &mut Report,
+    w: &Workload,
+    moves: &'m Moves,
+    key: &str,
+    fix: impl FnOnce() -> String,
+) -> Option<(&'m str, String)> {
+    let value = moves.effective.get(key)?;
+    let path = w.value_path(key);
+    if values::looks_like_placeholder(value) {
+        r.report_placeholder(key, value, path, fix());
+        return None;
+    }
+    Some((value, path))
+}
+
 fn registry_lists(r: &mut Report, w: &Workload, moves: &Moves) {
     for key in [PLAIN_HTTP_REGISTRY, INSECURE_REGISTRY] {
-        let Some(value) = moves.effective.get(key) else {
+        let fix = || format!("list your registry addresses (host[:port]) in {key}");
+        let Some((value, path)) = unmasked(r, w, moves, key, fix) else {
             continue;
         };
-        let path = w.value_path(key);
-        if values::looks_like_placeholder(value) {
-            r.report_placeholder(
-                key,
-                value,
-                path,
-                format!("list your registry addresses (host[:port]) in {key}"),
-            );
-            continue;
-        }
         let (entries, problems) = values::parse_registry_list(value);
         for (item, reason) in problems {
             r.report(
@@ -313,19 +322,10 @@ fn imc_ids(r: &mut Report, w: &Workload, moves: &Moves) {
         return;
     }
     for key in [IMC_ID, IMAGE_SNAPSHOT_ID] {
-        let Some(value) = moves.effective.get(key) else {
+        let fix = || format!("put the id of a Ready image cache (kubectl get imagecache) in {key}");
+        let Some((value, path)) = unmasked(r, w, moves, key, fix) else {
             continue;
         };
-        let path = w.value_path(key);
-        if values::looks_like_placeholder(value) {
-            r.report_placeholder(
-                key,
-                value,
-                path,
-                format!("put the id of a Ready image cache (kubectl get imagecache) in {key}"),
-            );
-            continue;
-        }
         let ok = value.strip_prefix("imc-").is_some_and(|rest| {
             !rest.is_empty()
                 && rest
