@@ -11,7 +11,7 @@ demo:
     cargo run --quiet --release -- check policies/examples --settings policies/settings/strict.yaml || true
 
 # Everything CI runs: formatting, lints, unit, case and CLI tests, every artifact in real hosts, the playground in Chromium.
-test: fmt-check clippy clippy-wasm test-native wasm-core dist-reproducible wasm-tests playground-test cases
+test: fmt-check clippy clippy-wasm deny deps-check test-native wasm-core dist-reproducible wasm-tests playground-test cases
 
 # Formatting.
 fmt-check:
@@ -26,6 +26,21 @@ clippy:
 # Lints for each host adapter, built for wasm32 as it ships.
 clippy-wasm:
     for f in kubewarden opa component browser; do cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features $f -- -D warnings; done
+
+# Supply chain: licenses, banned crates and sources (cargo-deny, installed when missing; no advisory database, so no network).
+deny:
+    command -v cargo-deny >/dev/null || cargo install --locked cargo-deny@0.20.2
+    cargo deny check licenses bans sources
+
+# No wasm artifact links two versions of one crate.
+deps-check:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for f in kubewarden opa component browser; do
+        dups=$(cargo tree -q -d -e normal,no-proc-macro --target wasm32-unknown-unknown --no-default-features --features $f)
+        if [ -n "$dups" ]; then echo "duplicate crates in the $f artifact:"; echo "$dups"; exit 1; fi
+    done
+    echo "no duplicate crates in the wasm artifacts"
 
 # Unit tests, the case corpus (one test per case, snapshots), generated docs, CLI and robustness tests.
 test-native:
