@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 /// One object of a manifest, judged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linted {
-    /// `"<source>#<doc index>"`, or `"<source>#<doc>/items/<i>"` for items of a `List`.
+    /// `"<source>#<doc index>"`, or `"<source>#<doc>/items/<i>"` for items of a `List`
+    /// (`.../items/<i>/items/<j>` for a `List` inside a `List`).
     pub source: String,
     /// 1-based line where the document starts (0 when unknown).
     pub line: usize,
