@@ -5,6 +5,7 @@ use secretfree::tools::lint::{self, Linted};
 use secretfree::tools::suite;
 use secretfree::{Action, RuleId, Settings, response, rules};
 use serde_json::{Value, json};
+use std::collections::{HashSet, VecDeque};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -148,8 +149,30 @@ fn print_rules() {
     }
 }
 
-/// Files to read: directories are walked (sorted) for .yaml/.yml/.json.
-fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, String>> {
+/// The most one manifest file (or stdin) may hold: 16 times the 3 MiB the API server accepts
+/// for one request. Bigger input is an error for that file, found before it is read (by its
+/// size) or while it is read (a file that grows, a pipe): never more than this is held.
+const MAX_MANIFEST_BYTES: u64 = secretfree::MAX_INPUT_BYTES as u64 * 16;
+
+/// What `check` found to read.
+enum Found {
+    /// A file to read (`-`: stdin). `walked`: found in a directory, so it must be (still) a
+    /// regular file when opened; paths named on the command line are read whatever they are.
+    Read { path: PathBuf, walked: bool },
+    /// Cannot be read: the message names it (exit code 2).
+    Unreadable(String),
+    /// Left out of a directory walk, with a note on stderr (the exit code does not change).
+    Skipped(String),
+}
+
+fn is_manifest_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
+}
+
+/// What to read: `-` and paths naming anything but a directory as given; directories walked.
+fn expand(paths: &[PathBuf]) -> Vec<Found> {
     let mut out = Vec::new();
     let list: Vec<PathBuf> = if paths.is_empty() {
         vec![PathBuf::from("-")]
@@ -157,60 +180,151 @@ fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, String>> {
         paths.to_vec()
     };
     for p in list {
-        if p.as_os_str() == "-" || p.is_file() {
-            out.push(Ok(p));
-        } else if p.is_dir() {
-            let mut stack = vec![p];
-            let mut files = Vec::new();
-            while let Some(dir) = stack.pop() {
-                match std::fs::read_dir(&dir) {
-                    Ok(entries) => {
-                        for e in entries.filter_map(Result::ok) {
-                            let path = e.path();
-                            if path.is_dir() {
-                                stack.push(path);
-                            } else if path
-                                .extension()
-                                .and_then(|x| x.to_str())
-                                .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
-                            {
-                                files.push(path);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        out.push(Err(format!("cannot read directory {}: {e}", dir.display())))
-                    }
-                }
-            }
-            files.sort();
-            out.extend(files.into_iter().map(Ok));
-        } else {
-            out.push(Err(format!(
-                "cannot read {}: no such file or directory",
+        if p.as_os_str() == "-" {
+            out.push(Found::Read {
+                path: p,
+                walked: false,
+            });
+            continue;
+        }
+        match std::fs::metadata(&p) {
+            Ok(meta) if meta.is_dir() => walk(&p, &mut out),
+            // A file, or a pipe such as `<(kubectl get ... -o yaml)`: read with the size bound.
+            Ok(_) => out.push(Found::Read {
+                path: p,
+                walked: false,
+            }),
+            Err(e) => out.push(Found::Unreadable(format!(
+                "cannot read {}: {e}",
                 p.display()
-            )));
+            ))),
         }
     }
     out
 }
 
-fn read_input(path: &Path) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    let res = if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
-    };
-    res.map_err(|e| format!("cannot read {}: {e}", display(path)))?;
-    if bytes.len() > secretfree::MAX_INPUT_BYTES * 16 {
-        return Err(format!(
-            "{}: {} bytes is too large for a manifest",
-            display(path),
-            bytes.len()
-        ));
+/// The `.yaml`, `.yml` and `.json` regular files under `root`, sorted (problems first).
+///
+/// Symlinks to regular files are followed. A symlinked directory is followed only when its
+/// canonical path was not walked yet, and only after the real directories (so a file is named
+/// by its real path when it has one, and the order does not depend on the directory listing's).
+/// Every directory is therefore read at most once: symlink loops end. FIFOs, sockets and
+/// devices (also behind symlinks) are skipped with a note, never opened.
+fn walk(root: &Path, out: &mut Vec<Found>) {
+    let mut visited: HashSet<PathBuf> = HashSet::new();
+    let mut real_dirs = vec![root.to_path_buf()];
+    let mut linked_dirs: VecDeque<PathBuf> = VecDeque::new();
+    let mut files = Vec::new();
+    while let Some(dir) = real_dirs.pop().or_else(|| linked_dirs.pop_front()) {
+        let canonical = match std::fs::canonicalize(&dir) {
+            Ok(c) => c,
+            Err(e) => {
+                out.push(Found::Unreadable(format!(
+                    "cannot read directory {}: {e}",
+                    dir.display()
+                )));
+                continue;
+            }
+        };
+        if !visited.insert(canonical) {
+            continue;
+        }
+        let mut entries: Vec<(PathBuf, std::fs::FileType)> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_type().ok().map(|t| (e.path(), t)))
+                .collect(),
+            Err(e) => {
+                out.push(Found::Unreadable(format!(
+                    "cannot read directory {}: {e}",
+                    dir.display()
+                )));
+                continue;
+            }
+        };
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut subdirs = Vec::new();
+        for (path, file_type) in entries {
+            let manifest = is_manifest_name(&path);
+            if file_type.is_dir() {
+                subdirs.push(path);
+            } else if file_type.is_file() {
+                if manifest {
+                    files.push(path);
+                }
+            } else if file_type.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(meta) if meta.is_dir() => linked_dirs.push_back(path),
+                    Ok(meta) if meta.is_file() && manifest => files.push(path),
+                    Ok(_) if manifest => out.push(Found::Skipped(format!(
+                        "skipping {}: not a regular file",
+                        path.display()
+                    ))),
+                    Err(e) if manifest => out.push(Found::Unreadable(format!(
+                        "cannot read {}: {e}",
+                        path.display()
+                    ))),
+                    _ => {}
+                }
+            } else if manifest {
+                out.push(Found::Skipped(format!(
+                    "skipping {}: not a regular file",
+                    path.display()
+                )));
+            }
+        }
+        // Reversed onto the stack: subdirectories are walked in name order.
+        real_dirs.extend(subdirs.into_iter().rev());
     }
-    String::from_utf8(bytes).map_err(|e| {
+    files.sort();
+    out.extend(
+        files
+            .into_iter()
+            .map(|path| Found::Read { path, walked: true }),
+    );
+}
+
+fn too_large(path: &Path, size: Option<u64>) -> String {
+    let size = size.map(|n| format!("{n} bytes, ")).unwrap_or_default();
+    format!(
+        "{}: {size}more than the {MAX_MANIFEST_BYTES} bytes ({} MiB) a manifest may hold",
+        display(path),
+        MAX_MANIFEST_BYTES / (1024 * 1024)
+    )
+}
+
+/// Read one input, at most [`MAX_MANIFEST_BYTES`]. `Ok(None)`: a walked entry that is no longer
+/// a regular file once opened (skipped).
+fn read_input(path: &Path, walked: bool) -> Result<Option<String>, String> {
+    let mut bytes = Vec::new();
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", display(path));
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_MANIFEST_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+    } else {
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        // Checked on the opened file: what is read is what was checked.
+        let meta = file.metadata().map_err(cannot)?;
+        if meta.is_dir() {
+            return Err(format!("cannot read {}: is a directory", display(path)));
+        }
+        if walked && !meta.is_file() {
+            return Ok(None);
+        }
+        if meta.is_file() && meta.len() > MAX_MANIFEST_BYTES {
+            return Err(too_large(path, Some(meta.len())));
+        }
+        file.take(MAX_MANIFEST_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+    }
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(too_large(path, None));
+    }
+    String::from_utf8(bytes).map(Some).map_err(|e| {
         format!(
             "{}: not UTF-8 text (invalid byte at offset {})",
             display(path),
@@ -248,16 +362,27 @@ fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: b
     let mut results: Vec<Checked> = Vec::new();
     let mut yaml_input = true;
     for item in expand(paths) {
-        let path = match item {
-            Ok(p) => p,
-            Err(e) => {
+        let (path, walked) = match item {
+            Found::Read { path, walked } => (path, walked),
+            Found::Unreadable(e) => {
                 eprintln!("secretfree: {e}");
                 unreadable = true;
                 continue;
             }
+            Found::Skipped(note) => {
+                eprintln!("secretfree: {note}");
+                continue;
+            }
         };
-        let text = match read_input(&path) {
-            Ok(t) => t,
+        let text = match read_input(&path, walked) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                eprintln!(
+                    "secretfree: skipping {}: not a regular file",
+                    path.display()
+                );
+                continue;
+            }
             Err(e) => {
                 eprintln!("secretfree: {e}");
                 unreadable = true;

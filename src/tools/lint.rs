@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 /// One object of a manifest, judged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linted {
-    /// `"<source>#<doc index>"`, or `"<source>#<doc>/items/<i>"` for items of a `List`.
+    /// `"<source>#<doc index>"`, or `"<source>#<doc>/items/<i>"` for items of a `List`
+    /// (`.../items/<i>/items/<j>` for a `List` inside a `List`).
     pub source: String,
     /// 1-based line where the document starts (0 when unknown).
     pub line: usize,
@@ -31,12 +32,22 @@ pub struct Linted {
     pub original: Value,
 }
 
-/// Whether a document is an AdmissionReview / AdmissionRequest rather than a bare object.
+/// Whether a case's request document is an AdmissionReview or a bare AdmissionRequest rather
+/// than a bare object (the case runner's rule: cases may hold bare AdmissionRequests). `check`
+/// and the playground do not sniff like this: see [`is_admission_review`].
 pub fn is_admission(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("AdmissionReview")
+    is_admission_review(v)
         || v.get("request").is_some()
         || v.get("operation").is_some()
         || (v.get("object").is_some() && v.get("uid").is_some())
+}
+
+/// Whether a manifest document is an AdmissionReview (`kind: AdmissionReview`; its `request` is
+/// judged). Every other document is a Kubernetes object judged as a CREATE, whatever other
+/// top-level keys it has: an `operation: DELETE` or `request:` key on a Pod does not make it a
+/// request that skips the rules.
+pub fn is_admission_review(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("AdmissionReview")
 }
 
 /// Wrap a bare object as an AdmissionRequest (CREATE, or UPDATE when `old` is given).
@@ -90,13 +101,17 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     cur.as_str()
 }
 
-/// Judge one document of a manifest read from `source`.
+/// Judge one document of a manifest read from `source`: an AdmissionReview's `request` as it
+/// is, any other document as a CREATE of that object.
 pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted {
     let value = doc.value;
-    // For an AdmissionReview / AdmissionRequest, name the object inside it.
-    let admission = is_admission(&value);
+    // For an AdmissionReview, name the object inside its request.
+    let admission = is_admission_review(&value);
+    let request = value.get("request");
     let object = if admission {
-        crate::model::request_object(&value).unwrap_or(&Value::Null)
+        request
+            .and_then(|r| r.get("object"))
+            .unwrap_or(&Value::Null)
     } else {
         &value
     };
@@ -106,22 +121,17 @@ pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted
         .unwrap_or("")
         .to_owned();
     let request_namespace = if admission {
-        str_at(crate::model::request_fields(&value), &["namespace"])
+        request.and_then(|r| str_at(r, &["namespace"]))
     } else {
         None
     };
     let namespace = judged_namespace(&kind, request_namespace, object).to_owned();
-    let verdict = if !admission && kind.is_empty() {
-        Verdict::invalid(
-            "/kind",
-            "the document is not a Kubernetes object: it has no kind",
-        )
+    let verdict = if admission {
+        crate::evaluate_json(&serde_json::to_vec(&value).unwrap_or_default(), settings)
+    } else if kind.is_empty() {
+        not_an_object(&value)
     } else {
-        let bytes = if admission {
-            serde_json::to_vec(&value)
-        } else {
-            serde_json::to_vec(&request_for(&value, None))
-        };
+        let bytes = serde_json::to_vec(&request_for(&value, None));
         crate::evaluate_json(&bytes.unwrap_or_default(), settings)
     };
     let patched = if verdict.patch.is_empty() || admission {
@@ -142,6 +152,24 @@ pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted
         patched,
         original: value,
     }
+}
+
+/// The `request-invalid` verdict for a document without a string `kind` (fail closed).
+fn not_an_object(value: &Value) -> Verdict {
+    let what = match value.get("kind") {
+        None | Some(Value::Null) => "it has no kind",
+        Some(Value::String(_)) => "its kind is empty",
+        Some(_) => "its kind is not a string",
+    };
+    let hint = if value.get("operation").is_some() || value.get("request").is_some() {
+        " (an AdmissionRequest is read only inside a `kind: AdmissionReview` document; `secretfree review` reads bare ones)"
+    } else {
+        ""
+    };
+    Verdict::invalid(
+        "/kind",
+        format!("the document is not a Kubernetes object: {what}{hint}"),
+    )
 }
 
 /// Judge every object of a manifest text (YAML stream or JSON; `List`s unrolled).
@@ -289,16 +317,55 @@ mod tests {
         );
         assert_eq!(found[0].verdict, direct);
 
-        // An AdmissionRequest's own namespace wins over the object's; empty means unset.
+        // An AdmissionReview's request namespace wins over the object's; empty means unset.
         let review = |ns: &str| {
             format!(
-                "{{\"uid\": \"u\", \"operation\": \"CREATE\", \"namespace\": \"{ns}\", \"object\": {{\"kind\": \"Pod\", \"metadata\": {{\"name\": \"p\", \"namespace\": \"obj\"}}}}}}"
+                "{{\"kind\": \"AdmissionReview\", \"request\": {{\"uid\": \"u\", \"operation\": \"CREATE\", \"namespace\": \"{ns}\", \"object\": {{\"kind\": \"Pod\", \"metadata\": {{\"name\": \"p\", \"namespace\": \"obj\"}}}}}}}}"
             )
         };
         let found = lint_text(&review("req"), "r.json", &Settings::default()).unwrap();
         assert_eq!(found[0].label(), "Pod/req/p");
         let found = lint_text(&review(""), "r.json", &Settings::default()).unwrap();
         assert_eq!(found[0].label(), "Pod/obj/p");
+    }
+
+    #[test]
+    fn only_admission_reviews_are_requests_everything_else_is_a_create() {
+        // A manifest with request-like top-level keys is still an object, judged as a CREATE.
+        let delete = format!("operation: DELETE\n{MISPLACED}");
+        let found = lint_text(&delete, "d.yaml", &Settings::default()).unwrap();
+        assert_eq!(found[0].label(), "Deployment/shop/web");
+        assert_eq!(found[0].status(), "DENIED");
+        let nested = format!("request: {{operation: DELETE, uid: u, object: {{}}}}\n{MISPLACED}");
+        let found = lint_text(&nested, "d.yaml", &Settings::default()).unwrap();
+        assert_eq!(found[0].status(), "DENIED");
+        let uid = format!("uid: u\nobject: {{}}\n{MISPLACED}");
+        let found = lint_text(&uid, "d.yaml", &Settings::default()).unwrap();
+        assert_eq!(found[0].status(), "DENIED");
+
+        // A bare AdmissionRequest is not an object: it fails closed and says where it is read.
+        let bare = "{\"uid\": \"u\", \"kind\": {\"group\": \"\", \"version\": \"v1\", \"kind\": \"Pod\"}, \"operation\": \"DELETE\", \"object\": {\"kind\": \"Pod\"}}";
+        let found = lint_text(bare, "r.json", &Settings::default()).unwrap();
+        assert_eq!(found[0].verdict.rule_ids(), ["request-invalid"]);
+        let msg = &found[0].verdict.findings[0].message;
+        assert!(
+            msg.contains("not a string") && msg.contains("AdmissionReview"),
+            "{msg}"
+        );
+
+        // An AdmissionReview is judged as the request it carries (a DELETE has nothing to judge).
+        let review = format!(
+            "{{\"kind\": \"AdmissionReview\", \"request\": {{\"uid\": \"u\", \"operation\": \"DELETE\", \"oldObject\": {}}}}}",
+            serde_json::to_string(&yaml_to_json(MISPLACED)).unwrap()
+        );
+        let found = lint_text(&review, "r.json", &Settings::default()).unwrap();
+        assert_eq!(found[0].status(), "ALLOWED");
+        let empty = lint_text("kind: AdmissionReview\n", "r.yaml", &Settings::default()).unwrap();
+        assert_eq!(empty[0].verdict.rule_ids(), ["request-invalid"]);
+    }
+
+    fn yaml_to_json(text: &str) -> Value {
+        manifest::yaml_to_value(text).unwrap()
     }
 
     #[test]

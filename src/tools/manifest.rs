@@ -7,7 +7,8 @@ use serde_json::Value;
 /// One object found in a manifest file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
-    /// `"<doc index>"`, or `"<doc index>/items/<i>"` for items of a `List`.
+    /// `"<doc index>"`, or `"<doc index>/items/<i>"` for items of a `List` (and
+    /// `"<doc index>/items/<i>/items/<j>"` for items of a `List` inside it, and so on).
     pub locator: String,
     /// 1-based line where the document starts (0 when unknown).
     pub line: usize,
@@ -50,7 +51,8 @@ fn doc_start_lines(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Read every object of a manifest (YAML stream or JSON; JSON arrays and `List`s unrolled).
+/// Read every object of a manifest (YAML stream or JSON; JSON arrays and `List`s unrolled,
+/// `List`s inside `List`s too).
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, ManifestError> {
     let trimmed = text.trim_start_matches('\u{feff}');
     let first = trimmed.trim_start().chars().next();
@@ -75,30 +77,54 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, ManifestError> {
             continue;
         }
         let line = line_iter.next().unwrap_or(0);
-        let is_list = doc
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|k| k == "List" || k.ends_with("List"))
-            && doc.get("items").is_some_and(Value::is_array);
-        if is_list {
-            if let Some(Value::Array(items)) = doc.get("items") {
-                for (j, item) in items.iter().enumerate() {
-                    out.push(Document {
-                        locator: format!("{i}/items/{j}"),
-                        line,
-                        value: item.clone(),
-                    });
-                }
-            }
-        } else {
-            out.push(Document {
-                locator: i.to_string(),
-                line,
-                value: doc,
-            });
-        }
+        unroll(doc, i.to_string(), line, &mut out)?;
     }
     Ok(out)
+}
+
+/// How deep `List`s may nest in one another: each level is a mapping and its `items`, so this
+/// is as deep as [`crate::MAX_DEPTH`] levels of nesting hold. Deeper is an error, not a silent cut.
+pub const MAX_LIST_NESTING: usize = crate::MAX_DEPTH / 2;
+
+/// Whether a document is a `List` (kind `List` or any `*List` kind) with an `items` array.
+fn is_list(doc: &Value) -> bool {
+    doc.get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && doc.get("items").is_some_and(Value::is_array)
+}
+
+/// Push the objects of one document onto `out`, in order: the document itself, or the items of
+/// a `List`, `List`s inside it unrolled too (as kubectl does), without recursion.
+fn unroll(
+    doc: Value,
+    locator: String,
+    line: usize,
+    out: &mut Vec<Document>,
+) -> Result<(), ManifestError> {
+    // Last in, first out: a List's items are pushed in reverse so they come out in order.
+    let mut stack = vec![(doc, locator, 0usize)];
+    while let Some((mut value, locator, depth)) = stack.pop() {
+        if !is_list(&value) {
+            out.push(Document {
+                locator,
+                line,
+                value,
+            });
+            continue;
+        }
+        if depth >= MAX_LIST_NESTING {
+            return Err(ManifestError(format!(
+                "Lists nested more than {MAX_LIST_NESTING} deep at {locator}"
+            )));
+        }
+        if let Some(Value::Array(items)) = value.get_mut("items").map(Value::take) {
+            for (j, item) in items.into_iter().enumerate().rev() {
+                stack.push((item, format!("{locator}/items/{j}"), depth + 1));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -117,6 +143,43 @@ mod tests {
         let docs = parse_documents(r#"[{"kind":"Pod"},{"kind":"Job"}]"#).unwrap();
         assert_eq!(docs.len(), 2);
         assert!(parse_documents("a: [1, 2\n").is_err());
+    }
+
+    #[test]
+    fn lists_inside_lists_are_unrolled_in_order() {
+        let text = "kind: List\nitems:\n- {kind: Pod, metadata: {name: a}}\n- kind: List\n  items:\n  - {kind: Pod, metadata: {name: b}}\n  - kind: PodList\n    items: [{kind: Pod, metadata: {name: c}}]\n  - {kind: Job}\n- {kind: ConfigMapList, items: []}\n- {kind: Secret}\n";
+        let docs = parse_documents(text).unwrap();
+        let locators: Vec<&str> = docs.iter().map(|d| d.locator.as_str()).collect();
+        assert_eq!(
+            locators,
+            [
+                "0/items/0",
+                "0/items/1/items/0",
+                "0/items/1/items/1/items/0",
+                "0/items/1/items/2",
+                "0/items/3"
+            ]
+        );
+        assert_eq!(docs[2].value["metadata"]["name"], "c");
+        assert!(docs.iter().all(|d| d.line == 1));
+        // A `*List` kind without an items array is an object like any other.
+        let docs = parse_documents("kind: NetworkPolicyList\nitems: 3\n").unwrap();
+        assert_eq!(docs[0].locator, "0");
+    }
+
+    #[test]
+    fn list_nesting_is_bounded_without_recursion() {
+        let mut v = serde_json::json!({"kind": "Pod"});
+        for _ in 0..MAX_LIST_NESTING {
+            v = serde_json::json!({"kind": "List", "items": [v]});
+        }
+        let text = serde_json::to_string(&v).unwrap();
+        let docs = parse_documents(&text).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].locator.matches("/items/").count(), MAX_LIST_NESTING);
+        let deeper = serde_json::json!({"kind": "List", "items": [v]});
+        let err = parse_documents(&serde_json::to_string(&deeper).unwrap()).unwrap_err();
+        assert!(err.0.contains("nested more than"), "{err}");
     }
 
     #[test]
