@@ -112,7 +112,9 @@ fn load_settings(path: Option<&Path>) -> Result<Settings, String> {
     let Some(path) = path else {
         return Ok(Settings::default());
     };
-    let text = std::fs::read_to_string(path)
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_MANIFEST_BYTES).read_to_string(&mut text))
         .map_err(|e| format!("secretfree: cannot read settings {}: {e}", path.display()))?;
     let parsed = if path.extension().is_some_and(|e| e == "json") {
         Settings::from_json(&text)
@@ -566,8 +568,12 @@ fn review(settings_path: Option<&Path>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // One byte past the API server's limit is enough for the policy to refuse it.
     let mut bytes = Vec::new();
-    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+    if let Err(e) = std::io::stdin()
+        .take(secretfree::MAX_INPUT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+    {
         eprintln!("secretfree: cannot read stdin: {e}");
     }
     let (uid, verdict) = secretfree::review_json(&bytes, &settings);
