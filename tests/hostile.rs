@@ -122,3 +122,14 @@ fn many_containers_with_findings() {
         |f| f.rule.id() == "image-invalid" && f.message.contains("more image-invalid findings")
     ));
 }
+
+#[test]
+fn a_huge_misplaced_value_is_not_copied_into_the_patch() {
+    let value = "a".repeat(1_000_000);
+    let request = format!(
+        r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"d","namespace":"team-a","annotations":{{"k8s.aliyun.com/acr-service-arns":"{value}"}}}},
+        "spec":{{"template":{{"metadata":{{"labels":{{"app":"d"}}}},"spec":{{"containers":[{APP}]}}}}}}}}"#
+    );
+    let v = check("1 MB misplaced value with mutate: true", request.as_bytes());
+    assert!(v.patch.is_empty(), "{:?}", v.patch);
+}

@@ -23,6 +23,15 @@ pub fn check<'a>(r: &mut Report, w: &Workload<'a>, on_eci: bool) -> Moves<'a> {
     moves
 }
 
+/// The longest annotation value a repair moves or renames. Every valid value is far shorter
+/// (64 instance ids, one ARN); a longer one is reported but left where it is, so that a patch
+/// never copies an unbounded value.
+const MAX_MOVED_VALUE: usize = 4096;
+
+fn movable(value: &str) -> bool {
+    value.len() <= MAX_MOVED_VALUE
+}
+
 /// A Pod UPDATE: ECI reads the pull annotations only when the pod is created.
 pub fn existing_pod(r: &mut Report, new: &K8sObject, old: Option<&K8sObject>) {
     let Some(old) = old else { return };
@@ -54,7 +63,7 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                 "{key} is set on the {}'s {}, where ECI never reads it",
                 w.kind, meta.dots
             );
-            let repair = r.can_mutate(RuleId::AnnotationMisplaced);
+            let repair = r.can_mutate(RuleId::AnnotationMisplaced) && movable(value);
             match moves.effective.get(*key) {
                 Some(existing) if existing != value => r.report(
                     RuleId::AnnotationMisplaced,
@@ -123,7 +132,7 @@ fn labels(r: &mut Report, w: &Workload, moves: &mut Moves) {
                     w.meta_dots,
                     value = Shown(value)
                 );
-                let repair = r.can_mutate(RuleId::AnnotationMisplaced);
+                let repair = r.can_mutate(RuleId::AnnotationMisplaced) && movable(value);
                 if repair {
                     moves.removals.push(path.clone());
                     if existing.is_none() {
@@ -175,7 +184,7 @@ fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
             format!("remove {INSTANCE_ID_LEGACY} and keep the ids you need in {INSTANCE_IDS}"),
         ),
         plural => {
-            let repair = r.can_mutate(RuleId::AnnotationKeyLegacy);
+            let repair = r.can_mutate(RuleId::AnnotationKeyLegacy) && movable(&value);
             if repair {
                 let effective = moves.effective.to_mut();
                 effective.remove(INSTANCE_ID_LEGACY);
