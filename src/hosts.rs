@@ -37,7 +37,7 @@ fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
             ),
         ));
     }
-    if let Some(offset) = crate::nesting_exceeds(bytes, crate::MAX_DEPTH) {
+    if let Some(offset) = crate::json::nesting_exceeds(bytes, crate::MAX_DEPTH) {
         return Err(Verdict::invalid(
             "",
             format!(
@@ -136,7 +136,7 @@ pub fn kubewarden_validate_settings(payload: &[u8]) -> Value {
     let parsed = if payload.iter().all(u8::is_ascii_whitespace) {
         Ok(Settings::default())
     } else {
-        if crate::nesting_exceeds(payload, crate::MAX_DEPTH).is_some() {
+        if crate::json::nesting_exceeds(payload, crate::MAX_DEPTH).is_some() {
             return json!({"valid": false, "message": "settings nest deeper than any settings document needs"});
         }
         match serde_json::from_slice::<Value>(payload) {

@@ -212,7 +212,7 @@ fn value_text(addr: u32) -> Option<&'static [u8]> {
 /// Parse a value's JSON into a tree (nesting bounded first: serde recurses).
 fn value_tree(addr: u32) -> Option<Value> {
     let text = value_text(addr)?;
-    if crate::nesting_exceeds(text, crate::MAX_DEPTH).is_some() {
+    if crate::json::nesting_exceeds(text, crate::MAX_DEPTH).is_some() {
         return None;
     }
     serde_json::from_slice(text).ok()
