@@ -6,9 +6,11 @@
 
 pub mod acr;
 mod adapters;
+/// Host protocol mappings (Kubewarden, OPA, AdmissionReview): the public API for host
+/// implementers, pure and tested natively.
+pub mod engines;
 pub mod eval;
 pub mod grammar;
-pub mod hosts;
 pub mod image;
 pub mod json;
 pub mod keys;
@@ -18,7 +20,6 @@ pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod patch;
-pub mod response;
 pub mod rules;
 pub mod settings;
 #[cfg(feature = "cli")]

@@ -1,7 +1,7 @@
 //! OPA WebAssembly ABI 1.3 module (spec/engines.md B and C).
 //!
 //! Only ABI glue: values in and out of the shared memory, the heap the host resets, the
-//! result set. The decision for each entrypoint comes from [`crate::hosts::opa_decision`].
+//! result set. The decision for each entrypoint comes from [`crate::engines::opa::opa_decision`].
 //!
 //! - The Rust global allocator *is* the OPA heap: a bump allocator whose top is the heap
 //!   pointer `opa_heap_ptr_get`/`opa_heap_ptr_set` read and write. `opa_free` and
@@ -18,7 +18,7 @@
 //! - The ABI version globals (`opa_wasm_abi_version` 1, `opa_wasm_abi_minor_version` 3) cannot
 //!   be declared in Rust; `xtask` injects them after linking.
 
-use crate::hosts::{self, OPA_ENTRYPOINTS};
+use crate::engines::opa::{OPA_ENTRYPOINTS, opa_decision};
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -523,7 +523,7 @@ fn update_ctx(addr: u32, f: impl FnOnce(&mut Ctx)) {
 }
 
 /// The data document: parsed from its value, `null` when the host set none. Data that does
-/// not parse becomes a string, which `hosts` refuses as settings (fail closed).
+/// not parse becomes a string, which `engines::opa` refuses as settings (fail closed).
 fn data_tree(addr: u32) -> Value {
     if addr == 0 {
         return Value::Null;
@@ -538,7 +538,7 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
         abort(&format!("invalid entrypoint id {}", entrypoint as i32));
         return None;
     };
-    let decision = hosts::opa_decision(ep, input, &data_tree(data));
+    let decision = opa_decision(ep, input, &data_tree(data));
     let mut out = Vec::from(&b"[{\"result\":"[..]);
     if serde_json::to_writer(&mut out, &decision).is_err() {
         abort("the decision could not be serialised");
