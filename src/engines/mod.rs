@@ -8,13 +8,15 @@
 //! - [`kubewarden`]: waPC `validate` / `validate_settings` (ValidationResponse);
 //! - [`opa`]: the OPA module's entrypoints and decisions (Gatekeeper violations, Kubewarden's
 //!   opa mode, the verdict);
-//! - [`admission`]: AdmissionReview responses (the `review` command, OPA mode).
+//! - [`admission`]: AdmissionReview responses (the `review` command, OPA mode);
+//! - [`opa_value`]: the OPA ABI's value text (JSON and Rego values, sets, path edits).
 
 #![forbid(unsafe_code)]
 
 pub mod admission;
 pub mod kubewarden;
 pub mod opa;
+pub mod opa_value;
 
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
