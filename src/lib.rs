@@ -7,16 +7,17 @@
 pub mod acr;
 mod adapters;
 mod checks;
+/// Host protocol mappings (Kubewarden, OPA, AdmissionReview): the public API for host
+/// implementers, pure and tested natively.
+pub mod engines;
 pub mod eval;
 pub mod grammar;
-pub mod hosts;
 pub mod image;
-pub mod jsonpath;
+pub mod json;
 pub mod keys;
 pub mod model;
 pub mod patch;
 mod repair;
-pub mod response;
 pub mod rules;
 mod scope;
 pub mod settings;
@@ -41,41 +42,7 @@ pub const MAX_INPUT_BYTES: usize = 3 * 1024 * 1024;
 /// below it; the bound keeps every parser's recursion small enough for a 64 KiB wasm stack.
 pub const MAX_DEPTH: usize = 64;
 
-/// Byte offset where JSON nesting first exceeds `limit`, if it does. One pass, no allocation:
-/// the parser skips unknown fields without recursion, so depth is bounded here for all of them.
-pub fn nesting_exceeds(bytes: &[u8], limit: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = 0usize;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'"' => {
-                // Skip the string: jump from quote/backslash to the next one.
-                let mut j = i + 1;
-                loop {
-                    match memchr::memchr2(b'"', b'\\', bytes.get(j..).unwrap_or_default()) {
-                        Some(k) if bytes.get(j + k) == Some(&b'\\') => j += k + 2,
-                        Some(k) => {
-                            j += k;
-                            break;
-                        }
-                        None => return None,
-                    }
-                }
-                i = j;
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > limit {
-                    return Some(i);
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
+pub use json::nesting_exceeds;
 
 /// Evaluate an AdmissionRequest (or whole AdmissionReview, or a bare object treated as CREATE).
 pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
@@ -149,7 +116,7 @@ fn decode_with(
 /// Describe a decoding failure: what went wrong and where (JSON pointer, relative to the object).
 fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
     let mut pointer = if err.is_data() {
-        jsonpath::pointer_at(request, err.line(), err.column())
+        json::pointer::pointer_at(request, err.line(), err.column())
     } else {
         String::new()
     };
@@ -181,21 +148,4 @@ fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
     let position = format!(" at line {} column {}", err.line(), err.column());
     let detail = detail.strip_suffix(&position).unwrap_or(&detail);
     Verdict::invalid(pointer.clone(), format!("{what}{path_text}: {detail}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::nesting_exceeds;
-
-    #[test]
-    fn nesting_scan_skips_strings_and_escapes() {
-        assert_eq!(nesting_exceeds(br#"{"a":[[1]]}"#, 3), None);
-        assert_eq!(nesting_exceeds(br#"{"a":[[[1]]]}"#, 3), Some(7));
-        // Brackets inside strings, escaped quotes and escaped backslashes do not count.
-        assert_eq!(nesting_exceeds(br#"{"a":"[[[[\"{{{{\\","b":[1]}"#, 2), None);
-        assert_eq!(nesting_exceeds(br#"{"a":"\\\\","b":[[1]]}"#, 2), Some(17));
-        // An unterminated string ends the scan (the parser reports it).
-        assert_eq!(nesting_exceeds(br#"{"a":"[[[["#, 1), None);
-        assert_eq!(nesting_exceeds(b"", 0), None);
-    }
 }

@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::json::pointer;
 use crate::verdict::{PatchKind, PatchOp};
 use serde_json::Value;
 
@@ -15,15 +16,11 @@ impl core::fmt::Display for PatchError {
     }
 }
 
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
-
 fn split_pointer(path: &str) -> Result<(Vec<String>, String), PatchError> {
     let rest = path
         .strip_prefix('/')
         .ok_or_else(|| PatchError(format!("path {path:?} does not start with '/'")))?;
-    let mut tokens: Vec<String> = rest.split('/').map(unescape).collect();
+    let mut tokens: Vec<String> = rest.split('/').map(pointer::unescape).collect();
     let last = tokens
         .pop()
         .ok_or_else(|| PatchError(format!("path {path:?} is empty")))?;

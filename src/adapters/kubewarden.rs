@@ -3,7 +3,7 @@
 //! Policy-server instantiates a fresh module per request, so `wapc_init` only registers the
 //! three handlers. A denial is a normal response (`accepted: false`), never a guest error.
 
-use crate::hosts;
+use crate::engines::kubewarden::{kubewarden_validate, kubewarden_validate_settings};
 use wapc_guest::{CallResult, register_function};
 
 #[unsafe(no_mangle)]
@@ -14,13 +14,11 @@ pub extern "C" fn wapc_init() {
 }
 
 fn validate(payload: &[u8]) -> CallResult {
-    Ok(serde_json::to_vec(&hosts::kubewarden_validate(payload))?)
+    Ok(serde_json::to_vec(&kubewarden_validate(payload))?)
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
-    Ok(serde_json::to_vec(&hosts::kubewarden_validate_settings(
-        payload,
-    ))?)
+    Ok(serde_json::to_vec(&kubewarden_validate_settings(payload))?)
 }
 
 fn protocol_version(_payload: &[u8]) -> CallResult {

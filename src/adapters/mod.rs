@@ -1,4 +1,4 @@
-//! Host adapters: ABI glue only (decode host input, call `crate::hosts`, encode the answer).
+//! Host adapters: ABI glue only (decode host input, call `crate::engines`, encode the answer).
 //!
 //! Each adapter is compiled only for wasm32 and only with its feature; one artifact, one
 //! adapter. These are the only modules allowed `unsafe` (raw pointers across the ABI).

@@ -1,7 +1,8 @@
 //! OPA WebAssembly ABI 1.3 module (spec/engines.md B and C).
 //!
 //! Only ABI glue: values in and out of the shared memory, the heap the host resets, the
-//! result set. The decision for each entrypoint comes from [`crate::hosts::opa_decision`].
+//! result set. The decision for each entrypoint comes from [`crate::engines::opa::opa_decision`];
+//! what a value's text may be and how it is edited, from [`crate::engines::opa_value`].
 //!
 //! - The Rust global allocator *is* the OPA heap: a bump allocator whose top is the heap
 //!   pointer `opa_heap_ptr_get`/`opa_heap_ptr_set` read and write. `opa_free` and
@@ -18,7 +19,8 @@
 //! - The ABI version globals (`opa_wasm_abi_version` 1, `opa_wasm_abi_minor_version` 3) cannot
 //!   be declared in Rust; `xtask` injects them after linking.
 
-use crate::hosts::{self, OPA_ENTRYPOINTS};
+use crate::engines::opa::{OPA_ENTRYPOINTS, opa_decision};
+use crate::engines::opa_value::{self, PathError};
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -209,251 +211,6 @@ fn value_text(addr: u32) -> Option<&'static [u8]> {
     host_bytes(v.ptr, v.len)
 }
 
-/// Parse a value's JSON into a tree (nesting bounded first: serde recurses).
-fn value_tree(addr: u32) -> Option<Value> {
-    let text = value_text(addr)?;
-    if crate::nesting_exceeds(text, crate::MAX_DEPTH).is_some() {
-        return None;
-    }
-    serde_json::from_slice(text).ok()
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Frame {
-    Array,
-    Object,
-    Set,
-    /// `{` in a Rego value, before we know whether it opens an object or a set; holds the
-    /// output offset of the bracket to rewrite.
-    Brace(usize),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    Value,
-    Key,
-    After,
-}
-
-fn skip_ws(src: &[u8], mut i: usize) -> usize {
-    while matches!(src.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-fn hex4(src: &[u8], i: usize) -> bool {
-    src.get(i..i + 4)
-        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
-}
-
-/// Copy the string starting at `src[i] == '"'`; returns the index after its closing quote.
-fn string(src: &[u8], mut i: usize, out: &mut Vec<u8>, rego: bool) -> Option<usize> {
-    out.push(b'"');
-    i += 1;
-    loop {
-        let run = src
-            .get(i..)?
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        out.extend_from_slice(src.get(i..i + run)?);
-        i += run;
-        match *src.get(i)? {
-            b'"' => {
-                out.push(b'"');
-                return Some(i + 1);
-            }
-            b'\\' => {
-                let e = *src.get(i + 1)?;
-                match e {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
-                        out.extend_from_slice(&[b'\\', e]);
-                        i += 2;
-                    }
-                    b'u' if hex4(src, i + 2) => {
-                        out.extend_from_slice(src.get(i..i + 6)?);
-                        i += 6;
-                    }
-                    // Go's strconv.Quote (OPA Go's value text) writes `\xHH` for control bytes.
-                    b'x' if rego
-                        && src
-                            .get(i + 2..i + 4)
-                            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-                    {
-                        out.extend_from_slice(b"\\u00");
-                        out.extend_from_slice(src.get(i + 2..i + 4)?);
-                        i += 4;
-                    }
-                    _ => return None,
-                }
-            }
-            _ => return None,
-        }
-    }
-}
-
-fn digits(src: &[u8], mut i: usize) -> usize {
-    while src.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    i
-}
-
-/// The JSON number starting at `i`; returns the index after it.
-fn number(src: &[u8], mut i: usize) -> Option<usize> {
-    if src.get(i) == Some(&b'-') {
-        i += 1;
-    }
-    match src.get(i)? {
-        b'0' => i += 1,
-        b'1'..=b'9' => i = digits(src, i),
-        _ => return None,
-    }
-    if src.get(i) == Some(&b'.') {
-        let j = digits(src, i + 1);
-        if j == i + 1 {
-            return None;
-        }
-        i = j;
-    }
-    if matches!(src.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(src.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let j = digits(src, i);
-        if j == i {
-            return None;
-        }
-        i = j;
-    }
-    Some(i)
-}
-
-/// Validate JSON text (with `rego`: a Rego value, where sets become arrays) and return it
-/// compact. Iterative, so any nesting depth is fine; `None` on any syntax error or bad UTF-8.
-fn canonical(src: &[u8], rego: bool) -> Option<Vec<u8>> {
-    core::str::from_utf8(src).ok()?;
-    let mut out = Vec::with_capacity(src.len());
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut expect = Expect::Value;
-    let mut last_was_string = false;
-    let mut i = 0;
-    loop {
-        i = skip_ws(src, i);
-        match expect {
-            Expect::Value => {
-                last_was_string = false;
-                let rest = src.get(i..)?;
-                match *rest.first()? {
-                    b'{' | b'[' => {
-                        let object = rest.first() == Some(&b'{');
-                        let close = if object { b'}' } else { b']' };
-                        let j = skip_ws(src, i + 1);
-                        if src.get(j) == Some(&close) {
-                            out.extend_from_slice(if object { b"{}" } else { b"[]" });
-                            i = j + 1;
-                            expect = Expect::After;
-                        } else {
-                            let (frame, next) = match (object, rego) {
-                                (false, _) => (Frame::Array, Expect::Value),
-                                (true, false) => (Frame::Object, Expect::Key),
-                                (true, true) => (Frame::Brace(out.len()), Expect::Value),
-                            };
-                            stack.push(frame);
-                            out.push(if object { b'{' } else { b'[' });
-                            i += 1;
-                            expect = next;
-                        }
-                    }
-                    b'"' => {
-                        i = string(src, i, &mut out, rego)?;
-                        last_was_string = true;
-                        expect = Expect::After;
-                    }
-                    b'-' | b'0'..=b'9' => {
-                        let j = number(src, i)?;
-                        out.extend_from_slice(src.get(i..j)?);
-                        i = j;
-                        expect = Expect::After;
-                    }
-                    _ => {
-                        let literals: &[(&[u8], &[u8])] = if rego {
-                            &[
-                                (b"true", b"true"),
-                                (b"false", b"false"),
-                                (b"null", b"null"),
-                                (b"set()", b"[]"),
-                            ]
-                        } else {
-                            &[(b"true", b"true"), (b"false", b"false"), (b"null", b"null")]
-                        };
-                        let (word, json) = literals.iter().find(|(w, _)| rest.starts_with(w))?;
-                        out.extend_from_slice(json);
-                        i += word.len();
-                        expect = Expect::After;
-                    }
-                }
-            }
-            Expect::Key => {
-                if src.get(i) != Some(&b'"') {
-                    return None;
-                }
-                i = skip_ws(src, string(src, i, &mut out, rego)?);
-                if src.get(i) != Some(&b':') {
-                    return None;
-                }
-                out.push(b':');
-                i += 1;
-                expect = Expect::Value;
-            }
-            Expect::After => {
-                let Some(frame) = stack.last_mut() else {
-                    return (i == src.len()).then_some(out);
-                };
-                let c = *src.get(i)?;
-                i += 1;
-                match (*frame, c) {
-                    (Frame::Brace(_), b':') if last_was_string => {
-                        *frame = Frame::Object;
-                        out.push(b':');
-                        expect = Expect::Value;
-                    }
-                    (Frame::Brace(at), b',' | b'}') => {
-                        *out.get_mut(at)? = b'[';
-                        *frame = Frame::Set;
-                        if c == b',' {
-                            out.push(b',');
-                            expect = Expect::Value;
-                        } else {
-                            out.push(b']');
-                            stack.pop();
-                        }
-                    }
-                    (Frame::Object, b',') => {
-                        out.push(b',');
-                        expect = Expect::Key;
-                    }
-                    (Frame::Array | Frame::Set, b',') => {
-                        out.push(b',');
-                        expect = Expect::Value;
-                    }
-                    (Frame::Object, b'}') | (Frame::Array, b']') | (Frame::Set, b'}') => {
-                        out.push(if c == b'}' && matches!(frame, Frame::Object) {
-                            b'}'
-                        } else {
-                            b']'
-                        });
-                        stack.pop();
-                    }
-                    _ => return None,
-                }
-                last_was_string = false;
-            }
-        }
-    }
-}
-
 fn parse(addr: u32, len: u32, rego: bool) -> u32 {
     // Hosts may count the C string's NUL in `len` (matrix-org's opa-wasm does): trailing NULs
     // end the text.
@@ -461,34 +218,30 @@ fn parse(addr: u32, len: u32, rego: bool) -> u32 {
         let end = src.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
         src.get(..end).unwrap_or_default()
     });
-    match text.and_then(|src| canonical(src, rego)) {
+    match text.and_then(|src| opa_value::canonical(src, rego)) {
         Some(text) => new_value(text, false),
         None => 0,
     }
 }
 
-/// A path value: a non-empty array of strings.
-fn path_keys(addr: u32) -> Option<Vec<String>> {
-    match value_tree(addr)? {
-        Value::Array(items) if !items.is_empty() => items
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
-}
-
-fn replace_text(addr: u32, tree: &Value) -> i32 {
-    let Ok(text) = serde_json::to_vec(tree) else {
-        return OPA_ERR_INTERNAL;
-    };
+/// Replace a value's text (after a path edit); the result is no longer a set.
+fn replace_text(addr: u32, text: Vec<u8>) {
     let len = text.len() as u32;
     let ptr = text.leak().as_ptr() as u32;
     write_value(addr, Val { ptr, len, set: 0 });
-    OPA_ERR_OK
+}
+
+/// A value's text as a tree (see [`opa_value::tree`]).
+fn value_tree(addr: u32) -> Option<Value> {
+    value_text(addr).and_then(opa_value::tree)
+}
+
+fn path_error(error: PathError) -> i32 {
+    match error {
+        PathError::Internal => OPA_ERR_INTERNAL,
+        PathError::InvalidType => OPA_ERR_INVALID_TYPE,
+        PathError::InvalidPath => OPA_ERR_INVALID_PATH,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -523,7 +276,7 @@ fn update_ctx(addr: u32, f: impl FnOnce(&mut Ctx)) {
 }
 
 /// The data document: parsed from its value, `null` when the host set none. Data that does
-/// not parse becomes a string, which `hosts` refuses as settings (fail closed).
+/// not parse becomes a string, which `engines::opa` refuses as settings (fail closed).
 fn data_tree(addr: u32) -> Value {
     if addr == 0 {
         return Value::Null;
@@ -538,7 +291,7 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
         abort(&format!("invalid entrypoint id {}", entrypoint as i32));
         return None;
     };
-    let decision = hosts::opa_decision(ep, input, &data_tree(data));
+    let decision = opa_decision(ep, input, &data_tree(data));
     let mut out = Vec::from(&b"[{\"result\":"[..]);
     if serde_json::to_writer(&mut out, &decision).is_err() {
         abort("the decision could not be serialised");
@@ -688,78 +441,44 @@ pub extern "C" fn opa_json_dump(value: u32) -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_value_dump(value: u32) -> u32 {
     match (read_value(value), value_text(value)) {
-        (Some(v), Some(text)) if v.set != 0 => nul_terminated(&rego_set(text)),
+        (Some(v), Some(text)) if v.set != 0 => nul_terminated(&opa_value::rego_set(text)),
         (_, text) => nul_terminated(text.unwrap_or(b"null")),
-    }
-}
-
-/// A JSON array's text as a Rego set: `[a,b]` → `{a,b}`, `[]` → `set()`.
-fn rego_set(array: &[u8]) -> Vec<u8> {
-    match array.strip_prefix(b"[").and_then(|a| a.strip_suffix(b"]")) {
-        Some([]) | None => b"set()".to_vec(),
-        Some(inner) => {
-            let mut out = Vec::with_capacity(inner.len() + 2);
-            out.push(b'{');
-            out.extend_from_slice(inner);
-            out.push(b'}');
-            out
-        }
     }
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_value_add_path(base: u32, path: u32, value: u32) -> i32 {
-    let Some(keys) = path_keys(path) else {
+    let Some(keys) = value_text(path).and_then(opa_value::path_keys) else {
         return OPA_ERR_INVALID_PATH;
     };
-    let (Some(mut tree), Some(value)) = (value_tree(base), value_tree(value)) else {
+    let (Some(tree), Some(value)) = (value_tree(base), value_tree(value)) else {
         return OPA_ERR_INTERNAL;
     };
-    let Some((last, parents)) = keys.split_last() else {
-        return OPA_ERR_INVALID_PATH;
-    };
-    let mut current = &mut tree;
-    for key in parents {
-        let Value::Object(map) = current else {
-            return OPA_ERR_INVALID_TYPE;
-        };
-        current = map
-            .entry(key.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
+    match opa_value::add_path(tree, &keys, value) {
+        Ok(text) => {
+            replace_text(base, text);
+            OPA_ERR_OK
+        }
+        Err(error) => path_error(error),
     }
-    let Value::Object(map) = current else {
-        return OPA_ERR_INVALID_TYPE;
-    };
-    map.insert(last.clone(), value);
-    replace_text(base, &tree)
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_value_remove_path(base: u32, path: u32) -> i32 {
-    let Some(keys) = path_keys(path) else {
+    let Some(keys) = value_text(path).and_then(opa_value::path_keys) else {
         return OPA_ERR_INVALID_PATH;
     };
-    let Some(mut tree) = value_tree(base) else {
+    let Some(tree) = value_tree(base) else {
         return OPA_ERR_INTERNAL;
     };
-    let Some((last, parents)) = keys.split_last() else {
-        return OPA_ERR_INVALID_PATH;
-    };
-    let mut current = &mut tree;
-    for key in parents {
-        match current.get_mut(key.as_str()) {
-            Some(next) => current = next,
-            // Part of the path is missing: the target is already gone.
-            None => return OPA_ERR_OK,
+    match opa_value::remove_path(tree, &keys) {
+        Ok(Some(text)) => {
+            replace_text(base, text);
+            OPA_ERR_OK
         }
+        Ok(None) => OPA_ERR_OK,
+        Err(error) => path_error(error),
     }
-    match current {
-        Value::Object(map) => {
-            map.remove(last.as_str());
-        }
-        _ => return OPA_ERR_INVALID_TYPE,
-    }
-    replace_text(base, &tree)
 }
 
 /// The ABI 1.2 fast path: input JSON at `[input, input + len)` (len 0: undefined input),
@@ -784,7 +503,7 @@ pub extern "C" fn opa_eval(
         return 0;
     };
     if format == 1 {
-        nul_terminated(&rego_set(&text))
+        nul_terminated(&opa_value::rego_set(&text))
     } else {
         nul_terminated(&text)
     }

@@ -1,9 +1,10 @@
 //! `secretfree`: lint manifests, answer AdmissionReviews, run case suites, list rules.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use secretfree::engines::admission;
 use secretfree::tools::lint::{self, Linted};
 use secretfree::tools::suite;
-use secretfree::{Action, RuleId, Settings, response, rules};
+use secretfree::{Action, RuleId, Settings, rules};
 use serde_json::{Value, json};
 use std::collections::{HashSet, VecDeque};
 use std::io::{IsTerminal, Read, Write};
@@ -577,7 +578,7 @@ fn review(settings_path: Option<&Path>) -> ExitCode {
         eprintln!("secretfree: cannot read stdin: {e}");
     }
     let (uid, verdict) = secretfree::review_json(&bytes, &settings);
-    let review = response::admission_review(&uid, &verdict);
+    let review = admission::admission_review(&uid, &verdict);
     println!(
         "{}",
         serde_json::to_string_pretty(&review).unwrap_or_default()

@@ -1,7 +1,7 @@
 //! dist/kubewarden/policy.wasm in the waPC host stack Kubewarden uses (wapc + wasmtime-provider).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use secretfree::response;
+use secretfree::engines::admission;
 use secretfree_wasm_tests::{Case, artifact, cases, hostile_inputs};
 use serde_json::{Value, json};
 use wapc::WapcHost;
@@ -36,7 +36,7 @@ fn expected(case: &Case) -> Value {
     } else {
         Value::Null
     };
-    secretfree::hosts::kubewarden_response(
+    secretfree::engines::kubewarden::kubewarden_response(
         v,
         if mutated.is_null() {
             None
@@ -66,7 +66,7 @@ fn every_case_matches_the_native_verdict() {
         assert_eq!(got["accepted"], case.native.allowed, "{}", case.id);
         assert_eq!(
             got["message"].as_str().map(str::to_owned),
-            response::deny_message(&case.native),
+            admission::deny_message(&case.native),
             "{}",
             case.id
         );

@@ -16,8 +16,8 @@
 )]
 
 use opa_wasm::wasmtime as owt;
-use secretfree::hosts::{OPA_ENTRYPOINTS, gatekeeper_violations};
-use secretfree::response;
+use secretfree::engines::opa::{OPA_ENTRYPOINTS, gatekeeper_violations};
+use secretfree::engines::admission;
 use secretfree_wasm_tests::{
     Case, artifact, cases, hostile_inputs, repo, run_node, same_verdict, write_corpus_json,
 };
@@ -51,7 +51,7 @@ fn expected_violations(case: &Case) -> Value {
 
 /// Kubewarden opa mode's expectation: the AdmissionReview of the native verdict.
 fn expected_review(case: &Case) -> Value {
-    response::admission_review(&uid(case), &case.native)
+    admission::admission_review(&uid(case), &case.native)
 }
 
 fn verdict_input(case: &Case) -> Value {

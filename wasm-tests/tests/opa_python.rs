@@ -15,7 +15,7 @@
     clippy::panic
 )]
 
-use secretfree::hosts::gatekeeper_violations;
+use secretfree::engines::opa::gatekeeper_violations;
 use secretfree_wasm_tests::{cases, repo, same_verdict, write_corpus_json};
 use serde_json::Value;
 

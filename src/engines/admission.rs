@@ -1,4 +1,5 @@
-//! AdmissionReview responses (the `review` command and the OPA-mode result).
+//! AdmissionReview responses (the `review` command, the OPA-mode result): the deny message,
+//! the warnings, the base64 patch.
 
 #![forbid(unsafe_code)]
 

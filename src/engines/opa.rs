@@ -1,0 +1,167 @@
+//! The OPA module's decisions: entrypoints, Gatekeeper violations, Kubewarden's opa-mode
+//! AdmissionReview and the verdict (spec/engines.md B and C).
+
+#![forbid(unsafe_code)]
+
+use super::{Envelope, admission, envelope, evaluate_raw, settings_denial, settings_from};
+use crate::rules::Action;
+use crate::settings::{Settings, SettingsErrors};
+use crate::verdict::Verdict;
+use serde_json::{Map, Value, json};
+
+/// Entrypoints of the OPA module (the id is the position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpaEntrypoint {
+    /// `secretfree/main`: dispatches on the input shape.
+    Main,
+    /// `secretfree/violation`: Gatekeeper violations.
+    Violation,
+    /// `secretfree/verdict`: the DESIGN §6 verdict.
+    Verdict,
+}
+
+/// Entrypoint names in id order (`entrypoints()` of the OPA ABI).
+pub const OPA_ENTRYPOINTS: &[(&str, OpaEntrypoint)] = &[
+    ("secretfree/main", OpaEntrypoint::Main),
+    ("secretfree/violation", OpaEntrypoint::Violation),
+    ("secretfree/verdict", OpaEntrypoint::Verdict),
+];
+
+/// Settings carried in OPA `data`: `data.secretfree.settings` (bundle) or `data` itself
+/// (Kubewarden's opa mode puts the policy settings there).
+fn settings_from_data(data: &Value) -> Result<Settings, SettingsErrors> {
+    match data.get("secretfree").and_then(|s| s.get("settings")) {
+        Some(s) => settings_from(Some(s)),
+        None => match data {
+            Value::Null => Ok(Settings::default()),
+            Value::Object(map) => {
+                let mut map = map.clone();
+                map.remove("secretfree");
+                map.remove("inventory");
+                settings_from(Some(&Value::Object(map)))
+            }
+            other => settings_from(Some(other)),
+        },
+    }
+}
+
+/// Evaluate one OPA entrypoint: the decision value (the adapter wraps it in the result set).
+/// `input` is the raw input JSON (empty = undefined), `data` the parsed data document.
+pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Value {
+    let env = if input.iter().all(u8::is_ascii_whitespace) {
+        Ok(Envelope::default())
+    } else {
+        envelope(input)
+    };
+    let env = match env {
+        Ok(env) => env,
+        Err(v) => {
+            return match entrypoint {
+                OpaEntrypoint::Violation => gatekeeper_violations(&v),
+                OpaEntrypoint::Verdict => verdict_value(&v),
+                OpaEntrypoint::Main => admission::admission_review("", &v),
+            };
+        }
+    };
+    let gatekeeper = env.review.is_some() || entrypoint == OpaEntrypoint::Violation;
+    if gatekeeper {
+        // Gatekeeper cannot mutate: repairable findings deny.
+        let verdict = match env
+            .parameters
+            .as_ref()
+            .map_or_else(|| settings_from_data(data), |p| settings_from(Some(p)))
+        {
+            Err(e) => settings_denial(&e),
+            Ok(mut settings) => {
+                settings.mutate = false;
+                evaluate_raw(env.review.or(env.request), &settings).1
+            }
+        };
+        return if entrypoint == OpaEntrypoint::Verdict {
+            verdict_value(&verdict)
+        } else {
+            gatekeeper_violations(&verdict)
+        };
+    }
+    let settings = match env.settings.as_ref() {
+        Some(s) => settings_from(Some(s)),
+        None => settings_from_data(data),
+    };
+    let (uid, verdict) = match settings {
+        Err(e) => (String::new(), settings_denial(&e)),
+        Ok(settings) => evaluate_raw(env.request, &settings),
+    };
+    match entrypoint {
+        OpaEntrypoint::Verdict => verdict_value(&verdict),
+        _ => admission::admission_review(&uid, &verdict),
+    }
+}
+
+fn verdict_value(verdict: &Verdict) -> Value {
+    serde_json::to_value(verdict).unwrap_or(Value::Null)
+}
+
+/// Gatekeeper violations: one `{msg, details}` per deny finding (`[]` when clean).
+pub fn gatekeeper_violations(verdict: &Verdict) -> Value {
+    Value::Array(
+        verdict
+            .findings
+            .iter()
+            .filter(|f| f.action == Action::Deny)
+            .map(|f| {
+                let mut details = Map::new();
+                details.insert("rule".into(), json!(f.rule.id()));
+                details.insert("path".into(), json!(f.path));
+                details.insert("fix".into(), json!(f.fix));
+                json!({"msg": format!("[{}] {}", f.rule.id(), f.message), "details": details})
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const POD: &str = r#"{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"default","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}"#;
+    const SETTINGS: &str = r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}]}"#;
+
+    #[test]
+    fn opa_main_dispatches_on_shape() {
+        let data: Value = serde_json::from_str(SETTINGS).unwrap();
+        let gk = opa_decision(
+            OpaEntrypoint::Main,
+            format!(r#"{{"review":{POD},"parameters":{{"mutate":true,"customDomains":[{{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}}]}}}}"#).as_bytes(),
+            &Value::Null,
+        );
+        assert_eq!(gk.as_array().unwrap().len(), 1, "{gk}");
+        assert!(
+            gk[0]["msg"]
+                .as_str()
+                .unwrap()
+                .starts_with("[custom-domain-missing-instance]")
+        );
+        let kw = opa_decision(
+            OpaEntrypoint::Main,
+            format!(r#"{{"request":{POD}}}"#).as_bytes(),
+            &data,
+        );
+        assert_eq!(kw["response"]["uid"], "u-1");
+        assert_eq!(kw["response"]["allowed"], false);
+        let verdict = opa_decision(
+            OpaEntrypoint::Verdict,
+            format!(r#"{{"request":{POD},"settings":{{}}}}"#).as_bytes(),
+            &data,
+        );
+        assert_eq!(verdict["allowed"], true, "{verdict}");
+        let clean = opa_decision(
+            OpaEntrypoint::Violation,
+            format!(r#"{{"review":{POD},"parameters":{{}}}}"#).as_bytes(),
+            &Value::Null,
+        );
+        assert_eq!(clean, json!([]));
+        let garbage = opa_decision(OpaEntrypoint::Violation, b"[", &Value::Null);
+        assert_eq!(garbage.as_array().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,492 @@
+//! Values as the OPA WebAssembly ABI passes them: compact JSON text.
+//!
+//! The OPA adapter keeps each value as text on its heap; everything about that text is
+//! decided here, natively tested: validating and compacting JSON and Rego value text
+//! ([`canonical`], without recursion, so any nesting depth is fine), printing a result set as
+//! a Rego set ([`rego_set`]), and the `opa_value_add_path` / `opa_value_remove_path` edits.
+
+#![forbid(unsafe_code)]
+
+use crate::json::lexer::{Lexer, Token};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy)]
+enum Frame {
+    Array,
+    Object,
+    Set,
+    /// `{` in a Rego value, before we know whether it opens an object or a set; holds the
+    /// output offset of the bracket to rewrite.
+    Brace(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Value,
+    Key,
+    After,
+}
+
+fn is_hex(bytes: Option<&[u8]>) -> bool {
+    bytes.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Copy the string lexeme `src[start..end]` (quotes included), checking its escapes and that it
+/// holds no control bytes. With `rego`, Go's `\xHH` escapes become `\u00HH`.
+fn copy_string(src: &[u8], start: usize, end: usize, out: &mut Vec<u8>, rego: bool) -> Option<()> {
+    let content = src.get(start + 1..end.saturating_sub(1))?;
+    out.push(b'"');
+    let mut i = 0;
+    loop {
+        let rest = content.get(i..)?;
+        let run = memchr::memchr(b'\\', rest).unwrap_or(rest.len());
+        let plain = rest.get(..run)?;
+        if plain.iter().any(|&b| b < 0x20) {
+            return None;
+        }
+        out.extend_from_slice(plain);
+        i += run;
+        if i >= content.len() {
+            out.push(b'"');
+            return Some(());
+        }
+        let e = *content.get(i + 1)?;
+        match e {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                out.extend_from_slice(&[b'\\', e]);
+                i += 2;
+            }
+            b'u' if is_hex(content.get(i + 2..i + 6)) => {
+                out.extend_from_slice(content.get(i..i + 6)?);
+                i += 6;
+            }
+            // Go's strconv.Quote (OPA Go's value text) writes `\xHH` for control bytes.
+            b'x' if rego && is_hex(content.get(i + 2..i + 4)) => {
+                out.extend_from_slice(b"\\u00");
+                out.extend_from_slice(content.get(i + 2..i + 4)?);
+                i += 4;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Validate JSON text (with `rego`: a Rego value, where sets become arrays) and return it
+/// compact. Iterative, so any nesting depth is fine; `None` on any syntax error or bad UTF-8.
+pub fn canonical(src: &[u8], rego: bool) -> Option<Vec<u8>> {
+    core::str::from_utf8(src).ok()?;
+    let mut out = Vec::with_capacity(src.len());
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut expect = Expect::Value;
+    let mut last_was_string = false;
+    let mut lexer = Lexer::new(src);
+    loop {
+        let next = lexer.next();
+        match expect {
+            Expect::Value => {
+                last_was_string = false;
+                let lexeme = next?;
+                match lexeme.token {
+                    Token::ObjectStart | Token::ArrayStart => {
+                        let object = lexeme.token == Token::ObjectStart;
+                        let close = if object {
+                            Token::ObjectEnd
+                        } else {
+                            Token::ArrayEnd
+                        };
+                        if lexer.peek().map(|l| l.token) == Some(close) {
+                            lexer.next();
+                            out.extend_from_slice(if object { b"{}" } else { b"[]" });
+                            expect = Expect::After;
+                        } else {
+                            let (frame, next) = match (object, rego) {
+                                (false, _) => (Frame::Array, Expect::Value),
+                                (true, false) => (Frame::Object, Expect::Key),
+                                (true, true) => (Frame::Brace(out.len()), Expect::Value),
+                            };
+                            stack.push(frame);
+                            out.push(if object { b'{' } else { b'[' });
+                            expect = next;
+                        }
+                    }
+                    Token::String => {
+                        copy_string(src, lexeme.start, lexeme.end, &mut out, rego)?;
+                        last_was_string = true;
+                        expect = Expect::After;
+                    }
+                    Token::Number | Token::True | Token::False | Token::Null => {
+                        out.extend_from_slice(src.get(lexeme.start..lexeme.end)?);
+                        expect = Expect::After;
+                    }
+                    // The empty set, the one Rego literal that is not JSON.
+                    Token::Invalid if rego && src.get(lexeme.start..)?.starts_with(b"set()") => {
+                        out.extend_from_slice(b"[]");
+                        lexer.seek(lexeme.start + b"set()".len());
+                        expect = Expect::After;
+                    }
+                    _ => return None,
+                }
+            }
+            Expect::Key => {
+                let key = next?;
+                if key.token != Token::String {
+                    return None;
+                }
+                copy_string(src, key.start, key.end, &mut out, rego)?;
+                if lexer.next()?.token != Token::Colon {
+                    return None;
+                }
+                out.push(b':');
+                expect = Expect::Value;
+            }
+            Expect::After => {
+                let Some(frame) = stack.last_mut() else {
+                    return next.is_none().then_some(out);
+                };
+                match (*frame, next?.token) {
+                    (Frame::Brace(_), Token::Colon) if last_was_string => {
+                        *frame = Frame::Object;
+                        out.push(b':');
+                        expect = Expect::Value;
+                    }
+                    (Frame::Brace(at), token @ (Token::Comma | Token::ObjectEnd)) => {
+                        *out.get_mut(at)? = b'[';
+                        *frame = Frame::Set;
+                        if token == Token::Comma {
+                            out.push(b',');
+                            expect = Expect::Value;
+                        } else {
+                            out.push(b']');
+                            stack.pop();
+                        }
+                    }
+                    (Frame::Object, Token::Comma) => {
+                        out.push(b',');
+                        expect = Expect::Key;
+                    }
+                    (Frame::Array | Frame::Set, Token::Comma) => {
+                        out.push(b',');
+                        expect = Expect::Value;
+                    }
+                    (Frame::Object, Token::ObjectEnd) => {
+                        out.push(b'}');
+                        stack.pop();
+                    }
+                    (Frame::Array, Token::ArrayEnd) | (Frame::Set, Token::ObjectEnd) => {
+                        out.push(b']');
+                        stack.pop();
+                    }
+                    _ => return None,
+                }
+                last_was_string = false;
+            }
+        }
+    }
+}
+
+/// A JSON array's text as a Rego set: `[a,b]` → `{a,b}`, `[]` → `set()`.
+pub fn rego_set(array: &[u8]) -> Vec<u8> {
+    match array.strip_prefix(b"[").and_then(|a| a.strip_suffix(b"]")) {
+        Some([]) | None => b"set()".to_vec(),
+        Some(inner) => {
+            let mut out = Vec::with_capacity(inner.len() + 2);
+            out.push(b'{');
+            out.extend_from_slice(inner);
+            out.push(b'}');
+            out
+        }
+    }
+}
+
+/// A value's text as a tree; `None` if it does not parse or nests deeper than
+/// [`crate::MAX_DEPTH`] (serde recurses, so the depth is bounded first).
+pub fn tree(text: &[u8]) -> Option<Value> {
+    if crate::json::nesting_exceeds(text, crate::MAX_DEPTH).is_some() {
+        return None;
+    }
+    serde_json::from_slice(text).ok()
+}
+
+/// The keys of a path value: a non-empty array of strings.
+pub fn path_keys(text: &[u8]) -> Option<Vec<String>> {
+    match tree(text)? {
+        Value::Array(items) if !items.is_empty() => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Why a path edit failed (`opa_errc`: 1 internal, 2 invalid type, 3 invalid path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathError {
+    /// The edited value could not be written back.
+    Internal,
+    /// A value on the way is not an object.
+    InvalidType,
+    /// The path has no keys.
+    InvalidPath,
+}
+
+fn text_of(tree: &Value) -> Result<Vec<u8>, PathError> {
+    serde_json::to_vec(tree).map_err(|_| PathError::Internal)
+}
+
+/// `opa_value_add_path`: set `keys` in `tree` to `value`, creating missing objects on the way;
+/// the new text of `tree`.
+pub fn add_path(mut tree: Value, keys: &[String], value: Value) -> Result<Vec<u8>, PathError> {
+    let (last, parents) = keys.split_last().ok_or(PathError::InvalidPath)?;
+    let mut current = &mut tree;
+    for key in parents {
+        let Value::Object(map) = current else {
+            return Err(PathError::InvalidType);
+        };
+        current = map
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+    let Value::Object(map) = current else {
+        return Err(PathError::InvalidType);
+    };
+    map.insert(last.clone(), value);
+    text_of(&tree)
+}
+
+/// `opa_value_remove_path`: remove `keys` from `tree`; the new text of `tree`, or `None` when
+/// part of the path is missing (the target is already gone and the text stays as it is).
+pub fn remove_path(mut tree: Value, keys: &[String]) -> Result<Option<Vec<u8>>, PathError> {
+    let (last, parents) = keys.split_last().ok_or(PathError::InvalidPath)?;
+    let mut current = &mut tree;
+    for key in parents {
+        match current.get_mut(key.as_str()) {
+            Some(next) => current = next,
+            None => return Ok(None),
+        }
+    }
+    match current {
+        Value::Object(map) => {
+            map.remove(last.as_str());
+        }
+        _ => return Err(PathError::InvalidType),
+    }
+    text_of(&tree).map(Some)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn json_text(src: &str) -> Option<String> {
+        canonical(src.as_bytes(), false).map(|t| String::from_utf8(t).unwrap())
+    }
+
+    fn rego_text(src: &str) -> Option<String> {
+        canonical(src.as_bytes(), true).map(|t| String::from_utf8(t).unwrap())
+    }
+
+    #[test]
+    fn compacts_nested_objects_and_arrays() {
+        assert_eq!(
+            json_text(
+                " {\"a\" : [1, -2.5e+3, {\"b\":null}, [ ], { }],\n\"c\":\ttrue ,\"d\":false} "
+            )
+            .as_deref(),
+            Some(r#"{"a":[1,-2.5e+3,{"b":null},[],{}],"c":true,"d":false}"#)
+        );
+        assert_eq!(json_text("\"x\"").as_deref(), Some("\"x\""));
+        assert_eq!(json_text(" 0 ").as_deref(), Some("0"));
+        assert_eq!(json_text("[[[]]]").as_deref(), Some("[[[]]]"));
+        // Duplicate keys and key order stay as written: the text is only compacted.
+        assert_eq!(
+            json_text(r#"{"b":1,"a":2,"b":3}"#).as_deref(),
+            Some(r#"{"b":1,"a":2,"b":3}"#)
+        );
+    }
+
+    #[test]
+    fn keeps_escapes_as_written() {
+        assert_eq!(
+            json_text(r#"["\"\\\/\b\f\n\r\t", "\u00e9\uD83D\uDE00", "é"]"#).as_deref(),
+            Some(r#"["\"\\\/\b\f\n\r\t","\u00e9\uD83D\uDE00","é"]"#)
+        );
+        assert_eq!(
+            json_text(r#"{"k\u002Fey":"v"}"#).as_deref(),
+            Some(r#"{"k\u002Fey":"v"}"#)
+        );
+        // `\xHH` is Go's escape, read only in Rego values, as `\u00HH`.
+        assert_eq!(json_text(r#""a\x1fb""#), None);
+        assert_eq!(
+            rego_text(r#"{"k\x01":"a\x1Fb"}"#).as_deref(),
+            Some(r#"{"k\u0001":"a\u001Fb"}"#)
+        );
+        for bad in [
+            r#""\x1""#,
+            r#""\xZZ""#,
+            r#""\u12""#,
+            r#""\u12G4""#,
+            r#""\q""#,
+            r#""\"#,
+            "\"tab\there\"",
+            "\"nl\nhere\"",
+        ] {
+            assert_eq!(rego_text(bad), None, "{bad:?}");
+            assert_eq!(json_text(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rego_sets_become_arrays() {
+        assert_eq!(rego_text("set()").as_deref(), Some("[]"));
+        assert_eq!(
+            rego_text(r#"{1, "a", {2}}"#).as_deref(),
+            Some(r#"[1,"a",[2]]"#)
+        );
+        assert_eq!(rego_text(r#"{"a"}"#).as_deref(), Some(r#"["a"]"#));
+        assert_eq!(
+            rego_text(r#"{"a": {"b", set()}, "c": {}}"#).as_deref(),
+            Some(r#"{"a":["b",[]],"c":{}}"#)
+        );
+        assert_eq!(
+            rego_text(r#"[{{"result":1}}]"#).as_deref(),
+            Some(r#"[[{"result":1}]]"#)
+        );
+        // Only a string can be a key; `set()` is no JSON.
+        assert_eq!(rego_text("{1: 2}"), None);
+        assert_eq!(rego_text(r#"{"a", "b": 1}"#), None);
+        assert_eq!(json_text("set()"), None);
+        assert_eq!(json_text(r#"{"a"}"#), None);
+        assert_eq!(rego_text("set()x"), None);
+        assert_eq!(rego_text("set("), None);
+    }
+
+    #[test]
+    fn invalid_input_gives_none() {
+        for bad in [
+            "",
+            "   ",
+            "{",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{\"a\":}",
+            "{,}",
+            "[}",
+            "{]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            "-",
+            ".5",
+            "+1",
+            "tru",
+            "truex",
+            "nul",
+            "[1]]",
+            "[1] [2]",
+            "\"unterminated",
+            "{\"a\":1}}",
+            "NaN",
+        ] {
+            assert_eq!(json_text(bad), None, "{bad:?}");
+            assert_eq!(rego_text(bad), None, "{bad:?}");
+        }
+        assert_eq!(canonical(b"\"\xff\"", false), None);
+        assert_eq!(canonical(b"[\"\xc3\x28\"]", true), None);
+    }
+
+    #[test]
+    fn deep_nesting_needs_no_recursion() {
+        let depth = 200_000;
+        let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(
+            canonical(deep.as_bytes(), false).map(|t| t.len()),
+            Some(2 * depth)
+        );
+        let objects = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        assert_eq!(
+            canonical(objects.as_bytes(), true).map(|t| t.len()),
+            Some(objects.len())
+        );
+        let sets = format!("{}1{}", "{".repeat(depth), "}".repeat(depth));
+        let as_arrays = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(
+            canonical(sets.as_bytes(), true),
+            Some(as_arrays.into_bytes())
+        );
+        let unclosed = "[".repeat(depth);
+        assert_eq!(canonical(unclosed.as_bytes(), false), None);
+        // Too deep for a tree: refused before serde recurses.
+        assert_eq!(tree(deep.as_bytes()), None);
+    }
+
+    #[test]
+    fn result_sets_dump_as_rego_sets() {
+        assert_eq!(rego_set(b"[]"), b"set()");
+        assert_eq!(rego_set(b"[{\"result\":1}]"), b"{{\"result\":1}}");
+        assert_eq!(rego_set(b"[1,[2]]"), b"{1,[2]}");
+        assert_eq!(rego_set(b"not an array"), b"set()");
+        assert_eq!(rego_set(b""), b"set()");
+    }
+
+    fn keys(path: &str) -> Vec<String> {
+        path_keys(path.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn path_keys_are_non_empty_string_arrays() {
+        assert_eq!(keys(r#"["a","b/c"]"#), vec!["a", "b/c"]);
+        for bad in [r#"[]"#, r#"["a",1]"#, r#""a""#, "{}", "[", ""] {
+            assert_eq!(path_keys(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn add_path_creates_objects_on_the_way() {
+        let text = add_path(json!({"a": 1}), &keys(r#"["b","c"]"#), json!([true])).unwrap();
+        assert_eq!(text, br#"{"a":1,"b":{"c":[true]}}"#);
+        let text = add_path(json!({"a": {"x": 1}}), &keys(r#"["a","x"]"#), json!(2)).unwrap();
+        assert_eq!(text, br#"{"a":{"x":2}}"#);
+        assert_eq!(
+            add_path(json!({"a": 1}), &keys(r#"["a","b"]"#), json!(2)),
+            Err(PathError::InvalidType)
+        );
+        assert_eq!(
+            add_path(json!([1]), &keys(r#"["a"]"#), json!(2)),
+            Err(PathError::InvalidType)
+        );
+        assert_eq!(
+            add_path(json!({}), &[], json!(2)),
+            Err(PathError::InvalidPath)
+        );
+    }
+
+    #[test]
+    fn remove_path_leaves_missing_targets_alone() {
+        let tree = json!({"a": {"b": 1, "c": 2}});
+        assert_eq!(
+            remove_path(tree.clone(), &keys(r#"["a","b"]"#)),
+            Ok(Some(br#"{"a":{"c":2}}"#.to_vec()))
+        );
+        // A missing last key still rewrites the text; a missing parent does not.
+        assert_eq!(
+            remove_path(tree.clone(), &keys(r#"["a","z"]"#)),
+            Ok(Some(br#"{"a":{"b":1,"c":2}}"#.to_vec()))
+        );
+        assert_eq!(remove_path(tree.clone(), &keys(r#"["z","b"]"#)), Ok(None));
+        assert_eq!(
+            remove_path(tree.clone(), &keys(r#"["a","b","c"]"#)),
+            Err(PathError::InvalidType)
+        );
+        assert_eq!(
+            remove_path(json!([1]), &keys(r#"["0"]"#)),
+            Err(PathError::InvalidType)
+        );
+        assert_eq!(remove_path(tree, &[]), Err(PathError::InvalidPath));
+    }
+}
