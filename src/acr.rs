@@ -177,15 +177,6 @@ fn personal_legacy(host: &str) -> Option<AcrHost> {
     })
 }
 
-/// Classify `registry` ("host[:port]", as from `ImageRef::registry()`); text that is not
-/// `host[:port]` is [`AcrHost::NotAcr`].
-pub fn classify(registry: &str, custom: &[CustomDomain]) -> AcrHost {
-    match hostport::parse(registry.trim()) {
-        Ok(hp) => classify_host(hp.host, hp.port, custom),
-        Err(_) => AcrHost::NotAcr,
-    }
-}
-
 /// Classify a parsed registry address. A configured host without port also matches the
 /// registry with no port or :443 (and a configured ":443" matches the registry without port).
 pub fn classify_host(host: &str, port: Option<u16>, custom: &[CustomDomain]) -> AcrHost {
@@ -292,6 +283,14 @@ impl AcrHost {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// Classify `registry` ("host[:port]"); text that is not `host[:port]` is `NotAcr`.
+    fn classify(registry: &str, custom: &[CustomDomain]) -> AcrHost {
+        match hostport::parse(registry.trim()) {
+            Ok(hp) => classify_host(hp.host, hp.port, custom),
+            Err(_) => AcrHost::NotAcr,
+        }
+    }
 
     fn legacy(region: &str, network: Network, intl: bool) -> AcrHost {
         AcrHost::PersonalLegacy {

@@ -2,37 +2,47 @@
 //!
 //! One pure core (no I/O) that every host calls: [`evaluate_json`] takes the bytes of an
 //! AdmissionReview, an AdmissionRequest or a bare object and returns a [`Verdict`].
+//!
+//! The public surface is DESIGN §10: [`evaluate_json`], [`evaluate`], [`review_json`],
+//! [`decode`], [`Settings`], [`Verdict`] and the types they carry. Beyond it, on purpose:
+//! [`rules`] (the rule table, whose ids are API), [`engines`] (what each host receives and
+//! gets back, for host implementers and the artifact tests), [`apply_patch`] (RFC 6902, for
+//! hosts that return the patched object) and, with the `yaml` feature, [`tools`] (manifests,
+//! per-object linting and the case runner, for the CLI and the playground). Everything else
+//! is private.
 #![deny(unsafe_code)]
 
-pub mod acr;
+mod acr;
 mod adapters;
 mod checks;
-/// Host protocol mappings (Kubewarden, OPA, AdmissionReview): the public API for host
-/// implementers, pure and tested natively.
+mod decode;
 pub mod engines;
-pub mod eval;
-pub mod grammar;
-pub mod image;
-pub mod json;
-pub mod keys;
-pub mod model;
-pub mod patch;
+mod eval;
+mod grammar;
+mod image;
+mod json;
+mod keys;
+mod model;
+mod patch;
 mod repair;
 pub mod rules;
 mod scope;
-pub mod settings;
-/// Native tooling behind the `yaml`/`cli` features: manifests, per-object linting (CLI and
-/// playground), the case runner; not part of the policy core.
+mod settings;
 #[cfg(feature = "yaml")]
 pub mod tools;
-pub mod verdict;
+mod verdict;
 mod workload;
 #[cfg(feature = "yaml")]
 mod yaml;
 
-pub use model::AdmissionRequest;
+pub use decode::decode;
+pub use model::{AdmissionRequest, InputShape};
+pub use patch::{PatchError, apply as apply_patch};
 pub use rules::{Action, RuleId};
-pub use settings::{Settings, SettingsError, SettingsErrors};
+pub use settings::{
+    AccessEntry, CustomDomainSetting, EciScope, RuleSetting, ScopeMode, Settings, SettingsError,
+    SettingsErrors,
+};
 pub use verdict::{Finding, PatchKind, PatchOp, Verdict};
 
 /// The largest input the policy reads (the API server's own request body limit).
@@ -41,8 +51,6 @@ pub const MAX_INPUT_BYTES: usize = 3 * 1024 * 1024;
 /// The deepest nesting of objects and lists the policy reads. Kubernetes objects stay far
 /// below it; the bound keeps every parser's recursion small enough for a 64 KiB wasm stack.
 pub const MAX_DEPTH: usize = 64;
-
-pub use json::nesting_exceeds;
 
 /// Evaluate an AdmissionRequest (or whole AdmissionReview, or a bare object treated as CREATE).
 pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
@@ -57,95 +65,5 @@ pub fn evaluate_json(request: &[u8], settings: &Settings) -> Verdict {
 /// [`evaluate_json`] plus the request's `uid` (empty when the bytes do not decode): what an
 /// AdmissionReview response echoes, from the same single decode.
 pub fn review_json(request: &[u8], settings: &Settings) -> (String, Verdict) {
-    review_decoded(decode(request), settings)
-}
-
-/// [`review_json`] for bytes whose nesting the caller already bounded (hosts scan the whole
-/// payload that carries the request), so the scan is not done twice.
-pub(crate) fn review_json_prescanned(request: &[u8], settings: &Settings) -> (String, Verdict) {
-    review_decoded(decode_with(request, false), settings)
-}
-
-fn review_decoded(
-    decoded: Result<(AdmissionRequest, model::InputShape), Box<Verdict>>,
-    settings: &Settings,
-) -> (String, Verdict) {
-    match decoded {
-        Ok((req, _)) => {
-            let verdict = eval::evaluate(&req, settings);
-            (req.uid, verdict)
-        }
-        Err(verdict) => (String::new(), *verdict),
-    }
-}
-
-/// Decode request bytes into an [`AdmissionRequest`], or the `request-invalid` verdict saying why not.
-pub fn decode(request: &[u8]) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
-    decode_with(request, true)
-}
-
-fn decode_with(
-    request: &[u8],
-    scan_nesting: bool,
-) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
-    if request.len() > MAX_INPUT_BYTES {
-        return Err(Box::new(Verdict::invalid(
-            "",
-            format!(
-                "the request is {} bytes, more than the {MAX_INPUT_BYTES} bytes (3 MiB) the Kubernetes API server accepts",
-                request.len()
-            ),
-        )));
-    }
-    if let Some(offset) = nesting_exceeds(request, MAX_DEPTH).filter(|_| scan_nesting) {
-        return Err(Box::new(Verdict::invalid(
-            "",
-            format!(
-                "the request nests objects or lists deeper than {MAX_DEPTH} levels (at byte {offset}); no Kubernetes object needs that"
-            ),
-        )));
-    }
-    match serde_json::from_slice::<model::Input>(request) {
-        Ok(input) => input
-            .into_request()
-            .map_err(|msg| Box::new(Verdict::invalid("", msg))),
-        Err(err) => Err(Box::new(describe_json_error(request, &err))),
-    }
-}
-
-/// Describe a decoding failure: what went wrong and where (JSON pointer, relative to the object).
-fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
-    let mut pointer = if err.is_data() {
-        json::pointer::pointer_at(request, err.line(), err.column())
-    } else {
-        String::new()
-    };
-    // Paths inside the object are reported relative to the object, like every other finding.
-    for prefix in ["/request/object", "/object"] {
-        if let Some(rest) = pointer.strip_prefix(prefix)
-            && (rest.is_empty() || rest.starts_with('/'))
-        {
-            pointer = rest.to_owned();
-            break;
-        }
-    }
-    let what = if std::str::from_utf8(request).is_err() && err.is_syntax() {
-        "the request is not valid UTF-8 JSON"
-    } else if err.is_eof() {
-        "the request ends early (truncated JSON)"
-    } else if err.is_syntax() {
-        "the request is not valid JSON"
-    } else {
-        "the request has a field of the wrong type"
-    };
-    let path_text = if pointer.is_empty() {
-        String::new()
-    } else {
-        format!(" at {pointer}")
-    };
-    // The position depends on how the host laid out the bytes; the path does not.
-    let detail = err.to_string();
-    let position = format!(" at line {} column {}", err.line(), err.column());
-    let detail = detail.strip_suffix(&position).unwrap_or(&detail);
-    Verdict::invalid(pointer.clone(), format!("{what}{path_text}: {detail}"))
+    decode::review_decoded(decode(request), settings)
 }

@@ -356,19 +356,8 @@ pub struct AdmissionRequest {
     pub old_object: Option<K8sObject>,
 }
 
-/// The AdmissionRequest a request document is: `request` of an AdmissionReview, or the
-/// document itself (a bare AdmissionRequest).
-pub fn request_fields(doc: &serde_json::Value) -> &serde_json::Value {
-    doc.get("request").unwrap_or(doc)
-}
-
-/// The object a request document carries: `request.object` of an AdmissionReview, or
-/// `object` of a bare AdmissionRequest.
-pub fn request_object(doc: &serde_json::Value) -> Option<&serde_json::Value> {
-    request_fields(doc).get("object")
-}
-
-/// [`request_object`], mutable (to apply a verdict's patch to it).
+/// The object a request document carries (`request.object` of an AdmissionReview, or `object`
+/// of a bare AdmissionRequest), mutable: to apply a verdict's patch to it.
 pub fn request_object_mut(doc: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
     if doc.get("request").is_some() {
         doc.get_mut("request")?.get_mut("object")

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::checks::Shown;
-use crate::grammar::text::pointer_escape;
+use crate::json::pointer;
 use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS};
 use crate::model::{K8sObject, ObjectMeta, Scalar, Spec, StrMap};
 use std::borrow::Cow;
@@ -110,7 +110,7 @@ pub fn object_annotations(o: &K8sObject) -> &StrMap {
 
 /// `{meta_path}/annotations/{key}`, escaped.
 pub fn ann_path(meta_path: &str, key: &str) -> String {
-    format!("{meta_path}/annotations/{}", pointer_escape(key))
+    format!("{meta_path}/annotations/{}", pointer::escape(key))
 }
 
 impl<'a> Workload<'a> {
@@ -187,7 +187,7 @@ impl<'a> Workload<'a> {
 
     /// Pointer of label `key` on the metadata ECI reads.
     pub fn label_path(&self, key: &str) -> String {
-        format!("{}/labels/{}", self.meta_path, pointer_escape(key))
+        format!("{}/labels/{}", self.meta_path, pointer::escape(key))
     }
 
     /// Where the value the rules judge for `key` sits in the request object. Planned repairs

@@ -88,7 +88,7 @@ fn settings_denial(errors: &SettingsErrors) -> Verdict {
 /// The request's uid and verdict. The envelope was already scanned for nesting.
 fn evaluate_raw(request: Option<&RawValue>, settings: &Settings) -> (String, Verdict) {
     match request {
-        Some(raw) => crate::review_json_prescanned(raw.get().as_bytes(), settings),
+        Some(raw) => crate::decode::review_json_prescanned(raw.get().as_bytes(), settings),
         None => (
             String::new(),
             Verdict::invalid("", "the host sent no admission request"),

@@ -334,7 +334,7 @@ fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), 
     };
     if let Some(patched_ref) = expect.get("patched") {
         let (want_obj, _) = value_or_file(patched_ref, base)?;
-        if let Some(obj) = repaired.as_ref().and_then(crate::model::request_object)
+        if let Some(obj) = repaired.as_ref().and_then(request_object)
             && *obj != want_obj
         {
             outcome.failures.push(format!(
@@ -421,6 +421,12 @@ pub fn coverage_gaps(dir: &Path, outcomes: &[CaseOutcome]) -> Vec<String> {
         }
     }
     gaps
+}
+
+/// The object a request document carries: `request.object` of an AdmissionReview, or
+/// `object` of a bare AdmissionRequest.
+fn request_object(doc: &Value) -> Option<&Value> {
+    doc.get("request").unwrap_or(doc).get("object")
 }
 
 #[cfg(test)]

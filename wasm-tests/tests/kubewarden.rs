@@ -31,7 +31,7 @@ fn expected(case: &Case) -> Value {
     let v = &case.native;
     let mutated = if v.allowed && !v.patch.is_empty() {
         let mut obj = case.request["object"].clone();
-        secretfree::patch::apply(&mut obj, &v.patch).expect("native patch applies");
+        secretfree::apply_patch(&mut obj, &v.patch).expect("native patch applies");
         obj
     } else {
         Value::Null

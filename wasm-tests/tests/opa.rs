@@ -16,8 +16,8 @@
 )]
 
 use opa_wasm::wasmtime as owt;
-use secretfree::engines::opa::{OPA_ENTRYPOINTS, gatekeeper_violations};
 use secretfree::engines::admission;
+use secretfree::engines::opa::{OPA_ENTRYPOINTS, gatekeeper_violations};
 use secretfree_wasm_tests::{
     Case, artifact, cases, hostile_inputs, repo, run_node, same_verdict, write_corpus_json,
 };
