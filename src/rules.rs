@@ -113,7 +113,7 @@ rules! {
     InstanceIdInvalid = "instance-id-invalid", Deny, false, Values,
         "`acr-instance-ids` token not `[<region>:]cri-[a-z0-9]{16}`, empty token, duplicate, or a separator other than a comma";
     InstanceRegionUnknown = "instance-region-unknown", Warn, false, Values,
-        "region prefix in `acr-instance-ids` fits the grammar but is not a known Alibaba Cloud region";
+        "region prefix in `acr-instance-ids` fits the grammar but is not in the policy's list of Alibaba Cloud regions (from Alibaba Cloud's endpoint tables); \"did you mean\" only for a one-character typo";
     RoleArnInvalid = "role-arn-invalid", Deny, false, Values,
         "`acr-service-arns` / `acr-user-arns` not `acs:ram::<16 digits>:role/<name>`, or more than one ARN (`_` in the name only warns)";
     PlaceholderValue = "placeholder-value", Deny, false, Values,

@@ -90,14 +90,19 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 let Some(region) = tok.region.as_deref().filter(|r| !is_known_region(r)) else {
                     continue;
                 };
-                let hint = closest_region(region)
+                let guess = closest_region(region);
+                let hint = guess
                     .map(|r| format!(" (did you mean {r}?)"))
                     .unwrap_or_default();
+                let fix = match guess {
+                    Some(g) => format!("write it as {g}:{} if {g} is the instance's region", tok.id),
+                    None => "check the instance's region id in the ACR console (instance details); a region newer than the policy's list can be accepted with rules: {instance-region-unknown: \"off\"}".to_owned(),
+                };
                 r.report(
                     RuleId::InstanceRegionUnknown,
                     path.clone(),
-                    format!("{key} names region {region:?} for {}, which is not a known Alibaba Cloud region{hint}", tok.id, region = Shown(region)),
-                    format!("use the region id of the instance's region, e.g. cn-beijing:{}", tok.id),
+                    format!("{key} names region {region:?} for {}, which is not in the policy's list of Alibaba Cloud regions{hint}", tok.id, region = Shown(region)),
+                    fix,
                 );
                 continue;
             }
