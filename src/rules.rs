@@ -117,7 +117,7 @@ rules! {
     RoleArnInvalid = "role-arn-invalid", Deny, false, Values,
         "`acr-service-arns` / `acr-user-arns` not `acs:ram::<16 digits>:role/<name>`, or more than one ARN (`_` in the name only warns)";
     PlaceholderValue = "placeholder-value", Deny, false, Values,
-        "masked or template value copied from the docs (`****`, `<...>`, `xxx`)";
+        "masked or template value instead of a real one: `*` runs (`****`), `<...>`, `${...}` / `{{...}}`, or an id or account made entirely of `x` (`cri-xxxxxxxxxxxxxxxx`); never a substring of a real name (`boxxxer` is fine)";
     UserArnWithoutServiceArn = "user-arn-without-service-arn", Deny, false, Values,
         "`acr-user-arns` without `acr-service-arns`: the cross-account chain needs both roles";
     CrossAccountSameAccount = "cross-account-same-account", Warn, false, Values,

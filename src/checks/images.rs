@@ -68,8 +68,9 @@ pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
                 RuleId::PlaceholderValue,
                 site.path.clone(),
                 format!(
-                    "{} image {raw:?} is a masked or template value copied from the documentation",
+                    "{} image {raw:?} is {}",
                     site.who,
+                    super::placeholder_text(raw),
                     raw = ShownImage(raw)
                 ),
                 "replace it with the real image address (ACR console, repository details)".into(),

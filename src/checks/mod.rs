@@ -10,6 +10,7 @@ pub mod images;
 pub mod placement;
 pub mod values;
 
+use crate::grammar::values::{Placeholder, placeholder_kind};
 use crate::repair::Repairs;
 use crate::rules::{Action, RuleId};
 use crate::settings::{RuleSetting, Settings};
@@ -142,13 +143,14 @@ impl<'s> Report<'s> {
         }
     }
 
-    /// A masked or template value copied from the documentation, in annotation `key`.
+    /// A masked value, `<...>` slot or unrendered template in annotation `key`.
     pub fn report_placeholder(&mut self, key: &str, value: &str, path: String, fix: String) {
         self.report(
             RuleId::PlaceholderValue,
             path,
             format!(
-                "{key} value {value:?} is a masked or template value copied from the documentation",
+                "{key} value {value:?} is {}",
+                placeholder_text(value),
                 value = Shown(value)
             ),
             fix,
@@ -179,6 +181,13 @@ pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Find
             instance_list,
         },
     )
+}
+
+/// What kind of placeholder `value` is, for a message.
+pub fn placeholder_text(value: &str) -> &'static str {
+    placeholder_kind(value)
+        .unwrap_or(Placeholder::Masked)
+        .describe()
 }
 
 /// The most characters of a user-written value a message quotes (a RAM role ARN is at most

@@ -121,7 +121,11 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 r.report(
                     RuleId::PlaceholderValue,
                     path.clone(),
-                    format!("{key} contains {raw:?}, a masked or template value copied from the documentation", raw = Shown(raw)),
+                    format!(
+                        "{key} contains {raw:?}, {}",
+                        super::placeholder_text(raw),
+                        raw = Shown(raw)
+                    ),
                     fix_real_id(),
                 );
                 continue;

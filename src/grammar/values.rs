@@ -330,13 +330,86 @@ pub fn parse_registry_list(value: &str) -> (Vec<RegistryEntry>, Vec<(String, Str
     (entries, problems)
 }
 
-/// Masked or template values copied from documentation: contains '*', '<', '>',
-/// "{{", "${" or "xxx" (any case).
+/// Masked or template values copied from documentation, and only those: a run of two or
+/// more `*` (`cri-j36zhodptmyq****`), a `<...>` template, a `${...}` or `{{...}}` expression,
+/// or an id or account made entirely of `x`/`X` (`cri-xxxxxxxxxxxxxxxx`,
+/// `acs:ram::xxxxxxxxxxxxxxxx:role/...`, a whole value `xxxx`). Never a substring of a real
+/// name: `boxxxer`, `acr-pull-xxxl` and `cri-j36zhodptmxxx234` are not placeholders.
 pub fn looks_like_placeholder(s: &str) -> bool {
-    s.contains(['*', '<', '>'])
-        || s.contains("{{")
-        || s.contains("${")
-        || s.to_ascii_lowercase().contains("xxx")
+    placeholder_kind(s).is_some()
+}
+
+/// What kind of placeholder a value is (see [`looks_like_placeholder`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholder {
+    /// `****` or an id or account of `x`: a value masked as in the documentation's examples.
+    Masked,
+    /// `<...>`: a slot for a value, as in the documentation.
+    Slot,
+    /// `${...}` or `{{...}}`: a template expression nothing rendered.
+    Template,
+}
+
+impl Placeholder {
+    /// For messages: "a masked value like those in the documentation's examples, ...".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Placeholder::Masked => {
+                "a masked value like those in the documentation's examples, not a real one"
+            }
+            Placeholder::Slot => {
+                "a <...> placeholder like those in the documentation, not a real value"
+            }
+            Placeholder::Template => "a template expression that was never rendered",
+        }
+    }
+}
+
+/// The kind of placeholder `s` is, if it is one.
+pub fn placeholder_kind(s: &str) -> Option<Placeholder> {
+    if s.contains("${") || s.contains("{{") {
+        Some(Placeholder::Template)
+    } else if s
+        .find('<')
+        .is_some_and(|i| s.get(i..).is_some_and(|t| t.contains('>')))
+    {
+        Some(Placeholder::Slot)
+    } else if s.contains("**") || masked_with_x(s) {
+        Some(Placeholder::Masked)
+    } else {
+        None
+    }
+}
+
+/// Whether `s` is 3 or more `x`/`X` and nothing else.
+fn all_x(s: &str) -> bool {
+    s.len() >= 3 && s.bytes().all(|b| b == b'x' || b == b'X')
+}
+
+/// An id (`cri-`, `crpi-`, `imc-` followed by only `x`) anywhere in a list or ARN, the
+/// account field of an `acs:` ARN made of `x`, or a whole value of `x`.
+fn masked_with_x(s: &str) -> bool {
+    let s = s.trim();
+    if all_x(s) {
+        return true;
+    }
+    let id_masked = s
+        .split(|c: char| matches!(c, ',' | ';' | ':' | '/' | '|' | '.') || c.is_whitespace())
+        .any(|field| {
+            let lower = field.to_ascii_lowercase();
+            let lower = lower.strip_suffix("-vpc").unwrap_or(&lower);
+            ["cri-", "crpi-", "imc-"].iter().any(|p| {
+                lower
+                    .strip_prefix(p)
+                    .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b == b'x'))
+            })
+        });
+    // acs:<service>:<region>:<account>:<resource>
+    let account_masked = s
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|arn| arn.to_ascii_lowercase().starts_with("acs:"))
+        .any(|arn| arn.split(':').nth(3).is_some_and(all_x));
+    id_masked || account_masked
 }
 
 #[cfg(test)]
@@ -677,7 +750,12 @@ mod tests {
             (
                 "*.example.com",
                 vec![],
-                vec![("*.example.com", "placeholder")],
+                vec![("*.example.com", "invalid character '*'")],
+            ),
+            (
+                "**.example.com",
+                vec![],
+                vec![("**.example.com", "placeholder")],
             ),
             (
                 "a.com,,b.com",
@@ -717,7 +795,41 @@ mod tests {
             ("{{ .Values.id }}", true),
             ("${INSTANCE_ID}", true),
             ("cri-XXXXXXXXXXXXXXXX", true),
-            ("cri-xxxx1234abcd5678", true),
+            ("cri-xxxxxxxxxxxxxxxx", true),
+            ("cn-beijing:cri-xxxxxxxxxxxxxxxx", true),
+            ("cri-f34lmbk2rxqx41u8,cri-xxxxxxxxxxxxxxxx", true),
+            (
+                "crpi-xxxxxxxx.cn-hangzhou.personal.cr.aliyuncs.com/ns/app:1",
+                true,
+            ),
+            (
+                "crpi-xxxxxxxx-vpc.cn-hangzhou.personal.cr.aliyuncs.com/ns/app:1",
+                true,
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8-vpc.cn-hangzhou.personal.cr.aliyuncs.com/ns/app:1",
+                false,
+            ),
+            ("imc-xxxxxxxxxxxxxxxxxxxx", true),
+            ("acs:ram::xxxxxxxxxxxxxxxx:role/acr-pull", true),
+            ("ACS:RAM::XXXXXXXXXXXXXXXX:role/acr-pull", true),
+            ("acs:ram::1609982529******:role/acr-pull", true),
+            ("acs:ram::<account-id>:role/<role-name>", true),
+            ("xxxxxxxx", true),
+            (" XXX ", true),
+            // Real names that merely contain x's.
+            ("cri-xxxx1234abcd5678", false),
+            ("cri-j36zhodptmxxx234", false),
+            ("acs:ram::1609982529000000:role/acr-pull-xxxl", false),
+            ("acs:ram::1609982529000000:role/xxx", false),
+            ("registry.cn-hangzhou.aliyuncs.com/boxxxer/app:1.0", false),
+            ("registry.cn-hangzhou.aliyuncs.com/ns/xxx:1.0", false),
+            ("xx", false),
+            // One '*' or an unclosed '<' is a grammar mistake, not a documentation mask.
+            ("*.example.com", false),
+            ("acs:ram::1609982529000000:role/acr-*", false),
+            ("a<b", false),
+            ("a>b<", false),
             ("cri-f34lmbk2rxqx41u8", false),
             ("$HOME", false),
             ("", false),
