@@ -101,7 +101,9 @@ macro_rules! rules {
 
 rules! {
     AnnotationMisplaced = "annotation-misplaced", Deny, true, Placement,
-        "ACR pull annotation on a controller's own metadata (or a CronJob's jobTemplate metadata), or written as a label, instead of the pod template's annotations, where ECI never sees it; mutation moves it";
+        "ACR pull annotation on a controller's own metadata (or a CronJob's jobTemplate metadata) but not in the pod template (or there with another value), or written as a label, where ECI never sees it; mutation moves it";
+    AnnotationDuplicated = "annotation-duplicated", Warn, false, Placement,
+        "the same ACR pull annotation with the same value on a controller's own metadata (or a CronJob's jobTemplate metadata) and in its pod template (kustomize `commonAnnotations`, many Helm charts): the pods get the template's copy, the other has no effect; never mutated, so GitOps tools see no drift";
     AnnotationOnExistingPod = "annotation-on-existing-pod", Warn, false, Placement,
         "UPDATE of a bound pod (`spec.nodeName` set) that adds, changes or removes ACR pull annotations: ECI reads them only when it creates the instance (what the update adds still goes through the access gate; an unbound pod's UPDATE is judged like a create)";
     AnnotationKeyUnknown = "annotation-key-unknown", Deny, false, Placement,

@@ -88,8 +88,17 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
                 ann_path(&meta_path, key)
             }
         };
+        // A copy on controller metadata with the template's value (annotation-duplicated) is
+        // judged once, where ECI reads it.
+        let duplicate = |key: &str, value: &String| {
+            !is_labels && meta_path != w.meta_path && w.original().get(key) == Some(value)
+        };
+        let judged = |key: &str| {
+            map.get(key)
+                .filter(|v| !unchanged(key, v) && !duplicate(key, v))
+        };
         for key in [SERVICE_ARNS, USER_ARNS] {
-            let Some(value) = map.get(key).filter(|v| !unchanged(key, v)) else {
+            let Some(value) = judged(key) else {
                 continue;
             };
             let list = e.map(|e| {
@@ -141,7 +150,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
             }
         }
         for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
-            let Some(value) = map.get(key).filter(|v| !unchanged(key, v)) else {
+            let Some(value) = judged(key) else {
                 continue;
             };
             let list = e.map(|e| &e.instance_ids);

@@ -10,9 +10,9 @@ use super::values::InstanceIds;
 use super::{Report, Shown, ShownImage, listing};
 use crate::acr::{self, AcrHost, Network};
 use crate::grammar::text::glob_match;
-use crate::grammar::values::{InstanceToken, looks_like_placeholder};
+use crate::grammar::values::{InstanceToken, looks_like_placeholder, parse_instance_ids};
 use crate::image::ImageRef;
-use crate::keys::{INSTANCE_IDS, USER_ARNS};
+use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, USER_ARNS};
 use crate::repair::{InstanceList, Moves};
 use crate::rules::RuleId;
 use crate::settings::Settings;
@@ -247,6 +247,13 @@ fn instance_list(
     // Images on custom domains need their instance listed.
     let cross_account = moves.effective.contains_key(USER_ARNS);
     let mut listed: BTreeSet<String> = tokens.iter().map(|t| t.id.clone()).collect();
+    // An instance listed only in a misplaced copy is annotation-misplaced's finding: one
+    // mistake, one deny.
+    let misplaced = if r.is_on(RuleId::AnnotationMisplaced) {
+        misplaced_ids(w)
+    } else {
+        BTreeSet::new()
+    };
     for img in parsed {
         let AcrHost::CustomDomain {
             instance_id,
@@ -258,7 +265,10 @@ fn instance_list(
         };
         // An instance the namespace may not use is the access gate's finding alone: listing
         // it would not help.
-        if listed.contains(instance_id) || !access::allows_instance(settings, w, instance_id) {
+        if listed.contains(instance_id)
+            || misplaced.contains(instance_id)
+            || !access::allows_instance(settings, w, instance_id)
+        {
             continue;
         }
         let tok = InstanceToken {
@@ -307,6 +317,26 @@ fn instance_list(
         value: tokens.iter().map(written).collect::<Vec<_>>().join(","),
     });
     (listed, rewrite)
+}
+
+/// The instance ids that copies of the instance-id keys where ECI never reads them
+/// (controller metadata, labels) list.
+fn misplaced_ids(w: &Workload) -> BTreeSet<String> {
+    let maps = w
+        .ignored_meta
+        .iter()
+        .map(|m| m.annotations)
+        .chain(std::iter::once(w.labels));
+    let mut ids = BTreeSet::new();
+    for map in maps {
+        for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
+            if let Some(value) = map.get(key) {
+                let list = parse_instance_ids(value);
+                ids.extend(list.tokens.into_iter().flatten().map(|t| t.id));
+            }
+        }
+    }
+    ids
 }
 
 /// `listed`: the instance ids the pod ends up listing (after any repair).

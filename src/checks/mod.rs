@@ -70,6 +70,11 @@ impl<'s> Report<'s> {
         }
     }
 
+    /// Whether the settings leave `rule` on (not `off`).
+    pub fn is_on(&self, rule: RuleId) -> bool {
+        self.action(rule, rule.default_action()).is_some()
+    }
+
     /// Whether the policy may repair a finding of `rule` in this evaluation.
     pub fn can_mutate(&self, rule: RuleId) -> bool {
         self.settings.mutate && self.action(rule, rule.default_action()).is_some()

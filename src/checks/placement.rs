@@ -50,6 +50,23 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                 continue;
             };
             let path = ann_path(meta.path, key);
+            // The same key and value in the pod template as sent (kustomize
+            // commonAnnotations, Helm charts): the pods get it, this copy changes nothing.
+            if w.original().get(*key) == Some(value) {
+                r.report(
+                    RuleId::AnnotationDuplicated,
+                    path,
+                    format!(
+                        "{key} is set on the {}'s {} with the same value as in the pod template; ECI reads only the pod template's copy, so this one has no effect",
+                        w.kind, meta.dots
+                    ),
+                    format!(
+                        "nothing to fix for the pods; remove it from {} if you want a single copy (kustomize commonAnnotations and Helm charts often put it there)",
+                        meta.dots
+                    ),
+                );
+                continue;
+            }
             let where_ = format!(
                 "{key} is set on the {}'s {}, where ECI never reads it",
                 w.kind, meta.dots
@@ -62,6 +79,7 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                     format!("{where_}, and the pod template has a different value ({existing:?} instead of {value:?})", existing = Shown(existing), value = Shown(value)),
                     format!("decide which value is right, keep it in {} and remove the other", w.meta_dots),
                 ),
+                // Another misplaced copy with the same value is being moved there.
                 Some(_) => {
                     if repair {
                         moves.removals.push(path.clone());
@@ -70,10 +88,12 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                         repair,
                         RuleId::AnnotationMisplaced,
                         path,
-                        format!("{where_} (the pod template already has the same value)"),
+                        format!("{where_}: the pods it creates get no {key}"),
                         format!(
-                            "remove it from {}; the pod template already has the same value",
-                            meta.dots
+                            "move {key}: {value:?} to {} and remove it from {}",
+                            w.meta_dots,
+                            meta.dots,
+                            value = Shown(value)
                         ),
                     );
                 }
@@ -256,6 +276,59 @@ mod tests {
             moves.effective.get(INSTANCE_IDS).map(String::as_str),
             Some("cri-j36zhodptmyq1234")
         );
+    }
+
+    #[test]
+    fn same_value_on_controller_and_template_only_warns_and_is_left_alone() {
+        // kustomize commonAnnotations on a CronJob: metadata, jobTemplate and pod template.
+        let o = object(
+            r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"jobTemplate":{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"template":{"metadata":{"labels":{"alibabacloud.com/eci":"true"},
+                "annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},"spec":{}}}}}}"#,
+        );
+        let w = workload(Shape::CronJob, "ns", &o);
+        let s = settings(r#"{"mutate":true}"#);
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true);
+        assert_eq!(
+            summary(&r.finish()),
+            [
+                (
+                    "annotation-duplicated",
+                    "warn",
+                    "/metadata/annotations/k8s.aliyun.com~1acr-instance-ids".into()
+                ),
+                (
+                    "annotation-duplicated",
+                    "warn",
+                    "/spec/jobTemplate/metadata/annotations/k8s.aliyun.com~1acr-instance-ids"
+                        .into()
+                ),
+            ]
+        );
+        assert!(moves.removals.is_empty());
+    }
+
+    #[test]
+    fn two_misplaced_copies_of_one_value_are_both_moved() {
+        let o = object(
+            r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"jobTemplate":{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"template":{"metadata":{"labels":{"alibabacloud.com/eci":"true"}},"spec":{}}}}}}"#,
+        );
+        let w = workload(Shape::CronJob, "ns", &o);
+        let s = settings(r#"{"mutate":true}"#);
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true);
+        let found = summary(&r.finish());
+        assert_eq!(found.len(), 2);
+        assert!(
+            found
+                .iter()
+                .all(|f| f.0 == "annotation-misplaced" && f.1 == "mutated")
+        );
+        assert_eq!(moves.removals.len(), 2);
     }
 
     #[test]
