@@ -111,13 +111,13 @@ rules! {
     AnnotationKeyLegacy = "annotation-key-legacy", Warn, true, Placement,
         "singular `k8s.aliyun.com/acr-instance-id` (older docs); mutation renames it to `acr-instance-ids`";
     AnnotationsOffEci = "annotations-off-eci", Warn, false, Placement,
-        "ACR pull annotations on a pod with no visible ECI signal: pods on ordinary nodes ignore them";
+        "ACR pull annotations on a pod that shows no ECI signal (label, nodeSelector, affinity, toleration, nodeName, burst annotation): pods on ordinary nodes ignore them; a namespace label or eci-profile the policy cannot see may still send the pod to ECI (list such namespaces in `eciScope.namespaces`)";
     InstanceIdInvalid = "instance-id-invalid", Deny, false, Values,
-        "`acr-instance-ids` token not `[<region>:]cri-[a-z0-9]{16}`, empty token, duplicate, or a separator other than a comma";
+        "`acr-instance-ids` token not `[<region>:]cri-[a-z0-9]{16}` (an id written before its region included), or an empty token; a separator other than a comma, a repeated id or an id of another length only warn (not documented)";
     InstanceRegionUnknown = "instance-region-unknown", Warn, false, Values,
         "region prefix in `acr-instance-ids` fits the grammar but is not in the policy's list of Alibaba Cloud regions (from Alibaba Cloud's endpoint tables); \"did you mean\" only for a one-character typo";
     RoleArnInvalid = "role-arn-invalid", Deny, false, Values,
-        "`acr-service-arns` / `acr-user-arns` not `acs:ram::<16 digits>:role/<name>`, or more than one ARN (`_` in the name only warns)";
+        "`acr-service-arns` / `acr-user-arns` not `acs:ram::<16 digits>:role/<name>`; more than one ARN in a key or `_` in the name only warns (the documentation shows one ARN per key and does not say whether several are read)";
     PlaceholderValue = "placeholder-value", Deny, false, Values,
         "masked or template value instead of a real one: `*` runs (`****`), `<...>`, `${...}` / `{{...}}`, or an id or account made entirely of `x` (`cri-xxxxxxxxxxxxxxxx`); never a substring of a real name (`boxxxer` is fine)";
     UserArnWithoutServiceArn = "user-arn-without-service-arn", Deny, false, Values,

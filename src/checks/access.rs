@@ -108,9 +108,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
                     &e.user_role_arns
                 }
             });
-            let items = value
-                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-                .filter(|i| !i.is_empty());
+            let items = values::split_arns(value);
             let count = items.clone().count();
             if count > MAX_LIST_ENTRIES {
                 r.report(

@@ -37,7 +37,7 @@ pub fn check(
     ids: Option<&InstanceIds>,
     parsed: &[Parsed],
 ) -> Option<InstanceList> {
-    endpoints(r, w, parsed);
+    endpoints(r, w, moves, parsed);
     let (listed, rewrite) = instance_list(r, w, moves, parsed, ids);
     pull_secrets(r, w, parsed, &listed);
     rewrite
@@ -109,26 +109,48 @@ fn anonymous(settings: &Settings, img: &Parsed) -> bool {
 }
 
 /// Registries secret-free pulling cannot use from ECI.
-fn endpoints(r: &mut Report, w: &Workload, parsed: &[Parsed]) {
+fn endpoints(r: &mut Report, w: &Workload, moves: &Moves, parsed: &[Parsed]) {
     let has_secrets = w.pull_secret_names().next().is_some();
+    let lists_instances = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
+        .iter()
+        .any(|k| moves.effective.contains_key(*k));
     let cluster_region = r.settings.cluster_region.clone();
     for img in parsed {
         match &img.host {
-            AcrHost::NotAcr if !has_secrets && !anonymous(r.settings, img) => r.report(
-                RuleId::ExternalImageWithoutSecret,
-                img.site.path.clone(),
-                format!(
-                    "{} pulls {} from {}, which is not an ACR registry, and the {} has no imagePullSecrets: ECI's secret-free pull cannot authenticate there",
-                    img.site.who,
-                    img.raw,
-                    img.image.registry(),
-                    w.pod_word()
-                ),
-                format!(
-                    "add imagePullSecrets for {}, or, if the image is public, list it in the policy's anonymousImages",
-                    img.image.registry()
-                ),
-            ),
+            AcrHost::NotAcr if !has_secrets && !anonymous(r.settings, img) => {
+                let registry = img.image.registry();
+                let (message, fix) = if lists_instances {
+                    (
+                        format!(
+                            "{} pulls {} from {registry}, which is not a custom domain in the policy's customDomains, while the {} lists ACR instances in {INSTANCE_IDS} and has no imagePullSecrets: unless {registry} is the custom domain of a listed instance, ECI's secret-free pull cannot authenticate there",
+                            img.site.who,
+                            img.raw,
+                            w.pod_word()
+                        ),
+                        format!(
+                            "if {registry} is the custom domain of a listed instance, add it to the policy's customDomains (host and instanceId); otherwise add imagePullSecrets for it, or list a public image in anonymousImages"
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "{} pulls {} from {registry}, which is neither an ACR endpoint nor a custom domain in the policy's customDomains, and the {} has no imagePullSecrets: ECI's secret-free pull cannot authenticate there",
+                            img.site.who,
+                            img.raw,
+                            w.pod_word()
+                        ),
+                        format!(
+                            "add imagePullSecrets for {registry}, or, if the image is public, list it in the policy's anonymousImages"
+                        ),
+                    )
+                };
+                r.report(
+                    RuleId::ExternalImageWithoutSecret,
+                    img.site.path.clone(),
+                    message,
+                    fix,
+                );
+            }
             AcrHost::PersonalNew {
                 network: Network::Public,
                 ..
@@ -212,7 +234,7 @@ fn instance_list(
             let want = (region != cluster).then(|| region.to_owned());
             let problem = match (&tok.region, &want) {
                 (None, Some(r)) => format!(
-                    "{key} lists {} without a region prefix, but that instance is in {r} and the cluster in {cluster}; ECI then looks for it in {cluster} and the pull fails",
+                    "{key} lists {} without a region prefix, but that instance is in {r} and the cluster in {cluster}; the documentation requires the <region>: prefix for an instance in another region than the pod",
                     tok.id
                 ),
                 (Some(p), Some(r)) if p != r => {
@@ -350,7 +372,9 @@ fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeS
     }
     let secret_free = |img: &Parsed| match &img.host {
         AcrHost::PersonalLegacy { .. } | AcrHost::EnterpriseDefault { .. } => true,
-        AcrHost::PersonalNew { network, .. } => *network != Network::Public,
+        // Whether ECI's secret-free pull covers new Personal Edition instances is not
+        // documented: the secret may be what makes the pull work.
+        AcrHost::PersonalNew { .. } => false,
         AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
         AcrHost::NotAcr => anonymous(r.settings, img),
     };

@@ -1,6 +1,6 @@
 //! Placement and keys: annotations where ECI never reads them (controller metadata, labels),
-//! near-miss and legacy keys, annotations on pods nothing sends to ECI, and annotation changes
-//! on existing pods. Plans the moves and renames that mutation applies.
+//! copies that repeat the pod template's, near-miss and legacy keys, annotations on pods that
+//! show no ECI signal, and annotation changes on existing pods. Plans the moves and renames that mutation applies.
 
 #![forbid(unsafe_code)]
 
@@ -167,7 +167,7 @@ fn key_names(r: &mut Report, w: &Workload) {
                 r.report(
                     RuleId::AnnotationKeyUnknown,
                     ann_path(meta_path, key),
-                    format!("annotation {key:?} is not a key ECI reads, so it is ignored; did you mean {want:?}?"),
+                    format!("annotation {key:?} is not a key the ECI documentation lists, so ECI is not known to read it; did you mean {want:?}?"),
                     format!("rename the annotation to {want}"),
                 );
             }
@@ -181,7 +181,7 @@ fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
     };
     let path = w.ann_path(INSTANCE_ID_LEGACY);
     let base = format!(
-        "{INSTANCE_ID_LEGACY} is the singular key from older ECI docs; current ECI reads {INSTANCE_IDS}"
+        "{INSTANCE_ID_LEGACY} is the singular key from older ECI docs (the current documentation uses {INSTANCE_IDS} and does not say whether the singular key is still read)"
     );
     match moves.effective.get(INSTANCE_IDS).cloned() {
         Some(plural) if plural != value => r.report(
@@ -230,11 +230,11 @@ fn off_eci(r: &mut Report, w: &Workload, moves: &Moves, on_eci: bool) {
         RuleId::AnnotationsOffEci,
         format!("{}/annotations", w.meta_path),
         format!(
-            "the {} carries {} but nothing sends its pods to ECI (no alibabacloud.com/eci label, virtual-kubelet nodeSelector, affinity or nodeName), and pods on ordinary nodes ignore these annotations",
+            "the {} carries {} but the policy sees no ECI signal in the pod (no alibabacloud.com/eci label, virtual-kubelet nodeSelector, affinity, toleration or nodeName); pods on ordinary nodes ignore these annotations, and a namespace label or eci-profile selector, which the policy cannot see, may still send the pods to ECI",
             w.kind,
             present.join(", ")
         ),
-        "schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet), list the namespace in eciScope.namespaces, or drop the annotations".to_owned(),
+        "if a namespace label or eci-profile sends these pods to ECI, list the namespace in the policy's eciScope.namespaces; otherwise schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet) or drop the annotations".to_owned(),
     );
 }
 

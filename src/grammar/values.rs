@@ -11,6 +11,17 @@ fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
 }
 
+/// The length of an ACR instance id's part after `cri-` in every documented example; the
+/// documentation does not state it.
+pub const CRI_ID_LEN: usize = 16;
+
+/// `cri-[a-z0-9]+` of a length other than [`CRI_ID_LEN`]: the length of that part, if so.
+pub fn cri_id_odd_length(s: &str) -> Option<usize> {
+    s.strip_prefix("cri-")
+        .filter(|id| !id.is_empty() && id.len() != CRI_ID_LEN && id.bytes().all(is_lower_alnum))
+        .map(str::len)
+}
+
 /// `cri-[a-z0-9]{16}`
 pub fn is_cri_id(s: &str) -> bool {
     s.strip_prefix("cri-")
@@ -40,6 +51,8 @@ pub enum TokenProblem {
     BadRegion(String),
     /// The id part is not `cri-[a-z0-9]{16}` (value: the id part).
     BadId(String),
+    /// `cri-…:<region>`: the id before the region (value: the token written region first).
+    Reversed(String),
 }
 
 /// The most entries of an `acr-instance-ids` value the policy reads. ECI documents no limit;
@@ -81,6 +94,9 @@ fn parse_instance_token(tok: &str) -> Result<InstanceToken, (String, TokenProble
     if let Some(r) = region
         && !is_region_grammar(r)
     {
+        if is_cri_id(r) && is_region_grammar(id) {
+            return Err((tok.to_string(), TokenProblem::Reversed(format!("{id}:{r}"))));
+        }
         return Err((tok.to_string(), TokenProblem::BadRegion(r.to_string())));
     }
     if !is_cri_id(id) {
@@ -177,6 +193,13 @@ pub enum ArnProblem {
     Malformed(String),
 }
 
+/// The items of a role key that lists several ARNs (split on ',', ';' and whitespace).
+pub fn split_arns(value: &str) -> impl Iterator<Item = &str> + Clone {
+    value
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+}
+
 /// Parse `acs:ram::<16 digits>:role/<name>`, name 1–64 of `[A-Za-z0-9._-]`; trims
 /// surrounding whitespace. `Ok((arn, underscore))`: `underscore` = name contains '_'.
 pub fn parse_role_arn(value: &str) -> Result<(RoleArn, bool), ArnProblem> {
@@ -187,10 +210,7 @@ pub fn parse_role_arn(value: &str) -> Result<(RoleArn, bool), ArnProblem> {
     if looks_like_placeholder(v) {
         return Err(ArnProblem::Placeholder);
     }
-    let count = v
-        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
-        .count();
+    let count = split_arns(v).count();
     if count > 1 {
         return Err(ArnProblem::Multiple(count));
     }
@@ -575,7 +595,7 @@ mod tests {
                 "cri-f34lmbk2rxqx41u8:cn-beijing",
                 vec![bad(
                     "cri-f34lmbk2rxqx41u8:cn-beijing",
-                    TokenProblem::BadRegion("cri-f34lmbk2rxqx41u8".into()),
+                    TokenProblem::Reversed("cn-beijing:cri-f34lmbk2rxqx41u8".into()),
                 )],
                 None,
                 vec![],
