@@ -16,8 +16,9 @@ use crate::grammar::regions::is_region_grammar;
 pub enum Network {
     Public,
     Vpc,
-    /// Classic-network `registry-internal.` endpoint (legacy Personal Edition).
-    Internal,
+    /// Classic network `registry[-intl]-internal.` endpoint (legacy Personal Edition): for ECS
+    /// instances on the classic network; a VPC, where ECI runs, does not reach it.
+    Classic,
 }
 
 impl Network {
@@ -25,7 +26,7 @@ impl Network {
         match self {
             Network::Public => "public",
             Network::Vpc => "VPC",
-            Network::Internal => "classic network",
+            Network::Classic => "classic network",
         }
     }
 }
@@ -167,7 +168,7 @@ fn personal_legacy(host: &str) -> Option<AcrHost> {
     let network = match kind {
         "" => Network::Public,
         "-vpc" => Network::Vpc,
-        "-internal" => Network::Internal,
+        "-internal" => Network::Classic,
         _ => return None,
     };
     Some(AcrHost::PersonalLegacy {
@@ -229,6 +230,32 @@ impl AcrHost {
             AcrHost::PersonalLegacy { network, .. }
             | AcrHost::PersonalNew { network, .. }
             | AcrHost::EnterpriseDefault { network, .. } => Some(*network),
+            AcrHost::CustomDomain { .. } | AcrHost::NotAcr => None,
+        }
+    }
+
+    /// The VPC endpoint of the same registry, for the built-in forms (a custom domain's
+    /// network is its owner's business).
+    pub fn vpc_host(&self) -> Option<String> {
+        match self {
+            AcrHost::PersonalLegacy { region, intl, .. } => {
+                let site = if *intl { "-intl" } else { "" };
+                Some(format!("registry{site}-vpc.{region}.aliyuncs.com"))
+            }
+            AcrHost::PersonalNew {
+                instance, region, ..
+            } => Some(format!("{instance}-vpc.{region}.personal.cr.aliyuncs.com")),
+            AcrHost::EnterpriseDefault {
+                instance_name,
+                region,
+                distributed,
+                ..
+            } => {
+                let p2p = if *distributed { ".distributed" } else { "" };
+                Some(format!(
+                    "{instance_name}-registry-vpc{p2p}.{region}.cr.aliyuncs.com"
+                ))
+            }
             AcrHost::CustomDomain { .. } | AcrHost::NotAcr => None,
         }
     }
@@ -337,7 +364,7 @@ mod tests {
             ),
             (
                 "registry-internal.cn-shanghai.aliyuncs.com",
-                legacy("cn-shanghai", Internal, false),
+                legacy("cn-shanghai", Classic, false),
             ),
             (
                 "registry-intl.ap-southeast-1.aliyuncs.com",
@@ -349,7 +376,7 @@ mod tests {
             ),
             (
                 "registry-intl-internal.eu-central-1.aliyuncs.com",
-                legacy("eu-central-1", Internal, true),
+                legacy("eu-central-1", Classic, true),
             ),
             (
                 "registry.cn-shanghai-finance-1.aliyuncs.com",
@@ -423,6 +450,66 @@ mod tests {
         for (host, want) in &cases {
             assert_eq!(classify(host, &[]), *want, "{host:?}");
             assert!(want.is_acr());
+        }
+    }
+
+    #[test]
+    fn classic_network_and_vpc_hosts() {
+        let cases: &[(&str, bool, Option<&str>)] = &[
+            (
+                "registry-internal.cn-shanghai.aliyuncs.com",
+                true,
+                Some("registry-vpc.cn-shanghai.aliyuncs.com"),
+            ),
+            (
+                "registry-intl-internal.eu-central-1.aliyuncs.com",
+                true,
+                Some("registry-intl-vpc.eu-central-1.aliyuncs.com"),
+            ),
+            (
+                "Registry-Internal.CN-Hangzhou.aliyuncs.com:443",
+                true,
+                Some("registry-vpc.cn-hangzhou.aliyuncs.com"),
+            ),
+            (
+                "registry.cn-hangzhou.aliyuncs.com",
+                false,
+                Some("registry-vpc.cn-hangzhou.aliyuncs.com"),
+            ),
+            (
+                "registry-vpc.cn-hangzhou.aliyuncs.com",
+                false,
+                Some("registry-vpc.cn-hangzhou.aliyuncs.com"),
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8.cn-hangzhou.personal.cr.aliyuncs.com",
+                false,
+                Some("crpi-ds0j5gxjdmixc0v8-vpc.cn-hangzhou.personal.cr.aliyuncs.com"),
+            ),
+            (
+                "shop-registry.cn-beijing.cr.aliyuncs.com",
+                false,
+                Some("shop-registry-vpc.cn-beijing.cr.aliyuncs.com"),
+            ),
+            (
+                "shop-registry.distributed.cn-beijing.cr.aliyuncs.com:65001",
+                false,
+                Some("shop-registry-vpc.distributed.cn-beijing.cr.aliyuncs.com"),
+            ),
+            ("docker.io", false, None),
+        ];
+        for (host, classic, vpc) in cases {
+            let c = classify(host, &[]);
+            assert_eq!(c.network() == Some(Network::Classic), *classic, "{host:?}");
+            assert_eq!(c.vpc_host().as_deref(), *vpc, "{host:?}");
+        }
+        // "-internal" exists only on the legacy shared domain.
+        for host in [
+            "shop-registry-internal.cn-beijing.cr.aliyuncs.com",
+            "registry-internal-vpc.cn-beijing.aliyuncs.com",
+            "crpi-ds0j5gxjdmixc0v8-internal.cn-hangzhou.personal.cr.aliyuncs.com",
+        ] {
+            assert_eq!(classify(host, &[]), AcrHost::NotAcr, "{host:?}");
         }
     }
 
@@ -552,7 +639,7 @@ mod tests {
             (
                 "registry-internal.cn-shanghai.aliyuncs.com",
                 Some("cn-shanghai"),
-                Some(Network::Internal),
+                Some(Network::Classic),
                 "ACR Personal Edition shared domain (cn-shanghai, classic network)",
             ),
             (

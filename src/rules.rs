@@ -140,6 +140,8 @@ rules! {
         "`-vpc` ACR endpoint in a region other than `clusterRegion`: VPC endpoints resolve only in their own region";
     PersonalPublicEndpoint = "personal-public-endpoint", Warn, false, Images,
         "new Personal Edition (`crpi-`) public endpoint, which cannot be used to pull; use its `-vpc` endpoint";
+    ClassicNetworkEndpoint = "classic-network-endpoint", Warn, false, Images,
+        "classic network endpoint `registry[-intl]-internal.<region>.aliyuncs.com` on a pod that may run on ECI: ECI runs in a VPC, which does not reach the classic network endpoint; use the `-vpc` endpoint";
     AcrHostInsecureListed = "acr-host-insecure-listed", Warn, false, Images,
         "an ACR host listed in `plain-http-registry` / `insecure-registry` (ACR always serves valid TLS)";
     RegistryListInvalid = "registry-list-invalid", Deny, false, Images,

@@ -33,11 +33,12 @@ pub struct Parsed<'a> {
 pub fn check(
     r: &mut Report,
     w: &Workload,
+    on_eci: bool,
     moves: &Moves,
     ids: Option<&InstanceIds>,
     parsed: &[Parsed],
 ) -> Option<InstanceList> {
-    endpoints(r, w, moves, parsed);
+    endpoints(r, w, on_eci, moves, parsed);
     let (listed, rewrite) = instance_list(r, w, moves, parsed, ids);
     pull_secrets(r, w, parsed, &listed);
     rewrite
@@ -109,7 +110,7 @@ fn anonymous(settings: &Settings, img: &Parsed) -> bool {
 }
 
 /// Registries secret-free pulling cannot use from ECI.
-fn endpoints(r: &mut Report, w: &Workload, moves: &Moves, parsed: &[Parsed]) {
+fn endpoints(r: &mut Report, w: &Workload, on_eci: bool, moves: &Moves, parsed: &[Parsed]) {
     let has_secrets = w.pull_secret_names().next().is_some();
     let lists_instances = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .iter()
@@ -151,6 +152,21 @@ fn endpoints(r: &mut Report, w: &Workload, moves: &Moves, parsed: &[Parsed]) {
                     fix,
                 );
             }
+            AcrHost::PersonalLegacy {
+                network: Network::Classic,
+                ..
+            } if on_eci => r.report(
+                RuleId::ClassicNetworkEndpoint,
+                img.site.path.clone(),
+                format!(
+                    "{} pulls {} through {}, the classic network endpoint of ACR Personal Edition; ECI runs in a VPC, and a VPC does not reach the classic network endpoint",
+                    img.site.who, img.raw, img.image.host
+                ),
+                format!(
+                    "use the VPC endpoint {} instead, or the public endpoint with Internet egress",
+                    img.host.vpc_host().unwrap_or_default()
+                ),
+            ),
             AcrHost::PersonalNew {
                 network: Network::Public,
                 ..
@@ -371,7 +387,8 @@ fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeS
         return;
     }
     let secret_free = |img: &Parsed| match &img.host {
-        AcrHost::PersonalLegacy { .. } | AcrHost::EnterpriseDefault { .. } => true,
+        AcrHost::PersonalLegacy { network, .. } => *network != Network::Classic,
+        AcrHost::EnterpriseDefault { .. } => true,
         // Whether ECI's secret-free pull covers new Personal Edition instances is not
         // documented: the secret may be what makes the pull work.
         AcrHost::PersonalNew { .. } => false,
@@ -415,7 +432,7 @@ mod tests {
         let moves = Moves::none(&w);
         let ids = values::check(&mut Report::new(&s), &w, &moves);
         let parsed = parse(&mut r, &w);
-        let rewrite = check(&mut r, &w, &moves, ids.as_ref(), &parsed);
+        let rewrite = check(&mut r, &w, true, &moves, ids.as_ref(), &parsed);
         (summary(&r.finish()), rewrite)
     }
 

@@ -178,7 +178,7 @@ pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Find
     if w.shape == Shape::ImageCache {
         imagecache::check(&mut report, w);
     }
-    let instance_list = images::check(&mut report, w, &moves, ids.as_ref(), &pulled);
+    let instance_list = images::check(&mut report, w, on_eci, &moves, ids.as_ref(), &pulled);
     (
         report.finish(),
         Repairs {
