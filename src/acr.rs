@@ -70,6 +70,70 @@ pub struct CustomDomain {
     pub host: String,
     pub instance_id: String,
     pub region: Option<String>,
+    /// The account that owns the instance, when the settings say.
+    pub account_id: Option<String>,
+}
+
+/// One catalogued Enterprise Edition instance (`settings.instances` entry): its default
+/// domains are `<name>-registry[-vpc].<region>.cr.aliyuncs.com`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub instance_id: String,
+    /// The instance name as in its default domain (lower-case).
+    pub name: String,
+    pub region: String,
+    /// The account that owns the instance, when the settings say.
+    pub account_id: Option<String>,
+}
+
+/// The ACR instance behind a registry host, as far as the settings know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownInstance {
+    pub instance_id: String,
+    /// The owning account, from the custom domain's or the catalogued instance's `accountId`.
+    pub account_id: Option<String>,
+    /// Reached through a configured custom domain (else a catalogued default domain).
+    pub custom_domain: bool,
+}
+
+/// The instance behind `host`: a configured custom domain's, or the catalogued instance
+/// whose default domain it is. The owning account comes from any entry for that instance.
+pub fn known_instance(
+    host: &AcrHost,
+    custom: &[CustomDomain],
+    instances: &[Instance],
+) -> Option<KnownInstance> {
+    let (instance_id, custom_domain) = match host {
+        AcrHost::CustomDomain { instance_id, .. } => (instance_id.as_str(), true),
+        AcrHost::EnterpriseDefault {
+            instance_name,
+            region,
+            ..
+        } => (
+            instances
+                .iter()
+                .find(|i| i.name == *instance_name && i.region == *region)?
+                .instance_id
+                .as_str(),
+            false,
+        ),
+        _ => return None,
+    };
+    let account_id = custom
+        .iter()
+        .filter(|d| d.instance_id == instance_id)
+        .find_map(|d| d.account_id.clone())
+        .or_else(|| {
+            instances
+                .iter()
+                .filter(|i| i.instance_id == instance_id)
+                .find_map(|i| i.account_id.clone())
+        });
+    Some(KnownInstance {
+        instance_id: instance_id.to_owned(),
+        account_id,
+        custom_domain,
+    })
 }
 
 fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
@@ -112,7 +176,8 @@ fn personal_new(host: &str) -> Option<AcrHost> {
     })
 }
 
-fn is_instance_name(s: &str) -> bool {
+/// An Enterprise Edition instance name: 3 to 30 of `[a-z0-9-]`, not starting or ending with `-`.
+pub fn is_instance_name(s: &str) -> bool {
     let n = s.chars().count();
     (3..=30).contains(&n)
         && !s.starts_with('-')
@@ -454,6 +519,65 @@ mod tests {
     }
 
     #[test]
+    fn known_instances_and_owners() {
+        let custom = vec![CustomDomain {
+            host: "acr.example.com".into(),
+            instance_id: "cri-f34lmbk2rxqx41u8".into(),
+            region: Some("cn-beijing".into()),
+            account_id: None,
+        }];
+        let instances = vec![
+            Instance {
+                instance_id: "cri-f34lmbk2rxqx41u8".into(),
+                name: "shop".into(),
+                region: "cn-beijing".into(),
+                account_id: Some("1300000000000002".into()),
+            },
+            Instance {
+                instance_id: "cri-abcdefgh12345678".into(),
+                name: "tools".into(),
+                region: "cn-hangzhou".into(),
+                account_id: None,
+            },
+        ];
+        let known = |host: &str| known_instance(&classify(host, &custom), &custom, &instances);
+        let shop = |custom_domain| {
+            Some(KnownInstance {
+                instance_id: "cri-f34lmbk2rxqx41u8".into(),
+                account_id: Some("1300000000000002".into()),
+                custom_domain,
+            })
+        };
+        // The custom domain's owner comes from the catalogued instance with the same id.
+        assert_eq!(known("acr.example.com"), shop(true));
+        assert_eq!(
+            known("shop-registry.cn-beijing.cr.aliyuncs.com"),
+            shop(false)
+        );
+        assert_eq!(
+            known("SHOP-registry-vpc.cn-beijing.cr.aliyuncs.com"),
+            shop(false)
+        );
+        assert_eq!(
+            known("shop-registry-vpc.distributed.cn-beijing.cr.aliyuncs.com:65001"),
+            shop(false)
+        );
+        assert_eq!(
+            known("tools-registry-vpc.cn-hangzhou.cr.aliyuncs.com"),
+            Some(KnownInstance {
+                instance_id: "cri-abcdefgh12345678".into(),
+                account_id: None,
+                custom_domain: false,
+            })
+        );
+        // Same name in another region, other names, other kinds: unknown.
+        assert_eq!(known("shop-registry.cn-hangzhou.cr.aliyuncs.com"), None);
+        assert_eq!(known("other-registry.cn-beijing.cr.aliyuncs.com"), None);
+        assert_eq!(known("registry.cn-beijing.aliyuncs.com"), None);
+        assert_eq!(known("docker.io"), None);
+    }
+
+    #[test]
     fn classic_network_and_vpc_hosts() {
         let cases: &[(&str, bool, Option<&str>)] = &[
             (
@@ -563,22 +687,26 @@ mod tests {
                 host: "acr.example.com".into(),
                 instance_id: "cri-f34lmbk2rxqx41u8".into(),
                 region: Some("cn-beijing".into()),
+                account_id: None,
             },
             CustomDomain {
                 host: "reg.example.com:8443".into(),
                 instance_id: "cri-abcdefgh12345678".into(),
                 region: None,
+                account_id: None,
             },
             CustomDomain {
                 host: "tls.example.com:443".into(),
                 instance_id: "cri-tlstlstlstlstls1".into(),
                 region: None,
+                account_id: None,
             },
             // A custom domain that shadows a built-in pattern wins.
             CustomDomain {
                 host: "mirror-registry.cn-hangzhou.cr.aliyuncs.com".into(),
                 instance_id: "cri-mirrormirror1234".into(),
                 region: Some("cn-hangzhou".into()),
+                account_id: None,
             },
         ];
         let a = custom(
@@ -620,6 +748,7 @@ mod tests {
             host: "ACR.Example.COM".into(),
             instance_id: "cri-f34lmbk2rxqx41u8".into(),
             region: None,
+            account_id: None,
         }];
         assert_eq!(
             classify("acr.example.com", &upper),
@@ -672,6 +801,7 @@ mod tests {
             host: "acr.example.com".into(),
             instance_id: "cri-f34lmbk2rxqx41u8".into(),
             region: Some("cn-beijing".into()),
+            account_id: None,
         }];
         for (host, region, network, text) in &cases {
             let c = classify(host, &cfg);

@@ -126,6 +126,8 @@ rules! {
         "service and user role ARNs are in the same account, so the cross-account chain is pointless";
     ServiceArnWrongAccount = "service-arn-wrong-account", Deny, false, Values,
         "service role is not in the ECI account (`accountId`); ECI can only assume roles of its own account";
+    CrossAccountWithoutRoles = "cross-account-without-roles", Deny, false, Values,
+        "image from a registry that the settings say another account owns (`customDomains[].accountId`, `instances[].accountId`, compared with `accountId`) while the pod lacks `acr-user-arns` (with `acr-service-arns`), or names a user role in yet another account";
     ImageInvalid = "image-invalid", Deny, false, Images,
         "image reference that does not parse (distribution reference grammar)";
     CustomDomainMissingInstance = "custom-domain-missing-instance", Deny, true, Images,
@@ -149,7 +151,7 @@ rules! {
     RoleNotAllowed = "role-not-allowed", Deny, false, Access,
         "a service or user role ARN that `access` does not allow for the namespace";
     InstanceNotAllowed = "instance-not-allowed", Deny, false, Access,
-        "an id in `acr-instance-ids` that `access` does not allow for the namespace";
+        "an id in `acr-instance-ids`, or the instance behind a pulled image (a configured custom domain, or a default domain of an instance in `instances`), that `access` does not allow for the namespace";
     RamRoleNotAllowed = "ram-role-not-allowed", Deny, false, Access,
         "`k8s.aliyun.com/eci-ram-role-name` (the RAM role the ECI instance assumes) not in the namespace's `access[].ramRoleNames` (checked when the entry lists them)";
     ImagecacheImagesInvalid = "imagecache-images-invalid", Deny, false, ImageCache,

@@ -8,24 +8,26 @@
 use super::access;
 use super::values::InstanceIds;
 use super::{Report, Shown, ShownImage, listing};
-use crate::acr::{self, AcrHost, Network};
+use crate::acr::{self, AcrHost, KnownInstance, Network};
 use crate::grammar::text::glob_match;
 use crate::grammar::values::{InstanceToken, looks_like_placeholder, parse_instance_ids};
 use crate::image::ImageRef;
-use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, USER_ARNS};
+use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, SERVICE_ARNS, USER_ARNS};
 use crate::repair::{InstanceList, Moves};
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use crate::workload::{ImageSite, Shape, Workload};
 use std::collections::BTreeSet;
 
-/// A parsed image with its registry class.
+/// A parsed image with its registry class and, where the settings know it, the instance
+/// behind the registry and its owner.
 #[derive(Debug)]
 pub struct Parsed<'a> {
     pub site: &'a ImageSite<'a>,
     pub raw: &'a str,
     pub image: ImageRef,
     pub host: AcrHost,
+    pub known: Option<KnownInstance>,
 }
 
 /// The images family over the images [`parse`] read. Returns the rewritten instance-id list
@@ -40,7 +42,10 @@ pub fn check(
 ) -> Option<InstanceList> {
     endpoints(r, w, on_eci, moves, parsed);
     let (listed, rewrite) = instance_list(r, w, moves, parsed, ids);
-    pull_secrets(r, w, parsed, &listed);
+    let pair = [SERVICE_ARNS, USER_ARNS]
+        .iter()
+        .all(|k| moves.effective.contains_key(*k));
+    pull_secrets(r, w, parsed, &listed, pair);
     rewrite
 }
 
@@ -80,13 +85,16 @@ pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
         }
         match ImageRef::parse(raw) {
             Ok(image) => {
-                let host =
-                    acr::classify_host(&image.host, image.port, &r.settings.custom_domains);
+                let settings = r.settings;
+                let host = acr::classify_host(&image.host, image.port, &settings.custom_domains);
+                let known =
+                    acr::known_instance(&host, &settings.custom_domains, &settings.instances);
                 out.push(Parsed {
                     site,
                     raw,
                     image,
                     host,
+                    known,
                 });
             }
             Err(e) => r.report(
@@ -377,8 +385,15 @@ fn misplaced_ids(w: &Workload) -> BTreeSet<String> {
     ids
 }
 
-/// `listed`: the instance ids the pod ends up listing (after any repair).
-fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeSet<String>) {
+/// `listed`: the instance ids the pod ends up listing (after any repair); `pair`: the pod
+/// names both cross-account roles.
+fn pull_secrets(
+    r: &mut Report,
+    w: &Workload,
+    parsed: &[Parsed],
+    listed: &BTreeSet<String>,
+    pair: bool,
+) {
     let secrets: Vec<&str> = w
         .pull_secret_names()
         .filter(|s| !s.starts_with("acr-credential-"))
@@ -386,14 +401,25 @@ fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeS
     if secrets.is_empty() || parsed.is_empty() || parsed.len() != w.images.len() {
         return;
     }
-    let secret_free = |img: &Parsed| match &img.host {
-        AcrHost::PersonalLegacy { network, .. } => *network != Network::Classic,
-        AcrHost::EnterpriseDefault { .. } => true,
-        // Whether ECI's secret-free pull covers new Personal Edition instances is not
-        // documented: the secret may be what makes the pull work.
-        AcrHost::PersonalNew { .. } => false,
-        AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
-        AcrHost::NotAcr => anonymous(r.settings, img),
+    // A registry of another account pulls secret-free only with the cross-account roles.
+    let other_account = |img: &Parsed| {
+        img.known
+            .as_ref()
+            .and_then(|k| k.account_id.as_deref())
+            .zip(r.settings.account_id.as_deref())
+            .is_some_and(|(owner, eci)| owner != eci)
+    };
+    let secret_free = |img: &Parsed| {
+        (pair || !other_account(img))
+            && match &img.host {
+                AcrHost::PersonalLegacy { network, .. } => *network != Network::Classic,
+                AcrHost::EnterpriseDefault { .. } => true,
+                // Whether ECI's secret-free pull covers new Personal Edition instances is not
+                // documented: the secret may be what makes the pull work.
+                AcrHost::PersonalNew { .. } => false,
+                AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
+                AcrHost::NotAcr => anonymous(r.settings, img),
+            }
     };
     if parsed.iter().all(secret_free) {
         r.report(

@@ -164,15 +164,16 @@ impl<'s> Report<'s> {
 }
 
 /// Every rule family over one in-scope workload, in order: placement and keys (which plan the
-/// moves and renames), values and grammar, image references, the access gate (annotations and
-/// the instances behind pulled images), ImageCache fields, images and registries (which plan
-/// the instance-list rewrite). Returns the findings and every planned
-/// repair.
+/// moves and renames), values and grammar, image references, the cross-account roles that
+/// registries of other accounts need, the access gate (annotations and the instances behind
+/// pulled images), ImageCache fields, images and registries (which plan the instance-list
+/// rewrite). Returns the findings and every planned repair.
 pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Finding>, Repairs<'a>) {
     let mut report = Report::new(settings);
     let moves = placement::check(&mut report, w, on_eci);
     let ids = values::check(&mut report, w, &moves);
     let pulled = images::parse(&mut report, w);
+    values::cross_account(&mut report, w, &moves, &pulled);
     access::gate(&mut report, w, None);
     access::gate_images(&mut report, w, &pulled);
     if w.shape == Shape::ImageCache {

@@ -5,7 +5,9 @@
 
 #![forbid(unsafe_code)]
 
-use super::{Report, Shown};
+use super::access;
+use super::images::Parsed;
+use super::{Report, Shown, listing};
 use crate::acr;
 use crate::grammar::regions::{closest_region, is_known_region};
 use crate::grammar::values::{
@@ -315,6 +317,95 @@ fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
             w.value_path(SERVICE_ARNS),
             format!("{SERVICE_ARNS} names a role in account {}, but ECI runs in account {account} and can only assume roles of its own account", s.account),
             format!("use a role of account {account} in {SERVICE_ARNS}; put the registry account's role in {USER_ARNS}"),
+        );
+    }
+}
+
+/// Images from a registry of another account (as the settings say) need the cross-account
+/// pair: `acr-service-arns` (a role of the ECI account) and `acr-user-arns` (a role of the
+/// registry's account), plus `acr-instance-ids` for a custom domain.
+pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Parsed]) {
+    let Some(eci) = r.settings.account_id.as_deref() else {
+        return;
+    };
+    let effective = &moves.effective;
+    let service = effective.contains_key(SERVICE_ARNS);
+    let user = effective.get(USER_ARNS);
+    // The user role ARNs that parse (several only if the key lists several).
+    let user_accounts: Vec<String> = user
+        .map(|v| {
+            values::split_arns(v)
+                .take(MAX_LIST_ENTRIES)
+                .filter_map(|a| values::parse_role_arn(a).ok())
+                .map(|(arn, _)| arn.account)
+                .collect()
+        })
+        .unwrap_or_default();
+    let listed: Vec<String> = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
+        .iter()
+        .filter_map(|k| effective.get(*k))
+        .flat_map(|v| values::parse_instance_ids(v).tokens.into_iter().flatten())
+        .map(|t| t.id)
+        .collect();
+    for img in pulled {
+        let Some(known) = &img.known else { continue };
+        let Some(owner) = known.account_id.as_deref().filter(|o| *o != eci) else {
+            continue;
+        };
+        // An instance the namespace may not use is the access gate's finding alone.
+        if !access::allows_instance(r.settings, w, &known.instance_id) {
+            continue;
+        }
+        let registry = img.image.registry();
+        let id = &known.instance_id;
+        let user_role = format!(
+            "{USER_ARNS}: \"acs:ram::{owner}:role/<role of account {owner} that may pull from {id}>\""
+        );
+        let mut wanted = Vec::new();
+        if !service {
+            wanted.push(format!(
+                "{SERVICE_ARNS}: \"acs:ram::{eci}:role/<role name>\""
+            ));
+        }
+        wanted.push(user_role);
+        if known.custom_domain && !listed.contains(id) {
+            wanted.push(format!("{INSTANCE_IDS}: \"{id}\""));
+        }
+        let (message, fix) = match user {
+            // user-arn-without-service-arn reports a user role without its service role.
+            Some(_) if !service => continue,
+            // role-arn-invalid reports a user role that does not parse.
+            Some(_) if user_accounts.is_empty() => continue,
+            Some(_) if user_accounts.iter().any(|a| a == owner) => continue,
+            Some(_) => (
+                format!(
+                    "{} pulls {} from {registry} (ACR instance {id}), which belongs to account {owner} per the policy's settings, but {USER_ARNS} names a role in account {}; the user role must be in the registry owner's account",
+                    img.site.who,
+                    img.raw,
+                    listing(user_accounts.iter().map(String::as_str))
+                ),
+                format!("set {} in {}", wanted.join(", "), w.meta_dots),
+            ),
+            None => {
+                let lacking = if service {
+                    format!("the {} has no {USER_ARNS}", w.pod_word())
+                } else {
+                    format!("the {} has neither", w.pod_word())
+                };
+                (
+                    format!(
+                        "{} pulls {} from {registry} (ACR instance {id}), which belongs to account {owner} per the policy's settings, while ECI runs in account {eci}; a pull from another account's registry needs {SERVICE_ARNS} and {USER_ARNS}, and {lacking}",
+                        img.site.who, img.raw,
+                    ),
+                    format!("add {} to {}", wanted.join(", "), w.meta_dots),
+                )
+            }
+        };
+        r.report(
+            RuleId::CrossAccountWithoutRoles,
+            img.site.path.clone(),
+            message,
+            fix,
         );
     }
 }
