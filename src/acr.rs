@@ -375,7 +375,7 @@ impl AcrHost {
                     "ACR Enterprise Edition custom domain \"{host}\" (instance {instance_id})"
                 ),
             },
-            AcrHost::NotAcr => "not an ACR registry".to_string(),
+            AcrHost::NotAcr => "neither an ACR endpoint nor a configured custom domain".to_string(),
         }
     }
 }
@@ -795,7 +795,12 @@ mod tests {
                 None,
                 "ACR Enterprise Edition custom domain \"acr.example.com\" (instance cri-f34lmbk2rxqx41u8, cn-beijing)",
             ),
-            ("docker.io", None, None, "not an ACR registry"),
+            (
+                "docker.io",
+                None,
+                None,
+                "neither an ACR endpoint nor a configured custom domain",
+            ),
         ];
         let cfg = vec![CustomDomain {
             host: "acr.example.com".into(),
