@@ -16,8 +16,9 @@ use crate::grammar::regions::is_region_grammar;
 pub enum Network {
     Public,
     Vpc,
-    /// Classic-network `registry-internal.` endpoint (legacy Personal Edition).
-    Internal,
+    /// Classic network `registry[-intl]-internal.` endpoint (legacy Personal Edition): for ECS
+    /// instances on the classic network; a VPC, where ECI runs, does not reach it.
+    Classic,
 }
 
 impl Network {
@@ -25,7 +26,7 @@ impl Network {
         match self {
             Network::Public => "public",
             Network::Vpc => "VPC",
-            Network::Internal => "classic network",
+            Network::Classic => "classic network",
         }
     }
 }
@@ -69,6 +70,70 @@ pub struct CustomDomain {
     pub host: String,
     pub instance_id: String,
     pub region: Option<String>,
+    /// The account that owns the instance, when the settings say.
+    pub account_id: Option<String>,
+}
+
+/// One catalogued Enterprise Edition instance (`settings.instances` entry): its default
+/// domains are `<name>-registry[-vpc].<region>.cr.aliyuncs.com`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub instance_id: String,
+    /// The instance name as in its default domain (lower-case).
+    pub name: String,
+    pub region: String,
+    /// The account that owns the instance, when the settings say.
+    pub account_id: Option<String>,
+}
+
+/// The ACR instance behind a registry host, as far as the settings know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownInstance {
+    pub instance_id: String,
+    /// The owning account, from the custom domain's or the catalogued instance's `accountId`.
+    pub account_id: Option<String>,
+    /// Reached through a configured custom domain (else a catalogued default domain).
+    pub custom_domain: bool,
+}
+
+/// The instance behind `host`: a configured custom domain's, or the catalogued instance
+/// whose default domain it is. The owning account comes from any entry for that instance.
+pub fn known_instance(
+    host: &AcrHost,
+    custom: &[CustomDomain],
+    instances: &[Instance],
+) -> Option<KnownInstance> {
+    let (instance_id, custom_domain) = match host {
+        AcrHost::CustomDomain { instance_id, .. } => (instance_id.as_str(), true),
+        AcrHost::EnterpriseDefault {
+            instance_name,
+            region,
+            ..
+        } => (
+            instances
+                .iter()
+                .find(|i| i.name == *instance_name && i.region == *region)?
+                .instance_id
+                .as_str(),
+            false,
+        ),
+        _ => return None,
+    };
+    let account_id = custom
+        .iter()
+        .filter(|d| d.instance_id == instance_id)
+        .find_map(|d| d.account_id.clone())
+        .or_else(|| {
+            instances
+                .iter()
+                .filter(|i| i.instance_id == instance_id)
+                .find_map(|i| i.account_id.clone())
+        });
+    Some(KnownInstance {
+        instance_id: instance_id.to_owned(),
+        account_id,
+        custom_domain,
+    })
 }
 
 fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
@@ -111,7 +176,8 @@ fn personal_new(host: &str) -> Option<AcrHost> {
     })
 }
 
-fn is_instance_name(s: &str) -> bool {
+/// An Enterprise Edition instance name: 3 to 30 of `[a-z0-9-]`, not starting or ending with `-`.
+pub fn is_instance_name(s: &str) -> bool {
     let n = s.chars().count();
     (3..=30).contains(&n)
         && !s.starts_with('-')
@@ -167,7 +233,7 @@ fn personal_legacy(host: &str) -> Option<AcrHost> {
     let network = match kind {
         "" => Network::Public,
         "-vpc" => Network::Vpc,
-        "-internal" => Network::Internal,
+        "-internal" => Network::Classic,
         _ => return None,
     };
     Some(AcrHost::PersonalLegacy {
@@ -224,6 +290,32 @@ impl AcrHost {
         }
     }
 
+    /// The VPC endpoint of the same registry, for the built-in forms (a custom domain's
+    /// network is its owner's business).
+    pub fn vpc_host(&self) -> Option<String> {
+        match self {
+            AcrHost::PersonalLegacy { region, intl, .. } => {
+                let site = if *intl { "-intl" } else { "" };
+                Some(format!("registry{site}-vpc.{region}.aliyuncs.com"))
+            }
+            AcrHost::PersonalNew {
+                instance, region, ..
+            } => Some(format!("{instance}-vpc.{region}.personal.cr.aliyuncs.com")),
+            AcrHost::EnterpriseDefault {
+                instance_name,
+                region,
+                distributed,
+                ..
+            } => {
+                let p2p = if *distributed { ".distributed" } else { "" };
+                Some(format!(
+                    "{instance_name}-registry-vpc{p2p}.{region}.cr.aliyuncs.com"
+                ))
+            }
+            AcrHost::CustomDomain { .. } | AcrHost::NotAcr => None,
+        }
+    }
+
     /// Short human phrase, e.g. `ACR Enterprise Edition default domain (instance name "test", cn-hangzhou, VPC)`.
     pub fn describe(&self) -> String {
         match self {
@@ -274,7 +366,7 @@ impl AcrHost {
                     "ACR Enterprise Edition custom domain \"{host}\" (instance {instance_id})"
                 ),
             },
-            AcrHost::NotAcr => "not an ACR registry".to_string(),
+            AcrHost::NotAcr => "neither an ACR endpoint nor a configured custom domain".to_string(),
         }
     }
 }
@@ -336,7 +428,7 @@ mod tests {
             ),
             (
                 "registry-internal.cn-shanghai.aliyuncs.com",
-                legacy("cn-shanghai", Internal, false),
+                legacy("cn-shanghai", Classic, false),
             ),
             (
                 "registry-intl.ap-southeast-1.aliyuncs.com",
@@ -348,7 +440,7 @@ mod tests {
             ),
             (
                 "registry-intl-internal.eu-central-1.aliyuncs.com",
-                legacy("eu-central-1", Internal, true),
+                legacy("eu-central-1", Classic, true),
             ),
             (
                 "registry.cn-shanghai-finance-1.aliyuncs.com",
@@ -426,6 +518,125 @@ mod tests {
     }
 
     #[test]
+    fn known_instances_and_owners() {
+        let custom = vec![CustomDomain {
+            host: "acr.example.com".into(),
+            instance_id: "cri-f34lmbk2rxqx41u8".into(),
+            region: Some("cn-beijing".into()),
+            account_id: None,
+        }];
+        let instances = vec![
+            Instance {
+                instance_id: "cri-f34lmbk2rxqx41u8".into(),
+                name: "shop".into(),
+                region: "cn-beijing".into(),
+                account_id: Some("1300000000000002".into()),
+            },
+            Instance {
+                instance_id: "cri-abcdefgh12345678".into(),
+                name: "tools".into(),
+                region: "cn-hangzhou".into(),
+                account_id: None,
+            },
+        ];
+        let known = |host: &str| known_instance(&classify(host, &custom), &custom, &instances);
+        let shop = |custom_domain| {
+            Some(KnownInstance {
+                instance_id: "cri-f34lmbk2rxqx41u8".into(),
+                account_id: Some("1300000000000002".into()),
+                custom_domain,
+            })
+        };
+        // The custom domain's owner comes from the catalogued instance with the same id.
+        assert_eq!(known("acr.example.com"), shop(true));
+        assert_eq!(
+            known("shop-registry.cn-beijing.cr.aliyuncs.com"),
+            shop(false)
+        );
+        assert_eq!(
+            known("SHOP-registry-vpc.cn-beijing.cr.aliyuncs.com"),
+            shop(false)
+        );
+        assert_eq!(
+            known("shop-registry-vpc.distributed.cn-beijing.cr.aliyuncs.com:65001"),
+            shop(false)
+        );
+        assert_eq!(
+            known("tools-registry-vpc.cn-hangzhou.cr.aliyuncs.com"),
+            Some(KnownInstance {
+                instance_id: "cri-abcdefgh12345678".into(),
+                account_id: None,
+                custom_domain: false,
+            })
+        );
+        // Same name in another region, other names, other kinds: unknown.
+        assert_eq!(known("shop-registry.cn-hangzhou.cr.aliyuncs.com"), None);
+        assert_eq!(known("other-registry.cn-beijing.cr.aliyuncs.com"), None);
+        assert_eq!(known("registry.cn-beijing.aliyuncs.com"), None);
+        assert_eq!(known("docker.io"), None);
+    }
+
+    #[test]
+    fn classic_network_and_vpc_hosts() {
+        let cases: &[(&str, bool, Option<&str>)] = &[
+            (
+                "registry-internal.cn-shanghai.aliyuncs.com",
+                true,
+                Some("registry-vpc.cn-shanghai.aliyuncs.com"),
+            ),
+            (
+                "registry-intl-internal.eu-central-1.aliyuncs.com",
+                true,
+                Some("registry-intl-vpc.eu-central-1.aliyuncs.com"),
+            ),
+            (
+                "Registry-Internal.CN-Hangzhou.aliyuncs.com:443",
+                true,
+                Some("registry-vpc.cn-hangzhou.aliyuncs.com"),
+            ),
+            (
+                "registry.cn-hangzhou.aliyuncs.com",
+                false,
+                Some("registry-vpc.cn-hangzhou.aliyuncs.com"),
+            ),
+            (
+                "registry-vpc.cn-hangzhou.aliyuncs.com",
+                false,
+                Some("registry-vpc.cn-hangzhou.aliyuncs.com"),
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8.cn-hangzhou.personal.cr.aliyuncs.com",
+                false,
+                Some("crpi-ds0j5gxjdmixc0v8-vpc.cn-hangzhou.personal.cr.aliyuncs.com"),
+            ),
+            (
+                "shop-registry.cn-beijing.cr.aliyuncs.com",
+                false,
+                Some("shop-registry-vpc.cn-beijing.cr.aliyuncs.com"),
+            ),
+            (
+                "shop-registry.distributed.cn-beijing.cr.aliyuncs.com:65001",
+                false,
+                Some("shop-registry-vpc.distributed.cn-beijing.cr.aliyuncs.com"),
+            ),
+            ("docker.io", false, None),
+        ];
+        for (host, classic, vpc) in cases {
+            let c = classify(host, &[]);
+            assert_eq!(c.network() == Some(Network::Classic), *classic, "{host:?}");
+            assert_eq!(c.vpc_host().as_deref(), *vpc, "{host:?}");
+        }
+        // "-internal" exists only on the legacy shared domain.
+        for host in [
+            "shop-registry-internal.cn-beijing.cr.aliyuncs.com",
+            "registry-internal-vpc.cn-beijing.aliyuncs.com",
+            "crpi-ds0j5gxjdmixc0v8-internal.cn-hangzhou.personal.cr.aliyuncs.com",
+        ] {
+            assert_eq!(classify(host, &[]), AcrHost::NotAcr, "{host:?}");
+        }
+    }
+
+    #[test]
     fn look_alikes() {
         let hosts = [
             "registry.cn-hangzhou.aliyuncs.com.evil.io",
@@ -475,22 +686,26 @@ mod tests {
                 host: "acr.example.com".into(),
                 instance_id: "cri-f34lmbk2rxqx41u8".into(),
                 region: Some("cn-beijing".into()),
+                account_id: None,
             },
             CustomDomain {
                 host: "reg.example.com:8443".into(),
                 instance_id: "cri-abcdefgh12345678".into(),
                 region: None,
+                account_id: None,
             },
             CustomDomain {
                 host: "tls.example.com:443".into(),
                 instance_id: "cri-tlstlstlstlstls1".into(),
                 region: None,
+                account_id: None,
             },
             // A custom domain that shadows a built-in pattern wins.
             CustomDomain {
                 host: "mirror-registry.cn-hangzhou.cr.aliyuncs.com".into(),
                 instance_id: "cri-mirrormirror1234".into(),
                 region: Some("cn-hangzhou".into()),
+                account_id: None,
             },
         ];
         let a = custom(
@@ -532,6 +747,7 @@ mod tests {
             host: "ACR.Example.COM".into(),
             instance_id: "cri-f34lmbk2rxqx41u8".into(),
             region: None,
+            account_id: None,
         }];
         assert_eq!(
             classify("acr.example.com", &upper),
@@ -551,7 +767,7 @@ mod tests {
             (
                 "registry-internal.cn-shanghai.aliyuncs.com",
                 Some("cn-shanghai"),
-                Some(Network::Internal),
+                Some(Network::Classic),
                 "ACR Personal Edition shared domain (cn-shanghai, classic network)",
             ),
             (
@@ -578,12 +794,18 @@ mod tests {
                 None,
                 "ACR Enterprise Edition custom domain \"acr.example.com\" (instance cri-f34lmbk2rxqx41u8, cn-beijing)",
             ),
-            ("docker.io", None, None, "not an ACR registry"),
+            (
+                "docker.io",
+                None,
+                None,
+                "neither an ACR endpoint nor a configured custom domain",
+            ),
         ];
         let cfg = vec![CustomDomain {
             host: "acr.example.com".into(),
             instance_id: "cri-f34lmbk2rxqx41u8".into(),
             region: Some("cn-beijing".into()),
+            account_id: None,
         }];
         for (host, region, network, text) in &cases {
             let c = classify(host, &cfg);

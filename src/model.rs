@@ -132,6 +132,16 @@ lenient! {
 }
 
 lenient! {
+    /// A pod's toleration of a node taint.
+    pub struct Toleration {
+        pub key: String = "key",
+        pub operator: String = "operator",
+        pub value: String = "value",
+        pub effect: String = "effect",
+    }
+}
+
+lenient! {
     /// The union of the `spec` fields the policy reads: pod specs, controller specs (template,
     /// jobTemplate) and ImageCache specs.
     pub struct Spec {
@@ -142,6 +152,7 @@ lenient! {
         pub node_selector: StrMap = "nodeSelector",
         pub node_name: String = "nodeName",
         pub affinity: Affinity = "affinity",
+        pub tolerations: Vec<Toleration> = "tolerations",
         pub template: Box<Template> = "template",
         pub job_template: Box<Template> = "jobTemplate",
         pub images: Vec<Scalar> = "images",

@@ -101,7 +101,9 @@ macro_rules! rules {
 
 rules! {
     AnnotationMisplaced = "annotation-misplaced", Deny, true, Placement,
-        "ACR pull annotation on a controller's own metadata (or a CronJob's jobTemplate metadata), or written as a label, instead of the pod template's annotations, where ECI never sees it; mutation moves it";
+        "ACR pull annotation on a controller's own metadata (or a CronJob's jobTemplate metadata) but not in the pod template (or there with another value), or written as a label, where ECI never sees it; mutation moves it";
+    AnnotationDuplicated = "annotation-duplicated", Warn, false, Placement,
+        "the same ACR pull annotation with the same value on a controller's own metadata (or a CronJob's jobTemplate metadata) and in its pod template (kustomize `commonAnnotations`, many Helm charts): the pods get the template's copy, the other has no effect; never mutated, so GitOps tools see no drift";
     AnnotationOnExistingPod = "annotation-on-existing-pod", Warn, false, Placement,
         "UPDATE of a bound pod (`spec.nodeName` set) that adds, changes or removes ACR pull annotations: ECI reads them only when it creates the instance (what the update adds still goes through the access gate; an unbound pod's UPDATE is judged like a create)";
     AnnotationKeyUnknown = "annotation-key-unknown", Deny, false, Placement,
@@ -109,21 +111,23 @@ rules! {
     AnnotationKeyLegacy = "annotation-key-legacy", Warn, true, Placement,
         "singular `k8s.aliyun.com/acr-instance-id` (older docs); mutation renames it to `acr-instance-ids`";
     AnnotationsOffEci = "annotations-off-eci", Warn, false, Placement,
-        "ACR pull annotations on a pod with no visible ECI signal: pods on ordinary nodes ignore them";
+        "ACR pull annotations on a pod that shows no ECI signal (label, nodeSelector, affinity, toleration, nodeName, burst annotation): pods on ordinary nodes ignore them; a namespace label or eci-profile the policy cannot see may still send the pod to ECI (list such namespaces in `eciScope.namespaces`)";
     InstanceIdInvalid = "instance-id-invalid", Deny, false, Values,
-        "`acr-instance-ids` token not `[<region>:]cri-[a-z0-9]{16}`, empty token, duplicate, or a separator other than a comma";
+        "`acr-instance-ids` token not `[<region>:]cri-[a-z0-9]{16}` (an id written before its region included), or an empty token; a separator other than a comma, a repeated id or an id of another length only warn (not documented)";
     InstanceRegionUnknown = "instance-region-unknown", Warn, false, Values,
-        "region prefix in `acr-instance-ids` fits the grammar but is not a known Alibaba Cloud region";
+        "region prefix in `acr-instance-ids` fits the grammar but is not in the policy's list of Alibaba Cloud regions (from Alibaba Cloud's endpoint tables); \"did you mean\" only for a one-character typo";
     RoleArnInvalid = "role-arn-invalid", Deny, false, Values,
-        "`acr-service-arns` / `acr-user-arns` not `acs:ram::<16 digits>:role/<name>`, or more than one ARN (`_` in the name only warns)";
+        "`acr-service-arns` / `acr-user-arns` not `acs:ram::<16 digits>:role/<name>`; more than one ARN in a key or `_` in the name only warns (the documentation shows one ARN per key and does not say whether several are read)";
     PlaceholderValue = "placeholder-value", Deny, false, Values,
-        "masked or template value copied from the docs (`****`, `<...>`, `xxx`)";
+        "masked or template value instead of a real one: `*` runs (`****`), `<...>`, `${...}` / `{{...}}`, or an id or account made entirely of `x` (`cri-xxxxxxxxxxxxxxxx`); never a substring of a real name (`boxxxer` is fine)";
     UserArnWithoutServiceArn = "user-arn-without-service-arn", Deny, false, Values,
         "`acr-user-arns` without `acr-service-arns`: the cross-account chain needs both roles";
     CrossAccountSameAccount = "cross-account-same-account", Warn, false, Values,
         "service and user role ARNs are in the same account, so the cross-account chain is pointless";
     ServiceArnWrongAccount = "service-arn-wrong-account", Deny, false, Values,
         "service role is not in the ECI account (`accountId`); ECI can only assume roles of its own account";
+    CrossAccountWithoutRoles = "cross-account-without-roles", Deny, false, Values,
+        "image from a registry that the settings say another account owns (`customDomains[].accountId`, `instances[].accountId`, compared with `accountId`) while the pod lacks `acr-user-arns` (with `acr-service-arns`), or names a user role in yet another account";
     ImageInvalid = "image-invalid", Deny, false, Images,
         "image reference that does not parse (distribution reference grammar)";
     CustomDomainMissingInstance = "custom-domain-missing-instance", Deny, true, Images,
@@ -138,6 +142,8 @@ rules! {
         "`-vpc` ACR endpoint in a region other than `clusterRegion`: VPC endpoints resolve only in their own region";
     PersonalPublicEndpoint = "personal-public-endpoint", Warn, false, Images,
         "new Personal Edition (`crpi-`) public endpoint, which cannot be used to pull; use its `-vpc` endpoint";
+    ClassicNetworkEndpoint = "classic-network-endpoint", Warn, false, Images,
+        "classic network endpoint `registry[-intl]-internal.<region>.aliyuncs.com` on a pod that may run on ECI: ECI runs in a VPC, which does not reach the classic network endpoint; use the `-vpc` endpoint";
     AcrHostInsecureListed = "acr-host-insecure-listed", Warn, false, Images,
         "an ACR host listed in `plain-http-registry` / `insecure-registry` (ACR always serves valid TLS)";
     RegistryListInvalid = "registry-list-invalid", Deny, false, Images,
@@ -145,7 +151,7 @@ rules! {
     RoleNotAllowed = "role-not-allowed", Deny, false, Access,
         "a service or user role ARN that `access` does not allow for the namespace";
     InstanceNotAllowed = "instance-not-allowed", Deny, false, Access,
-        "an id in `acr-instance-ids` that `access` does not allow for the namespace";
+        "an id in `acr-instance-ids`, or the instance behind a pulled image (a configured custom domain, or a default domain of an instance in `instances`), that `access` does not allow for the namespace";
     RamRoleNotAllowed = "ram-role-not-allowed", Deny, false, Access,
         "`k8s.aliyun.com/eci-ram-role-name` (the RAM role the ECI instance assumes) not in the namespace's `access[].ramRoleNames` (checked when the entry lists them)";
     ImagecacheImagesInvalid = "imagecache-images-invalid", Deny, false, ImageCache,

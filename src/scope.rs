@@ -1,11 +1,11 @@
-//! ECI scope: whether the pods of a workload run on ECI (settings or a scheduling signal in the
-//! pod), and whether the policy judges the workload at all.
+//! ECI scope: whether the pods of a workload may run on ECI (settings or a scheduling signal in
+//! the pod), and whether the policy judges the workload at all.
 
 #![forbid(unsafe_code)]
 
 use crate::grammar::text::glob_match;
 use crate::keys::{self, ACR_PULL_KEYS};
-use crate::model::StrMap;
+use crate::model::{StrMap, Toleration};
 use crate::settings::{ScopeMode, Settings};
 use crate::workload::{Shape, Workload};
 
@@ -81,6 +81,14 @@ fn eci_signal(w: &Workload) -> bool {
     {
         return true;
     }
+    if spec
+        .tolerations
+        .iter()
+        .flatten()
+        .any(tolerates_virtual_node)
+    {
+        return true;
+    }
     let Some(na) = spec
         .affinity
         .as_ref()
@@ -105,6 +113,29 @@ fn eci_signal(w: &Workload) -> bool {
                     .is_some_and(|k| e.values.iter().flatten().any(|v| vk_selector(k, v)))
         })
     })
+}
+
+/// A toleration of the virtual node taint: `virtual-kubelet.io/provider=alibabacloud:NoSchedule`
+/// (ACK virtual nodes) or `k8s.aliyun.com/vnode=true:NoSchedule` (self-managed VNode). It
+/// lets the pod run on ECI (ECS first, overflow to ECI) without sending it there, so the pod
+/// may run on ECI and its ACR pull annotations matter. A toleration of every taint (no key)
+/// is not counted: it says nothing about ECI.
+fn tolerates_virtual_node(t: &Toleration) -> bool {
+    let Some(key) = t.key.as_deref() else {
+        return false;
+    };
+    let wanted = match key {
+        "virtual-kubelet.io/provider" => "alibabacloud",
+        "k8s.aliyun.com/vnode" => "true",
+        _ => return false,
+    };
+    let value_matches = match t.operator.as_deref().unwrap_or("Equal") {
+        "Exists" => true,
+        "Equal" => t.value.as_deref() == Some(wanted),
+        _ => false,
+    };
+    let effect_matches = matches!(t.effect.as_deref(), None | Some("" | "NoSchedule"));
+    value_matches && effect_matches
 }
 
 #[cfg(test)]
@@ -145,6 +176,26 @@ mod tests {
             r#"{"spec":{"affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"preference":{"matchExpressions":[{"key":"type","operator":"NotIn","values":["virtual-kubelet"]}]}}]}}}}"#
         ));
         assert!(!on(r#"{"spec":{"containers":[{"image":"nginx"}]}}"#));
+        // Tolerating the virtual node taint: the pod may run on ECI.
+        for t in [
+            r#"{"key":"virtual-kubelet.io/provider","operator":"Exists","effect":"NoSchedule"}"#,
+            r#"{"key":"virtual-kubelet.io/provider","operator":"Equal","value":"alibabacloud","effect":"NoSchedule"}"#,
+            r#"{"key":"virtual-kubelet.io/provider","value":"alibabacloud"}"#,
+            r#"{"key":"k8s.aliyun.com/vnode","operator":"Equal","value":"true","effect":"NoSchedule"}"#,
+        ] {
+            assert!(on(&format!(r#"{{"spec":{{"tolerations":[{t}]}}}}"#)), "{t}");
+        }
+        for t in [
+            r#"{"operator":"Exists"}"#,
+            r#"{"key":"virtual-kubelet.io/provider","operator":"Equal","value":"aws"}"#,
+            r#"{"key":"virtual-kubelet.io/provider","operator":"Exists","effect":"NoExecute"}"#,
+            r#"{"key":"node.kubernetes.io/not-ready","operator":"Exists"}"#,
+        ] {
+            assert!(
+                !on(&format!(r#"{{"spec":{{"tolerations":[{t}]}}}}"#)),
+                "{t}"
+            );
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct EciScope {
 
 /// An ACR Enterprise Edition instance reached through a custom domain (the classifier's own type).
 pub use crate::acr::CustomDomain as CustomDomainSetting;
+/// An ACR Enterprise Edition instance known by its default domain (the classifier's own type).
+pub use crate::acr::Instance as InstanceSetting;
 
 /// Who may borrow which roles and instances.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -55,6 +57,8 @@ pub struct Settings {
     pub account_id: Option<String>,
     pub eci_scope: EciScope,
     pub custom_domains: Vec<CustomDomainSetting>,
+    /// Enterprise Edition instances by default domain, with their owning accounts.
+    pub instances: Vec<InstanceSetting>,
     pub anonymous_images: Vec<String>,
     /// `None`: access control off. `Some(entries)`: on, closed for namespaces no entry matches.
     pub access: Option<Vec<AccessEntry>>,
@@ -103,6 +107,7 @@ const KEYS: &[&str] = &[
     "accountId",
     "eciScope",
     "customDomains",
+    "instances",
     "anonymousImages",
     "access",
     "mutate",
@@ -167,6 +172,30 @@ impl Collector {
                 );
                 Vec::new()
             }
+        }
+    }
+
+    /// An Alibaba Cloud account id: a string (or an integer) of 16 digits.
+    fn account_id(&mut self, v: &Value, path: &str) -> Option<String> {
+        let text = match v {
+            Value::String(t) => t.clone(),
+            Value::Number(n) if n.is_u64() => n.to_string(),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a string of 16 digits, found {}", type_name(other)),
+                );
+                return None;
+            }
+        };
+        if values::is_account_id(&text) {
+            Some(text)
+        } else {
+            self.err(
+                path,
+                format!("{text:?} is not an Alibaba Cloud account id (16 digits)"),
+            );
+            None
         }
     }
 
@@ -261,27 +290,7 @@ impl Settings {
         }
 
         if let Some(v) = map.get("accountId").filter(|v| !v.is_null()) {
-            let text = match v {
-                Value::String(t) => Some(t.clone()),
-                Value::Number(n) if n.is_u64() => Some(n.to_string()),
-                other => {
-                    c.err(
-                        "accountId",
-                        format!("must be a string of 16 digits, found {}", type_name(other)),
-                    );
-                    None
-                }
-            };
-            if let Some(text) = text {
-                if values::is_account_id(&text) {
-                    s.account_id = Some(text);
-                } else {
-                    c.err(
-                        "accountId",
-                        format!("{text:?} is not an Alibaba Cloud account id (16 digits)"),
-                    );
-                }
-            }
+            s.account_id = c.account_id(v, "accountId");
         }
 
         if let Some(v) = map.get("eciScope").filter(|v| !v.is_null())
@@ -304,6 +313,9 @@ impl Settings {
             }
         }
 
+        // Where each accepted entry sits in the document, for messages.
+        let mut domain_at = Vec::new();
+        let mut instance_at = Vec::new();
         if let Some(v) = map.get("customDomains").filter(|v| !v.is_null()) {
             match v {
                 Value::Array(items) => {
@@ -317,6 +329,7 @@ impl Settings {
                                 );
                             } else {
                                 s.custom_domains.push(d);
+                                domain_at.push(i);
                             }
                         }
                     }
@@ -327,6 +340,48 @@ impl Settings {
                 ),
             }
         }
+
+        if let Some(v) = map.get("instances").filter(|v| !v.is_null()) {
+            match v {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = format!("instances[{i}]");
+                        let Some(inst) = parse_instance(&mut c, item, &at) else {
+                            continue;
+                        };
+                        if s.instances
+                            .iter()
+                            .any(|o| o.instance_id == inst.instance_id)
+                        {
+                            c.err(
+                                format!("{at}.instanceId"),
+                                format!("{:?} is listed twice", inst.instance_id),
+                            );
+                        } else if s
+                            .instances
+                            .iter()
+                            .any(|o| o.name == inst.name && o.region == inst.region)
+                        {
+                            c.err(
+                                format!("{at}.name"),
+                                format!(
+                                    "{:?} in {} is listed twice (an instance name is unique in its region)",
+                                    inst.name, inst.region
+                                ),
+                            );
+                        } else {
+                            s.instances.push(inst);
+                            instance_at.push(i);
+                        }
+                    }
+                }
+                other => c.err(
+                    "instances",
+                    format!("must be a list, found {}", type_name(other)),
+                ),
+            }
+        }
+        ownership_agrees(&mut c, &s, &domain_at, &instance_at);
 
         if let Some(v) = map.get("anonymousImages") {
             s.anonymous_images = c.strings(v, "anonymousImages");
@@ -438,7 +493,7 @@ impl Settings {
 
 fn parse_custom_domain(c: &mut Collector, item: &Value, at: &str) -> Option<CustomDomainSetting> {
     let m = c.object(item, at)?;
-    c.unknown_keys(m, &["host", "instanceId", "region"], at);
+    c.unknown_keys(m, &["host", "instanceId", "region", "accountId"], at);
     let host = match m.get("host") {
         Some(v) => c.string(v, &join(at, "host")),
         None => {
@@ -489,11 +544,125 @@ fn parse_custom_domain(c: &mut Collector, item: &Value, at: &str) -> Option<Cust
         },
         None => Some(None),
     };
+    let account_id = match m.get("accountId").filter(|v| !v.is_null()) {
+        Some(v) => Some(c.account_id(v, &join(at, "accountId"))?),
+        None => None,
+    };
     Some(CustomDomainSetting {
         host: host?,
         instance_id: instance_id?,
         region: region?,
+        account_id,
     })
+}
+
+/// One `instances` entry: `instanceId`, `name`, `region` required, `accountId` optional.
+fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Option<InstanceSetting> {
+    let m = c.object(item, at)?;
+    c.unknown_keys(m, &["instanceId", "name", "region", "accountId"], at);
+    let mut required = |key: &str, what: &str| match m.get(key).filter(|v| !v.is_null()) {
+        Some(v) => c.string(v, &join(at, key)),
+        None => {
+            c.err(join(at, key), format!("required: {what}"));
+            None
+        }
+    };
+    let instance_id = required(
+        "instanceId",
+        "the ACR Enterprise Edition instance id (cri-...)",
+    );
+    let name = required(
+        "name",
+        "the instance name, as in <name>-registry.<region>.cr.aliyuncs.com",
+    );
+    let region = required("region", "the instance's region id, e.g. cn-shanghai");
+    let instance_id = instance_id.filter(|id| {
+        let ok = values::is_cri_id(id);
+        if !ok {
+            c.err(
+                join(at, "instanceId"),
+                format!(
+                    "{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)"
+                ),
+            );
+        }
+        ok
+    });
+    let name = name.filter(|n| {
+        let ok = crate::acr::is_instance_name(n);
+        if !ok {
+            c.err(
+                join(at, "name"),
+                format!("{n:?} is not an instance name (3 to 30 lower-case letters, digits and '-', not starting or ending with '-'), as in <name>-registry.<region>.cr.aliyuncs.com"),
+            );
+        }
+        ok
+    });
+    let region = region.filter(|r| {
+        let ok = regions::is_region_grammar(r);
+        if !ok {
+            c.err(
+                join(at, "region"),
+                format!("{r:?} is not a region id (expected e.g. cn-shanghai)"),
+            );
+        }
+        ok
+    });
+    let account_id = match m.get("accountId").filter(|v| !v.is_null()) {
+        Some(v) => Some(c.account_id(v, &join(at, "accountId"))?),
+        None => None,
+    };
+    Some(InstanceSetting {
+        instance_id: instance_id?,
+        name: name?,
+        region: region?,
+        account_id,
+    })
+}
+
+/// Entries that name the same instance must agree on its owner and region.
+fn ownership_agrees(c: &mut Collector, s: &Settings, domain_at: &[usize], instance_at: &[usize]) {
+    let domains = s.custom_domains.iter().zip(domain_at).enumerate();
+    for (i, (d, di)) in domains {
+        let at = format!("customDomains[{di}]");
+        for (inst, j) in s.instances.iter().zip(instance_at) {
+            if inst.instance_id != d.instance_id {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (&d.account_id, &inst.account_id)
+                && a != b
+            {
+                c.err(
+                    format!("{at}.accountId"),
+                    format!("{a:?} disagrees with instances[{j}].accountId {b:?} for the same instance {}", d.instance_id),
+                );
+            }
+            if let Some(r) = &d.region
+                && *r != inst.region
+            {
+                c.err(
+                    format!("{at}.region"),
+                    format!(
+                        "{r:?} disagrees with instances[{j}].region {:?} for the same instance {}",
+                        inst.region, d.instance_id
+                    ),
+                );
+            }
+        }
+        for (other, k) in s.custom_domains.iter().zip(domain_at).take(i) {
+            if let (true, Some(a), Some(b)) = (
+                other.instance_id == d.instance_id,
+                &d.account_id,
+                &other.account_id,
+            ) && a != b
+            {
+                c.err(
+                    format!("{at}.accountId"),
+                    format!("{a:?} disagrees with customDomains[{k}].accountId {b:?} for the same instance {}", d.instance_id),
+                );
+            }
+        }
+    }
 }
 
 fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry> {
@@ -601,6 +770,58 @@ mod tests {
             errs.to_string()
                 .contains("did you mean pull-secret-redundant")
         );
+    }
+
+    #[test]
+    fn registry_ownership() {
+        let s = Settings::from_json(
+            r#"{"accountId":"1609982529000000",
+               "customDomains":[{"host":"images.example.com","instanceId":"cri-j36zhodptmyq1234","accountId":"1300000000000002"}],
+               "instances":[{"instanceId":"cri-nwj395hgf6f3abcd","name":"shop","region":"cn-shanghai","accountId":1609982529000000},
+                            {"instanceId":"cri-j36zhodptmyq1234","name":"partner","region":"cn-beijing"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.custom_domains[0].account_id.as_deref(),
+            Some("1300000000000002")
+        );
+        assert_eq!(s.instances[0].name, "shop");
+        assert_eq!(
+            s.instances[0].account_id.as_deref(),
+            Some("1609982529000000")
+        );
+        assert_eq!(s.instances[1].account_id, None);
+
+        let errs = Settings::from_json(
+            r#"{"customDomains":[{"host":"a.example.com","instanceId":"cri-j36zhodptmyq1234","accountId":"13","acountId":"x"},
+                                 {"host":"b.example.com","instanceId":"cri-nwj395hgf6f3abcd","accountId":"1300000000000002","region":"cn-beijing"}],
+               "instance":[],
+               "instances":[{"instanceId":"cri-1","name":"-bad","region":"Shanghai","accountId":true,"nmae":"x"},
+                            {"name":"shop"},
+                            {"instanceId":"cri-nwj395hgf6f3abcd","name":"shop","region":"cn-shanghai","accountId":"1300000000000003"},
+                            {"instanceId":"cri-nwj395hgf6f3abcd","name":"shop2","region":"cn-shanghai"},
+                            {"instanceId":"cri-aaaaaaaaaaaaaaaa","name":"shop","region":"cn-shanghai"}]}"#,
+        )
+        .unwrap_err();
+        let text = errs.to_string();
+        for want in [
+            "customDomains[0].accountId: \"13\" is not an Alibaba Cloud account id",
+            "customDomains[0].acountId: unknown key (did you mean accountId?)",
+            "instance: unknown key (did you mean instances?)",
+            "instances[0].instanceId: \"cri-1\" is not an ACR instance id",
+            "instances[0].name: \"-bad\" is not an instance name",
+            "instances[0].region: \"Shanghai\" is not a region id",
+            "instances[0].accountId: must be a string of 16 digits, found a boolean",
+            "instances[0].nmae: unknown key (did you mean name?)",
+            "instances[1].instanceId: required",
+            "instances[1].region: required",
+            "instances[3].instanceId: \"cri-nwj395hgf6f3abcd\" is listed twice",
+            "instances[4].name: \"shop\" in cn-shanghai is listed twice",
+            "customDomains[1].accountId: \"1300000000000002\" disagrees with instances[2].accountId \"1300000000000003\"",
+            "customDomains[1].region: \"cn-beijing\" disagrees with instances[2].region \"cn-shanghai\"",
+        ] {
+            assert!(text.contains(want), "{want} missing in {text}");
+        }
     }
 
     #[test]

@@ -3,14 +3,15 @@
 //!
 //! Fail closed: every role and instance the workload names goes through [`gate`], in every key
 //! that carries one (plural and legacy singular instance keys, misplaced copies on controller
-//! metadata, keys written as labels) and in every form. A value that does not parse is not in
+//! metadata, keys written as labels) and in every form; the instance behind every pulled image
+//! the settings can place (custom domains, catalogued default domains) goes through
+//! [`gate_images`]. A value that does not parse is not in
 //! any allowlist, so it is denied here whatever the grammar rules are set to.
 
 #![forbid(unsafe_code)]
 
 use super::images::Parsed;
 use super::{Report, Shown, quote};
-use crate::acr::AcrHost;
 use crate::grammar::text::glob_match;
 use crate::grammar::values::{self, MAX_LIST_ENTRIES, TokenProblem};
 use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, RAM_ROLE_NAME, SERVICE_ARNS, USER_ARNS};
@@ -88,8 +89,17 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
                 ann_path(&meta_path, key)
             }
         };
+        // A copy on controller metadata with the template's value (annotation-duplicated) is
+        // judged once, where ECI reads it.
+        let duplicate = |key: &str, value: &String| {
+            !is_labels && meta_path != w.meta_path && w.original().get(key) == Some(value)
+        };
+        let judged = |key: &str| {
+            map.get(key)
+                .filter(|v| !unchanged(key, v) && !duplicate(key, v))
+        };
         for key in [SERVICE_ARNS, USER_ARNS] {
-            let Some(value) = map.get(key).filter(|v| !unchanged(key, v)) else {
+            let Some(value) = judged(key) else {
                 continue;
             };
             let list = e.map(|e| {
@@ -99,9 +109,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
                     &e.user_role_arns
                 }
             });
-            let items = value
-                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-                .filter(|i| !i.is_empty());
+            let items = values::split_arns(value);
             let count = items.clone().count();
             if count > MAX_LIST_ENTRIES {
                 r.report(
@@ -141,7 +149,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
             }
         }
         for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
-            let Some(value) = map.get(key).filter(|v| !unchanged(key, v)) else {
+            let Some(value) = judged(key) else {
                 continue;
             };
             let list = e.map(|e| &e.instance_ids);
@@ -190,7 +198,8 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
 }
 
 /// The instances behind pulled images, where the settings know them (a configured custom
-/// domain's `instanceId`): pulling from a registry is using its instance, listed or not.
+/// domain's `instanceId`, or a catalogued instance's default domain): pulling from a registry
+/// is using its instance, listed or not.
 pub fn gate_images(r: &mut Report, w: &Workload, pulled: &[Parsed]) {
     let settings = r.settings;
     let Some(e) = entry(settings, w) else {
@@ -198,17 +207,23 @@ pub fn gate_images(r: &mut Report, w: &Workload, pulled: &[Parsed]) {
     };
     let subject = subject(w);
     for img in pulled {
-        let AcrHost::CustomDomain { instance_id, .. } = &img.host else {
+        let Some(known) = &img.known else {
             continue;
         };
+        let instance_id = &known.instance_id;
         if instance_allowed(e, instance_id) {
             continue;
         }
+        let domain = if known.custom_domain {
+            "custom domain"
+        } else {
+            "default domain"
+        };
         r.report(
             RuleId::InstanceNotAllowed,
             img.site.path.clone(),
             format!(
-                "{} pulls from {}, the custom domain of ACR instance {instance_id}, which {subject} may not use ({})",
+                "{} pulls from {}, the {domain} of ACR instance {instance_id}, which {subject} may not use ({})",
                 img.site.who,
                 img.image.registry(),
                 detail(e.map(|e| &e.instance_ids))

@@ -33,7 +33,7 @@ pub fn check(r: &mut Report, w: &Workload) {
         Some(list) if list.len() > IMAGECACHE_MAX_IMAGES => r.report_soft(
             RuleId::ImagecacheImagesInvalid,
             "/spec/images".into(),
-            format!("the ImageCache lists {} images; ECI creates caches of at most {IMAGECACHE_MAX_IMAGES}", list.len()),
+            format!("the ImageCache lists {} images; the CreateImageCache API takes at most {IMAGECACHE_MAX_IMAGES}, and the documentation does not say whether the ImageCache resource has the same limit", list.len()),
             "split the images over several ImageCache objects".into(),
         ),
         Some(_) => {}

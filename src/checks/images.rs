@@ -8,24 +8,26 @@
 use super::access;
 use super::values::InstanceIds;
 use super::{Report, Shown, ShownImage, listing};
-use crate::acr::{self, AcrHost, Network};
+use crate::acr::{self, AcrHost, KnownInstance, Network};
 use crate::grammar::text::glob_match;
-use crate::grammar::values::{InstanceToken, looks_like_placeholder};
+use crate::grammar::values::{InstanceToken, looks_like_placeholder, parse_instance_ids};
 use crate::image::ImageRef;
-use crate::keys::{INSTANCE_IDS, USER_ARNS};
+use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, SERVICE_ARNS, USER_ARNS};
 use crate::repair::{InstanceList, Moves};
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use crate::workload::{ImageSite, Shape, Workload};
 use std::collections::BTreeSet;
 
-/// A parsed image with its registry class.
+/// A parsed image with its registry class and, where the settings know it, the instance
+/// behind the registry and its owner.
 #[derive(Debug)]
 pub struct Parsed<'a> {
     pub site: &'a ImageSite<'a>,
     pub raw: &'a str,
     pub image: ImageRef,
     pub host: AcrHost,
+    pub known: Option<KnownInstance>,
 }
 
 /// The images family over the images [`parse`] read. Returns the rewritten instance-id list
@@ -33,13 +35,17 @@ pub struct Parsed<'a> {
 pub fn check(
     r: &mut Report,
     w: &Workload,
+    on_eci: bool,
     moves: &Moves,
     ids: Option<&InstanceIds>,
     parsed: &[Parsed],
 ) -> Option<InstanceList> {
-    endpoints(r, w, parsed);
+    endpoints(r, w, on_eci, moves, parsed);
     let (listed, rewrite) = instance_list(r, w, moves, parsed, ids);
-    pull_secrets(r, w, parsed, &listed);
+    let pair = [SERVICE_ARNS, USER_ARNS]
+        .iter()
+        .all(|k| moves.effective.contains_key(*k));
+    pull_secrets(r, w, parsed, &listed, pair);
     rewrite
 }
 
@@ -68,8 +74,9 @@ pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
                 RuleId::PlaceholderValue,
                 site.path.clone(),
                 format!(
-                    "{} image {raw:?} is a masked or template value copied from the documentation",
+                    "{} image {raw:?} is {}",
                     site.who,
+                    super::placeholder_text(raw),
                     raw = ShownImage(raw)
                 ),
                 "replace it with the real image address (ACR console, repository details)".into(),
@@ -78,13 +85,16 @@ pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
         }
         match ImageRef::parse(raw) {
             Ok(image) => {
-                let host =
-                    acr::classify_host(&image.host, image.port, &r.settings.custom_domains);
+                let settings = r.settings;
+                let host = acr::classify_host(&image.host, image.port, &settings.custom_domains);
+                let known =
+                    acr::known_instance(&host, &settings.custom_domains, &settings.instances);
                 out.push(Parsed {
                     site,
                     raw,
                     image,
                     host,
+                    known,
                 });
             }
             Err(e) => r.report(
@@ -108,24 +118,61 @@ fn anonymous(settings: &Settings, img: &Parsed) -> bool {
 }
 
 /// Registries secret-free pulling cannot use from ECI.
-fn endpoints(r: &mut Report, w: &Workload, parsed: &[Parsed]) {
+fn endpoints(r: &mut Report, w: &Workload, on_eci: bool, moves: &Moves, parsed: &[Parsed]) {
     let has_secrets = w.pull_secret_names().next().is_some();
+    let lists_instances = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
+        .iter()
+        .any(|k| moves.effective.contains_key(*k));
     let cluster_region = r.settings.cluster_region.clone();
     for img in parsed {
         match &img.host {
-            AcrHost::NotAcr if !has_secrets && !anonymous(r.settings, img) => r.report(
-                RuleId::ExternalImageWithoutSecret,
+            AcrHost::NotAcr if !has_secrets && !anonymous(r.settings, img) => {
+                let registry = img.image.registry();
+                let (message, fix) = if lists_instances {
+                    (
+                        format!(
+                            "{} pulls {} from {registry}, which is not a custom domain in the policy's customDomains, while the {} lists ACR instances in {INSTANCE_IDS} and has no imagePullSecrets: unless {registry} is the custom domain of a listed instance, ECI's secret-free pull cannot authenticate there",
+                            img.site.who,
+                            img.raw,
+                            w.pod_word()
+                        ),
+                        format!(
+                            "if {registry} is the custom domain of a listed instance, add it to the policy's customDomains (host and instanceId); otherwise add imagePullSecrets for it, or list a public image in anonymousImages"
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "{} pulls {} from {registry}, which is neither an ACR endpoint nor a custom domain in the policy's customDomains, and the {} has no imagePullSecrets: ECI's secret-free pull cannot authenticate there",
+                            img.site.who,
+                            img.raw,
+                            w.pod_word()
+                        ),
+                        format!(
+                            "add imagePullSecrets for {registry}, or, if the image is public, list it in the policy's anonymousImages"
+                        ),
+                    )
+                };
+                r.report(
+                    RuleId::ExternalImageWithoutSecret,
+                    img.site.path.clone(),
+                    message,
+                    fix,
+                );
+            }
+            AcrHost::PersonalLegacy {
+                network: Network::Classic,
+                ..
+            } if on_eci => r.report(
+                RuleId::ClassicNetworkEndpoint,
                 img.site.path.clone(),
                 format!(
-                    "{} pulls {} from {}, which is not an ACR registry, and the {} has no imagePullSecrets: ECI's secret-free pull cannot authenticate there",
-                    img.site.who,
-                    img.raw,
-                    img.image.registry(),
-                    w.pod_word()
+                    "{} pulls {} through {}, the classic network endpoint of ACR Personal Edition; ECI runs in a VPC, and a VPC does not reach the classic network endpoint",
+                    img.site.who, img.raw, img.image.host
                 ),
                 format!(
-                    "add imagePullSecrets for {}, or, if the image is public, list it in the policy's anonymousImages",
-                    img.image.registry()
+                    "use the VPC endpoint {} instead, or the public endpoint with Internet egress",
+                    img.host.vpc_host().unwrap_or_default()
                 ),
             ),
             AcrHost::PersonalNew {
@@ -211,7 +258,7 @@ fn instance_list(
             let want = (region != cluster).then(|| region.to_owned());
             let problem = match (&tok.region, &want) {
                 (None, Some(r)) => format!(
-                    "{key} lists {} without a region prefix, but that instance is in {r} and the cluster in {cluster}; ECI then looks for it in {cluster} and the pull fails",
+                    "{key} lists {} without a region prefix, but that instance is in {r} and the cluster in {cluster}; the documentation requires the <region>: prefix for an instance in another region than the pod",
                     tok.id
                 ),
                 (Some(p), Some(r)) if p != r => {
@@ -246,6 +293,13 @@ fn instance_list(
     // Images on custom domains need their instance listed.
     let cross_account = moves.effective.contains_key(USER_ARNS);
     let mut listed: BTreeSet<String> = tokens.iter().map(|t| t.id.clone()).collect();
+    // An instance listed only in a misplaced copy is annotation-misplaced's finding: one
+    // mistake, one deny.
+    let misplaced = if r.is_on(RuleId::AnnotationMisplaced) {
+        misplaced_ids(w)
+    } else {
+        BTreeSet::new()
+    };
     for img in parsed {
         let AcrHost::CustomDomain {
             instance_id,
@@ -257,7 +311,10 @@ fn instance_list(
         };
         // An instance the namespace may not use is the access gate's finding alone: listing
         // it would not help.
-        if listed.contains(instance_id) || !access::allows_instance(settings, w, instance_id) {
+        if listed.contains(instance_id)
+            || misplaced.contains(instance_id)
+            || !access::allows_instance(settings, w, instance_id)
+        {
             continue;
         }
         let tok = InstanceToken {
@@ -308,8 +365,35 @@ fn instance_list(
     (listed, rewrite)
 }
 
-/// `listed`: the instance ids the pod ends up listing (after any repair).
-fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeSet<String>) {
+/// The instance ids that copies of the instance-id keys where ECI never reads them
+/// (controller metadata, labels) list.
+fn misplaced_ids(w: &Workload) -> BTreeSet<String> {
+    let maps = w
+        .ignored_meta
+        .iter()
+        .map(|m| m.annotations)
+        .chain(std::iter::once(w.labels));
+    let mut ids = BTreeSet::new();
+    for map in maps {
+        for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
+            if let Some(value) = map.get(key) {
+                let list = parse_instance_ids(value);
+                ids.extend(list.tokens.into_iter().flatten().map(|t| t.id));
+            }
+        }
+    }
+    ids
+}
+
+/// `listed`: the instance ids the pod ends up listing (after any repair); `pair`: the pod
+/// names both cross-account roles.
+fn pull_secrets(
+    r: &mut Report,
+    w: &Workload,
+    parsed: &[Parsed],
+    listed: &BTreeSet<String>,
+    pair: bool,
+) {
     let secrets: Vec<&str> = w
         .pull_secret_names()
         .filter(|s| !s.starts_with("acr-credential-"))
@@ -317,11 +401,25 @@ fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &BTreeS
     if secrets.is_empty() || parsed.is_empty() || parsed.len() != w.images.len() {
         return;
     }
-    let secret_free = |img: &Parsed| match &img.host {
-        AcrHost::PersonalLegacy { .. } | AcrHost::EnterpriseDefault { .. } => true,
-        AcrHost::PersonalNew { network, .. } => *network != Network::Public,
-        AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
-        AcrHost::NotAcr => anonymous(r.settings, img),
+    // A registry of another account pulls secret-free only with the cross-account roles.
+    let other_account = |img: &Parsed| {
+        img.known
+            .as_ref()
+            .and_then(|k| k.account_id.as_deref())
+            .zip(r.settings.account_id.as_deref())
+            .is_some_and(|(owner, eci)| owner != eci)
+    };
+    let secret_free = |img: &Parsed| {
+        (pair || !other_account(img))
+            && match &img.host {
+                AcrHost::PersonalLegacy { network, .. } => *network != Network::Classic,
+                AcrHost::EnterpriseDefault { .. } => true,
+                // Whether ECI's secret-free pull covers new Personal Edition instances is not
+                // documented: the secret may be what makes the pull work.
+                AcrHost::PersonalNew { .. } => false,
+                AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
+                AcrHost::NotAcr => anonymous(r.settings, img),
+            }
     };
     if parsed.iter().all(secret_free) {
         r.report(
@@ -360,7 +458,7 @@ mod tests {
         let moves = Moves::none(&w);
         let ids = values::check(&mut Report::new(&s), &w, &moves);
         let parsed = parse(&mut r, &w);
-        let rewrite = check(&mut r, &w, &moves, ids.as_ref(), &parsed);
+        let rewrite = check(&mut r, &w, true, &moves, ids.as_ref(), &parsed);
         (summary(&r.finish()), rewrite)
     }
 

@@ -10,6 +10,7 @@ pub mod images;
 pub mod placement;
 pub mod values;
 
+use crate::grammar::values::{Placeholder, placeholder_kind};
 use crate::repair::Repairs;
 use crate::rules::{Action, RuleId};
 use crate::settings::{RuleSetting, Settings};
@@ -67,6 +68,11 @@ impl<'s> Report<'s> {
             Some(RuleSetting::Warn) => Some(Action::Warn),
             None => Some(default),
         }
+    }
+
+    /// Whether the settings leave `rule` on (not `off`).
+    pub fn is_on(&self, rule: RuleId) -> bool {
+        self.action(rule, rule.default_action()).is_some()
     }
 
     /// Whether the policy may repair a finding of `rule` in this evaluation.
@@ -142,13 +148,14 @@ impl<'s> Report<'s> {
         }
     }
 
-    /// A masked or template value copied from the documentation, in annotation `key`.
+    /// A masked value, `<...>` slot or unrendered template in annotation `key`.
     pub fn report_placeholder(&mut self, key: &str, value: &str, path: String, fix: String) {
         self.report(
             RuleId::PlaceholderValue,
             path,
             format!(
-                "{key} value {value:?} is a masked or template value copied from the documentation",
+                "{key} value {value:?} is {}",
+                placeholder_text(value),
                 value = Shown(value)
             ),
             fix,
@@ -157,21 +164,22 @@ impl<'s> Report<'s> {
 }
 
 /// Every rule family over one in-scope workload, in order: placement and keys (which plan the
-/// moves and renames), values and grammar, image references, the access gate (annotations and
-/// the instances behind pulled images), ImageCache fields, images and registries (which plan
-/// the instance-list rewrite). Returns the findings and every planned
-/// repair.
+/// moves and renames), values and grammar, image references, the cross-account roles that
+/// registries of other accounts need, the access gate (annotations and the instances behind
+/// pulled images), ImageCache fields, images and registries (which plan the instance-list
+/// rewrite). Returns the findings and every planned repair.
 pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Finding>, Repairs<'a>) {
     let mut report = Report::new(settings);
     let moves = placement::check(&mut report, w, on_eci);
     let ids = values::check(&mut report, w, &moves);
     let pulled = images::parse(&mut report, w);
+    values::cross_account(&mut report, w, &moves, &pulled);
     access::gate(&mut report, w, None);
     access::gate_images(&mut report, w, &pulled);
     if w.shape == Shape::ImageCache {
         imagecache::check(&mut report, w);
     }
-    let instance_list = images::check(&mut report, w, &moves, ids.as_ref(), &pulled);
+    let instance_list = images::check(&mut report, w, on_eci, &moves, ids.as_ref(), &pulled);
     (
         report.finish(),
         Repairs {
@@ -179,6 +187,13 @@ pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Find
             instance_list,
         },
     )
+}
+
+/// What kind of placeholder `value` is, for a message.
+pub fn placeholder_text(value: &str) -> &'static str {
+    placeholder_kind(value)
+        .unwrap_or(Placeholder::Masked)
+        .describe()
 }
 
 /// The most characters of a user-written value a message quotes (a RAM role ARN is at most

@@ -1,6 +1,6 @@
 //! Placement and keys: annotations where ECI never reads them (controller metadata, labels),
-//! near-miss and legacy keys, annotations on pods nothing sends to ECI, and annotation changes
-//! on existing pods. Plans the moves and renames that mutation applies.
+//! copies that repeat the pod template's, near-miss and legacy keys, annotations on pods that
+//! show no ECI signal, and annotation changes on existing pods. Plans the moves and renames that mutation applies.
 
 #![forbid(unsafe_code)]
 
@@ -59,6 +59,23 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                 continue;
             };
             let path = ann_path(meta.path, key);
+            // The same key and value in the pod template as sent (kustomize
+            // commonAnnotations, Helm charts): the pods get it, this copy changes nothing.
+            if w.original().get(*key) == Some(value) {
+                r.report(
+                    RuleId::AnnotationDuplicated,
+                    path,
+                    format!(
+                        "{key} is set on the {}'s {} with the same value as in the pod template; ECI reads only the pod template's copy, so this one has no effect",
+                        w.kind, meta.dots
+                    ),
+                    format!(
+                        "nothing to fix for the pods; remove it from {} if you want a single copy (kustomize commonAnnotations and Helm charts often put it there)",
+                        meta.dots
+                    ),
+                );
+                continue;
+            }
             let where_ = format!(
                 "{key} is set on the {}'s {}, where ECI never reads it",
                 w.kind, meta.dots
@@ -71,6 +88,7 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                     format!("{where_}, and the pod template has a different value ({existing:?} instead of {value:?})", existing = Shown(existing), value = Shown(value)),
                     format!("decide which value is right, keep it in {} and remove the other", w.meta_dots),
                 ),
+                // Another misplaced copy with the same value is being moved there.
                 Some(_) => {
                     if repair {
                         moves.removals.push(path.clone());
@@ -79,10 +97,12 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                         repair,
                         RuleId::AnnotationMisplaced,
                         path,
-                        format!("{where_} (the pod template already has the same value)"),
+                        format!("{where_}: the pods it creates get no {key}"),
                         format!(
-                            "remove it from {}; the pod template already has the same value",
-                            meta.dots
+                            "move {key}: {value:?} to {} and remove it from {}",
+                            w.meta_dots,
+                            meta.dots,
+                            value = Shown(value)
                         ),
                     );
                 }
@@ -156,7 +176,7 @@ fn key_names(r: &mut Report, w: &Workload) {
                 r.report(
                     RuleId::AnnotationKeyUnknown,
                     ann_path(meta_path, key),
-                    format!("annotation {key:?} is not a key ECI reads, so it is ignored; did you mean {want:?}?"),
+                    format!("annotation {key:?} is not a key the ECI documentation lists, so ECI is not known to read it; did you mean {want:?}?"),
                     format!("rename the annotation to {want}"),
                 );
             }
@@ -170,7 +190,7 @@ fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
     };
     let path = w.ann_path(INSTANCE_ID_LEGACY);
     let base = format!(
-        "{INSTANCE_ID_LEGACY} is the singular key from older ECI docs; current ECI reads {INSTANCE_IDS}"
+        "{INSTANCE_ID_LEGACY} is the singular key from older ECI docs (the current documentation uses {INSTANCE_IDS} and does not say whether the singular key is still read)"
     );
     match moves.effective.get(INSTANCE_IDS).cloned() {
         Some(plural) if plural != value => r.report(
@@ -219,11 +239,11 @@ fn off_eci(r: &mut Report, w: &Workload, moves: &Moves, on_eci: bool) {
         RuleId::AnnotationsOffEci,
         format!("{}/annotations", w.meta_path),
         format!(
-            "the {} carries {} but nothing sends its pods to ECI (no alibabacloud.com/eci label, virtual-kubelet nodeSelector, affinity or nodeName), and pods on ordinary nodes ignore these annotations",
+            "the {} carries {} but the policy sees no ECI signal in the pod (no alibabacloud.com/eci label, virtual-kubelet nodeSelector, affinity, toleration or nodeName); pods on ordinary nodes ignore these annotations, and a namespace label or eci-profile selector, which the policy cannot see, may still send the pods to ECI",
             w.kind,
             present.join(", ")
         ),
-        "schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet), list the namespace in eciScope.namespaces, or drop the annotations".to_owned(),
+        "if a namespace label or eci-profile sends these pods to ECI, list the namespace in the policy's eciScope.namespaces; otherwise schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet) or drop the annotations".to_owned(),
     );
 }
 
@@ -265,6 +285,59 @@ mod tests {
             moves.effective.get(INSTANCE_IDS).map(String::as_str),
             Some("cri-j36zhodptmyq1234")
         );
+    }
+
+    #[test]
+    fn same_value_on_controller_and_template_only_warns_and_is_left_alone() {
+        // kustomize commonAnnotations on a CronJob: metadata, jobTemplate and pod template.
+        let o = object(
+            r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"jobTemplate":{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"template":{"metadata":{"labels":{"alibabacloud.com/eci":"true"},
+                "annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},"spec":{}}}}}}"#,
+        );
+        let w = workload(Shape::CronJob, "ns", &o);
+        let s = settings(r#"{"mutate":true}"#);
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true);
+        assert_eq!(
+            summary(&r.finish()),
+            [
+                (
+                    "annotation-duplicated",
+                    "warn",
+                    "/metadata/annotations/k8s.aliyun.com~1acr-instance-ids".into()
+                ),
+                (
+                    "annotation-duplicated",
+                    "warn",
+                    "/spec/jobTemplate/metadata/annotations/k8s.aliyun.com~1acr-instance-ids"
+                        .into()
+                ),
+            ]
+        );
+        assert!(moves.removals.is_empty());
+    }
+
+    #[test]
+    fn two_misplaced_copies_of_one_value_are_both_moved() {
+        let o = object(
+            r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"jobTemplate":{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},
+                "spec":{"template":{"metadata":{"labels":{"alibabacloud.com/eci":"true"}},"spec":{}}}}}}"#,
+        );
+        let w = workload(Shape::CronJob, "ns", &o);
+        let s = settings(r#"{"mutate":true}"#);
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true);
+        let found = summary(&r.finish());
+        assert_eq!(found.len(), 2);
+        assert!(
+            found
+                .iter()
+                .all(|f| f.0 == "annotation-misplaced" && f.1 == "mutated")
+        );
+        assert_eq!(moves.removals.len(), 2);
     }
 
     #[test]

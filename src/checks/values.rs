@@ -5,11 +5,14 @@
 
 #![forbid(unsafe_code)]
 
-use super::{Report, Shown};
+use super::access;
+use super::images::Parsed;
+use super::{Report, Shown, listing};
 use crate::acr;
 use crate::grammar::regions::{closest_region, is_known_region};
 use crate::grammar::values::{
-    self, ArnProblem, InstanceIdList, InstanceToken, MAX_LIST_ENTRIES, RoleArn, TokenProblem,
+    self, ArnProblem, CRI_ID_LEN, InstanceIdList, InstanceToken, MAX_LIST_ENTRIES, RoleArn,
+    TokenProblem,
 };
 use crate::keys::{
     IMAGE_SNAPSHOT_ID, IMC_ID, INSECURE_REGISTRY, INSTANCE_ID_LEGACY, INSTANCE_IDS,
@@ -71,14 +74,15 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
         );
     }
     let fix_format = format!(
-        "write {key} as comma-separated ids, each cri- plus 16 lower-case letters or digits, with a <region>: prefix for instances in another region (e.g. \"cn-beijing:cri-j36zhodptmyq1234\")"
+        "write {key} as comma-separated instance ids as the ACR console shows them (cri-...), with a <region>: prefix, region first, for instances in another region (e.g. \"cn-beijing:cri-j36zhodptmyq1234\")"
     );
     if let Some(sep) = list.bad_separator.filter(|_| !placeholder) {
-        r.report(
+        // The separator is not documented: a warning unless the settings say otherwise.
+        r.report_soft(
             RuleId::InstanceIdInvalid,
             path.clone(),
             format!(
-                "{key} value {value:?} separates ids with {sep:?}; ECI splits the list on commas",
+                "{key} value {value:?} separates ids with {sep:?}; the documentation shows comma-separated ids and does not say whether ECI accepts another separator",
                 value = Shown(value)
             ),
             fix_format.clone(),
@@ -90,14 +94,19 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 let Some(region) = tok.region.as_deref().filter(|r| !is_known_region(r)) else {
                     continue;
                 };
-                let hint = closest_region(region)
+                let guess = closest_region(region);
+                let hint = guess
                     .map(|r| format!(" (did you mean {r}?)"))
                     .unwrap_or_default();
+                let fix = match guess {
+                    Some(g) => format!("write it as {g}:{} if {g} is the instance's region", tok.id),
+                    None => "check the instance's region id in the ACR console (instance details); a region newer than the policy's list can be accepted with rules: {instance-region-unknown: \"off\"}".to_owned(),
+                };
                 r.report(
                     RuleId::InstanceRegionUnknown,
                     path.clone(),
-                    format!("{key} names region {region:?} for {}, which is not a known Alibaba Cloud region{hint}", tok.id, region = Shown(region)),
-                    format!("use the region id of the instance's region, e.g. cn-beijing:{}", tok.id),
+                    format!("{key} names region {region:?} for {}, which is not in the policy's list of Alibaba Cloud regions{hint}", tok.id, region = Shown(region)),
+                    fix,
                 );
                 continue;
             }
@@ -116,7 +125,11 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 r.report(
                     RuleId::PlaceholderValue,
                     path.clone(),
-                    format!("{key} contains {raw:?}, a masked or template value copied from the documentation", raw = Shown(raw)),
+                    format!(
+                        "{key} contains {raw:?}, {}",
+                        super::placeholder_text(raw),
+                        raw = Shown(raw)
+                    ),
                     fix_real_id(),
                 );
                 continue;
@@ -129,6 +142,28 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 ),
                 RuleId::InstanceIdInvalid,
             ),
+            Err((raw, TokenProblem::Reversed(fixed))) => (
+                format!(
+                    "{key} entry {raw:?} puts the instance id first; the region goes first: {fixed:?}",
+                    raw = Shown(raw),
+                    fixed = Shown(fixed)
+                ),
+                RuleId::InstanceIdInvalid,
+            ),
+            Err((raw, TokenProblem::BadId(id))) if values::cri_id_odd_length(id).is_some() => {
+                let n = values::cri_id_odd_length(id).unwrap_or_default();
+                // The id length is only observed (16 in every example), not documented.
+                r.report_soft(
+                    RuleId::InstanceIdInvalid,
+                    path.clone(),
+                    format!(
+                        "{key} entry {raw:?} has {n} characters after cri-; every instance id in the documentation has {CRI_ID_LEN}, and the documentation does not state the length",
+                        raw = Shown(raw)
+                    ),
+                    "compare the id with the one the ACR console shows (instance details)".to_owned(),
+                );
+                continue;
+            }
             Err((raw, TokenProblem::BadId(id))) => {
                 let hint = if id.starts_with("crpi-") {
                     " (crpi- ids are Personal Edition instances, which need no acr-instance-ids)"
@@ -162,10 +197,11 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
         );
     }
     for dup in list.duplicates.iter().filter(|_| !placeholder) {
-        r.report(
+        // What ECI does with a repeated id is not documented: a warning.
+        r.report_soft(
             RuleId::InstanceIdInvalid,
             path.clone(),
-            format!("{key} lists {dup} more than once"),
+            format!("{key} lists {dup} more than once; the documentation does not say what ECI does with a repeated id"),
             format!("list each instance once in {key}"),
         );
     }
@@ -178,58 +214,67 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
     Some(InstanceIds { key, list, clean })
 }
 
-/// One role key as written: `None` when absent, `Some(None)` when it does not parse.
-fn role_arn(r: &mut Report, w: &Workload, moves: &Moves, key: &str) -> Option<Option<RoleArn>> {
+/// One role key as written: `None` when absent; else the ARNs that parse (empty when none
+/// does; more than one only when the key lists several).
+fn role_arn(r: &mut Report, w: &Workload, moves: &Moves, key: &str) -> Option<Vec<RoleArn>> {
     let value = moves.effective.get(key)?;
     let path = w.value_path(key);
-    let fix = format!(
-        "set {key} to exactly one role ARN, acs:ram::<16-digit account id>:role/<role name>"
-    );
-    match values::parse_role_arn(value) {
-        Ok((arn, underscore)) => {
-            if underscore {
-                r.report_soft(
-                    RuleId::RoleArnInvalid,
-                    path,
-                    format!("{key} role name {:?} contains '_', which RAM's CreateRole API does not accept (only letters, digits, '.' and '-')", arn.role),
-                    "check that the role really exists under this name in the RAM console".to_owned(),
-                );
-            }
-            Some(Some(arn))
+    let fix = format!("set {key} to one role ARN, acs:ram::<16-digit account id>:role/<role name>");
+    let items: Vec<&str> = match values::parse_role_arn(value) {
+        Err(ArnProblem::Multiple(n)) => {
+            // The documentation shows one ARN per key; whether ECI reads more is unknown.
+            r.report_soft(
+                RuleId::RoleArnInvalid,
+                path.clone(),
+                format!("{key} lists {n} ARNs; the documentation shows one ARN per key and does not say whether ECI reads more than one"),
+                format!("unless you have confirmed that ECI uses every ARN listed, set {key} to the one role ARN the pull needs"),
+            );
+            values::split_arns(value).take(MAX_LIST_ENTRIES).collect()
         }
-        Err(problem) => {
-            match problem {
-                ArnProblem::Empty => {
-                    r.report(RuleId::RoleArnInvalid, path, format!("{key} is empty"), fix)
+        _ => vec![value.as_str()],
+    };
+    let mut arns = Vec::new();
+    for item in items {
+        match values::parse_role_arn(item) {
+            Ok((arn, underscore)) => {
+                if underscore {
+                    r.report_soft(
+                        RuleId::RoleArnInvalid,
+                        path.clone(),
+                        format!("{key} role name {:?} contains '_', which RAM's CreateRole API does not accept (only letters, digits, '.' and '-')", arn.role),
+                        "check that the role really exists under this name in the RAM console".to_owned(),
+                    );
                 }
-                ArnProblem::Placeholder => r.report_placeholder(
-                    key,
-                    value,
-                    path,
-                    format!(
-                        "replace it with the real role ARN (RAM console, role details) in {}",
-                        w.meta_dots
-                    ),
-                ),
-                ArnProblem::Multiple(n) => r.report(
-                    RuleId::RoleArnInvalid,
-                    path,
-                    format!("{key} lists {n} ARNs; ECI takes exactly one role per key"),
-                    fix,
-                ),
-                ArnProblem::Malformed(reason) => r.report(
-                    RuleId::RoleArnInvalid,
-                    path,
-                    format!(
-                        "{key} value {value:?} is not a RAM role ARN: {reason}",
-                        value = Shown(value)
-                    ),
-                    fix,
-                ),
+                arns.push(arn);
             }
-            Some(None)
+            Err(ArnProblem::Empty) => r.report(
+                RuleId::RoleArnInvalid,
+                path.clone(),
+                format!("{key} is empty"),
+                fix.clone(),
+            ),
+            Err(ArnProblem::Placeholder) => r.report_placeholder(
+                key,
+                item,
+                path.clone(),
+                format!(
+                    "replace it with the real role ARN (RAM console, role details) in {}",
+                    w.meta_dots
+                ),
+            ),
+            Err(ArnProblem::Multiple(_)) => {}
+            Err(ArnProblem::Malformed(reason)) => r.report(
+                RuleId::RoleArnInvalid,
+                path.clone(),
+                format!(
+                    "{key} value {item:?} is not a RAM role ARN: {reason}",
+                    item = Shown(item)
+                ),
+                fix.clone(),
+            ),
         }
     }
+    Some(arns)
 }
 
 fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
@@ -243,25 +288,124 @@ fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
             format!("add {SERVICE_ARNS}: \"acs:ram::<ECI account id>:role/<role name>\" to {}", w.meta_dots),
         );
     }
-    if let (Some(Some(s)), Some(Some(u))) = (&service, &user)
-        && s.account == u.account
+    let service = service.unwrap_or_default();
+    let user = user.unwrap_or_default();
+    // Every ARN of both keys in one account.
+    if let Some(first) = service.first()
+        && !user.is_empty()
+        && service
+            .iter()
+            .chain(&user)
+            .all(|a| a.account == first.account)
     {
         r.report(
             RuleId::CrossAccountSameAccount,
             w.value_path(USER_ARNS),
-            format!("{SERVICE_ARNS} and {USER_ARNS} are both in account {}; the user role is only for pulling from another account's registry", s.account),
+            format!("{SERVICE_ARNS} and {USER_ARNS} are both in account {}; the user role is only for pulling from another account's registry", first.account),
             format!("for a same-account pull drop {USER_ARNS}; for a cross-account pull use the role in the registry owner's account"),
         );
     }
-    if let (Some(Some(s)), Some(account)) = (&service, r.settings.account_id.as_deref())
-        && s.account != account
-    {
+    if let (Some(s), Some(account)) = (
+        service
+            .iter()
+            .find(|s| Some(s.account.as_str()) != r.settings.account_id.as_deref()),
+        r.settings.account_id.as_deref(),
+    ) {
         let account = account.to_owned();
         r.report(
             RuleId::ServiceArnWrongAccount,
             w.value_path(SERVICE_ARNS),
             format!("{SERVICE_ARNS} names a role in account {}, but ECI runs in account {account} and can only assume roles of its own account", s.account),
             format!("use a role of account {account} in {SERVICE_ARNS}; put the registry account's role in {USER_ARNS}"),
+        );
+    }
+}
+
+/// Images from a registry of another account (as the settings say) need the cross-account
+/// pair: `acr-service-arns` (a role of the ECI account) and `acr-user-arns` (a role of the
+/// registry's account), plus `acr-instance-ids` for a custom domain.
+pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Parsed]) {
+    let Some(eci) = r.settings.account_id.as_deref() else {
+        return;
+    };
+    let effective = &moves.effective;
+    let service = effective.contains_key(SERVICE_ARNS);
+    let user = effective.get(USER_ARNS);
+    // The user role ARNs that parse (several only if the key lists several).
+    let user_accounts: Vec<String> = user
+        .map(|v| {
+            values::split_arns(v)
+                .take(MAX_LIST_ENTRIES)
+                .filter_map(|a| values::parse_role_arn(a).ok())
+                .map(|(arn, _)| arn.account)
+                .collect()
+        })
+        .unwrap_or_default();
+    let listed: Vec<String> = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
+        .iter()
+        .filter_map(|k| effective.get(*k))
+        .flat_map(|v| values::parse_instance_ids(v).tokens.into_iter().flatten())
+        .map(|t| t.id)
+        .collect();
+    for img in pulled {
+        let Some(known) = &img.known else { continue };
+        let Some(owner) = known.account_id.as_deref().filter(|o| *o != eci) else {
+            continue;
+        };
+        // An instance the namespace may not use is the access gate's finding alone.
+        if !access::allows_instance(r.settings, w, &known.instance_id) {
+            continue;
+        }
+        let registry = img.image.registry();
+        let id = &known.instance_id;
+        let user_role = format!(
+            "{USER_ARNS}: \"acs:ram::{owner}:role/<role of account {owner} that may pull from {id}>\""
+        );
+        let mut wanted = Vec::new();
+        if !service {
+            wanted.push(format!(
+                "{SERVICE_ARNS}: \"acs:ram::{eci}:role/<role name>\""
+            ));
+        }
+        wanted.push(user_role);
+        if known.custom_domain && !listed.contains(id) {
+            wanted.push(format!("{INSTANCE_IDS}: \"{id}\""));
+        }
+        let (message, fix) = match user {
+            // user-arn-without-service-arn reports a user role without its service role.
+            Some(_) if !service => continue,
+            // role-arn-invalid reports a user role that does not parse.
+            Some(_) if user_accounts.is_empty() => continue,
+            Some(_) if user_accounts.iter().any(|a| a == owner) => continue,
+            Some(_) => (
+                format!(
+                    "{} pulls {} from {registry} (ACR instance {id}), which belongs to account {owner} per the policy's settings, but {USER_ARNS} names a role in account {}; the user role must be in the registry owner's account",
+                    img.site.who,
+                    img.raw,
+                    listing(user_accounts.iter().map(String::as_str))
+                ),
+                format!("set {} in {}", wanted.join(", "), w.meta_dots),
+            ),
+            None => {
+                let lacking = if service {
+                    format!("the {} has no {USER_ARNS}", w.pod_word())
+                } else {
+                    format!("the {} has neither", w.pod_word())
+                };
+                (
+                    format!(
+                        "{} pulls {} from {registry} (ACR instance {id}), which belongs to account {owner} per the policy's settings, while ECI runs in account {eci}; a pull from another account's registry needs {SERVICE_ARNS} and {USER_ARNS}, and {lacking}",
+                        img.site.who, img.raw,
+                    ),
+                    format!("add {} to {}", wanted.join(", "), w.meta_dots),
+                )
+            }
+        };
+        r.report(
+            RuleId::CrossAccountWithoutRoles,
+            img.site.path.clone(),
+            message,
+            fix,
         );
     }
 }
@@ -378,10 +522,29 @@ mod tests {
                 r#"{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234,,cri-j36zhodptmyq1234"}"#,
                 "{}"
             ),
+            // The empty entry denies; the repeated id only warns (undocumented).
             [
                 ("instance-id-invalid", "deny", IDS.into()),
-                ("instance-id-invalid", "deny", IDS.into()),
+                ("instance-id-invalid", "warn", IDS.into()),
             ]
+        );
+        // Another separator and another id length are not documented either: warnings.
+        assert_eq!(
+            run(
+                r#"{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234;cri-j36zhodptmyq12345"}"#,
+                "{}"
+            ),
+            [
+                ("instance-id-invalid", "warn", IDS.into()),
+                ("instance-id-invalid", "warn", IDS.into()),
+            ]
+        );
+        assert_eq!(
+            run(
+                r#"{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234:cn-beijing"}"#,
+                "{}"
+            ),
+            [("instance-id-invalid", "deny", IDS.into())]
         );
         assert_eq!(
             run(
@@ -432,6 +595,34 @@ mod tests {
                 "{}"
             ),
             [("role-arn-invalid", "deny", SVC.into())]
+        );
+        // Several ARNs in one key are undocumented: a warning, and each is still checked.
+        let two = format!(r#"{{"k8s.aliyun.com/acr-service-arns":"{svc},{svc}-2"}}"#);
+        assert_eq!(run(&two, "{}"), [("role-arn-invalid", "warn", SVC.into())]);
+        assert_eq!(
+            run(&two, r#"{"rules":{"role-arn-invalid":"deny"}}"#),
+            [("role-arn-invalid", "deny", SVC.into())]
+        );
+        let one_bad =
+            format!(r#"{{"k8s.aliyun.com/acr-service-arns":"{svc}, acs:ram::1:role/x"}}"#);
+        assert_eq!(
+            run(&one_bad, "{}"),
+            [
+                ("role-arn-invalid", "deny", SVC.into()),
+                ("role-arn-invalid", "warn", SVC.into()),
+            ]
+        );
+        assert_eq!(
+            run(
+                &format!(
+                    r#"{{"k8s.aliyun.com/acr-service-arns":"{svc},acs:ram::1300000000000002:role/x"}}"#
+                ),
+                r#"{"accountId":"1609982529000000"}"#
+            ),
+            [
+                ("role-arn-invalid", "warn", SVC.into()),
+                ("service-arn-wrong-account", "deny", SVC.into()),
+            ]
         );
     }
 

@@ -11,6 +11,17 @@ fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
 }
 
+/// The length of an ACR instance id's part after `cri-` in every documented example; the
+/// documentation does not state it.
+pub const CRI_ID_LEN: usize = 16;
+
+/// `cri-[a-z0-9]+` of a length other than [`CRI_ID_LEN`]: the length of that part, if so.
+pub fn cri_id_odd_length(s: &str) -> Option<usize> {
+    s.strip_prefix("cri-")
+        .filter(|id| !id.is_empty() && id.len() != CRI_ID_LEN && id.bytes().all(is_lower_alnum))
+        .map(str::len)
+}
+
 /// `cri-[a-z0-9]{16}`
 pub fn is_cri_id(s: &str) -> bool {
     s.strip_prefix("cri-")
@@ -40,6 +51,8 @@ pub enum TokenProblem {
     BadRegion(String),
     /// The id part is not `cri-[a-z0-9]{16}` (value: the id part).
     BadId(String),
+    /// `cri-…:<region>`: the id before the region (value: the token written region first).
+    Reversed(String),
 }
 
 /// The most entries of an `acr-instance-ids` value the policy reads. ECI documents no limit;
@@ -81,6 +94,9 @@ fn parse_instance_token(tok: &str) -> Result<InstanceToken, (String, TokenProble
     if let Some(r) = region
         && !is_region_grammar(r)
     {
+        if is_cri_id(r) && is_region_grammar(id) {
+            return Err((tok.to_string(), TokenProblem::Reversed(format!("{id}:{r}"))));
+        }
         return Err((tok.to_string(), TokenProblem::BadRegion(r.to_string())));
     }
     if !is_cri_id(id) {
@@ -177,6 +193,13 @@ pub enum ArnProblem {
     Malformed(String),
 }
 
+/// The items of a role key that lists several ARNs (split on ',', ';' and whitespace).
+pub fn split_arns(value: &str) -> impl Iterator<Item = &str> + Clone {
+    value
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+}
+
 /// Parse `acs:ram::<16 digits>:role/<name>`, name 1–64 of `[A-Za-z0-9._-]`; trims
 /// surrounding whitespace. `Ok((arn, underscore))`: `underscore` = name contains '_'.
 pub fn parse_role_arn(value: &str) -> Result<(RoleArn, bool), ArnProblem> {
@@ -187,10 +210,7 @@ pub fn parse_role_arn(value: &str) -> Result<(RoleArn, bool), ArnProblem> {
     if looks_like_placeholder(v) {
         return Err(ArnProblem::Placeholder);
     }
-    let count = v
-        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
-        .count();
+    let count = split_arns(v).count();
     if count > 1 {
         return Err(ArnProblem::Multiple(count));
     }
@@ -330,13 +350,86 @@ pub fn parse_registry_list(value: &str) -> (Vec<RegistryEntry>, Vec<(String, Str
     (entries, problems)
 }
 
-/// Masked or template values copied from documentation: contains '*', '<', '>',
-/// "{{", "${" or "xxx" (any case).
+/// Masked or template values copied from documentation, and only those: a run of two or
+/// more `*` (`cri-j36zhodptmyq****`), a `<...>` template, a `${...}` or `{{...}}` expression,
+/// or an id or account made entirely of `x`/`X` (`cri-xxxxxxxxxxxxxxxx`,
+/// `acs:ram::xxxxxxxxxxxxxxxx:role/...`, a whole value `xxxx`). Never a substring of a real
+/// name: `boxxxer`, `acr-pull-xxxl` and `cri-j36zhodptmxxx234` are not placeholders.
 pub fn looks_like_placeholder(s: &str) -> bool {
-    s.contains(['*', '<', '>'])
-        || s.contains("{{")
-        || s.contains("${")
-        || s.to_ascii_lowercase().contains("xxx")
+    placeholder_kind(s).is_some()
+}
+
+/// What kind of placeholder a value is (see [`looks_like_placeholder`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placeholder {
+    /// `****` or an id or account of `x`: a value masked as in the documentation's examples.
+    Masked,
+    /// `<...>`: a slot for a value, as in the documentation.
+    Slot,
+    /// `${...}` or `{{...}}`: a template expression nothing rendered.
+    Template,
+}
+
+impl Placeholder {
+    /// For messages: "a masked value like those in the documentation's examples, ...".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Placeholder::Masked => {
+                "a masked value like those in the documentation's examples, not a real one"
+            }
+            Placeholder::Slot => {
+                "a <...> placeholder like those in the documentation, not a real value"
+            }
+            Placeholder::Template => "a template expression that was never rendered",
+        }
+    }
+}
+
+/// The kind of placeholder `s` is, if it is one.
+pub fn placeholder_kind(s: &str) -> Option<Placeholder> {
+    if s.contains("${") || s.contains("{{") {
+        Some(Placeholder::Template)
+    } else if s
+        .find('<')
+        .is_some_and(|i| s.get(i..).is_some_and(|t| t.contains('>')))
+    {
+        Some(Placeholder::Slot)
+    } else if s.contains("**") || masked_with_x(s) {
+        Some(Placeholder::Masked)
+    } else {
+        None
+    }
+}
+
+/// Whether `s` is 3 or more `x`/`X` and nothing else.
+fn all_x(s: &str) -> bool {
+    s.len() >= 3 && s.bytes().all(|b| b == b'x' || b == b'X')
+}
+
+/// An id (`cri-`, `crpi-`, `imc-` followed by only `x`) anywhere in a list or ARN, the
+/// account field of an `acs:` ARN made of `x`, or a whole value of `x`.
+fn masked_with_x(s: &str) -> bool {
+    let s = s.trim();
+    if all_x(s) {
+        return true;
+    }
+    let id_masked = s
+        .split(|c: char| matches!(c, ',' | ';' | ':' | '/' | '|' | '.') || c.is_whitespace())
+        .any(|field| {
+            let lower = field.to_ascii_lowercase();
+            let lower = lower.strip_suffix("-vpc").unwrap_or(&lower);
+            ["cri-", "crpi-", "imc-"].iter().any(|p| {
+                lower
+                    .strip_prefix(p)
+                    .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b == b'x'))
+            })
+        });
+    // acs:<service>:<region>:<account>:<resource>
+    let account_masked = s
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|arn| arn.to_ascii_lowercase().starts_with("acs:"))
+        .any(|arn| arn.split(':').nth(3).is_some_and(all_x));
+    id_masked || account_masked
 }
 
 #[cfg(test)]
@@ -502,7 +595,7 @@ mod tests {
                 "cri-f34lmbk2rxqx41u8:cn-beijing",
                 vec![bad(
                     "cri-f34lmbk2rxqx41u8:cn-beijing",
-                    TokenProblem::BadRegion("cri-f34lmbk2rxqx41u8".into()),
+                    TokenProblem::Reversed("cn-beijing:cri-f34lmbk2rxqx41u8".into()),
                 )],
                 None,
                 vec![],
@@ -677,7 +770,12 @@ mod tests {
             (
                 "*.example.com",
                 vec![],
-                vec![("*.example.com", "placeholder")],
+                vec![("*.example.com", "invalid character '*'")],
+            ),
+            (
+                "**.example.com",
+                vec![],
+                vec![("**.example.com", "placeholder")],
             ),
             (
                 "a.com,,b.com",
@@ -717,7 +815,41 @@ mod tests {
             ("{{ .Values.id }}", true),
             ("${INSTANCE_ID}", true),
             ("cri-XXXXXXXXXXXXXXXX", true),
-            ("cri-xxxx1234abcd5678", true),
+            ("cri-xxxxxxxxxxxxxxxx", true),
+            ("cn-beijing:cri-xxxxxxxxxxxxxxxx", true),
+            ("cri-f34lmbk2rxqx41u8,cri-xxxxxxxxxxxxxxxx", true),
+            (
+                "crpi-xxxxxxxx.cn-hangzhou.personal.cr.aliyuncs.com/ns/app:1",
+                true,
+            ),
+            (
+                "crpi-xxxxxxxx-vpc.cn-hangzhou.personal.cr.aliyuncs.com/ns/app:1",
+                true,
+            ),
+            (
+                "crpi-ds0j5gxjdmixc0v8-vpc.cn-hangzhou.personal.cr.aliyuncs.com/ns/app:1",
+                false,
+            ),
+            ("imc-xxxxxxxxxxxxxxxxxxxx", true),
+            ("acs:ram::xxxxxxxxxxxxxxxx:role/acr-pull", true),
+            ("ACS:RAM::XXXXXXXXXXXXXXXX:role/acr-pull", true),
+            ("acs:ram::1609982529******:role/acr-pull", true),
+            ("acs:ram::<account-id>:role/<role-name>", true),
+            ("xxxxxxxx", true),
+            (" XXX ", true),
+            // Real names that merely contain x's.
+            ("cri-xxxx1234abcd5678", false),
+            ("cri-j36zhodptmxxx234", false),
+            ("acs:ram::1609982529000000:role/acr-pull-xxxl", false),
+            ("acs:ram::1609982529000000:role/xxx", false),
+            ("registry.cn-hangzhou.aliyuncs.com/boxxxer/app:1.0", false),
+            ("registry.cn-hangzhou.aliyuncs.com/ns/xxx:1.0", false),
+            ("xx", false),
+            // One '*' or an unclosed '<' is a grammar mistake, not a documentation mask.
+            ("*.example.com", false),
+            ("acs:ram::1609982529000000:role/acr-*", false),
+            ("a<b", false),
+            ("a>b<", false),
             ("cri-f34lmbk2rxqx41u8", false),
             ("$HOME", false),
             ("", false),
