@@ -14,11 +14,11 @@ pub fn review_json_prescanned(request: &[u8], settings: &Settings) -> (String, V
 }
 
 pub fn review_decoded(
-    decoded: Result<(AdmissionRequest, model::InputShape), Box<Verdict>>,
+    decoded: Result<AdmissionRequest, Box<Verdict>>,
     settings: &Settings,
 ) -> (String, Verdict) {
     match decoded {
-        Ok((req, _)) => {
+        Ok(req) => {
             let verdict = eval::evaluate(&req, settings);
             (req.uid, verdict)
         }
@@ -27,14 +27,11 @@ pub fn review_decoded(
 }
 
 /// Decode request bytes into an [`AdmissionRequest`], or the `request-invalid` verdict saying why not.
-pub fn decode(request: &[u8]) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
+pub fn decode(request: &[u8]) -> Result<AdmissionRequest, Box<Verdict>> {
     decode_with(request, true)
 }
 
-fn decode_with(
-    request: &[u8],
-    scan_nesting: bool,
-) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
+fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest, Box<Verdict>> {
     if request.len() > MAX_INPUT_BYTES {
         return Err(Box::new(Verdict::invalid(
             "",

@@ -36,7 +36,7 @@ mod workload;
 mod yaml;
 
 pub use decode::decode;
-pub use model::{AdmissionRequest, InputShape};
+pub use model::AdmissionRequest;
 pub use patch::{PatchError, apply as apply_patch};
 pub use rules::{Action, RuleId};
 pub use settings::{

@@ -482,20 +482,12 @@ impl AdmissionRequest {
     }
 }
 
-/// What shape the input had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputShape {
-    Review,
-    Request,
-    Object,
-}
-
 impl Input {
     /// Interpret the decoded input. `Err` names what is missing.
-    pub fn into_request(self) -> Result<(AdmissionRequest, InputShape), String> {
+    pub fn into_request(self) -> Result<AdmissionRequest, String> {
         if let Some(request) = self.request {
             check_kind(&request)?;
-            return Ok((AdmissionRequest::from_fields(request), InputShape::Review));
+            return Ok(AdmissionRequest::from_fields(request));
         }
         if matches!(&self.kind, Some(KindField::Name(k)) if k == "AdmissionReview") {
             return Err("AdmissionReview has no request".to_owned());
@@ -520,18 +512,15 @@ impl Input {
                 old_object: self.old_object,
             };
             check_kind(&fields)?;
-            return Ok((AdmissionRequest::from_fields(fields), InputShape::Request));
+            return Ok(AdmissionRequest::from_fields(fields));
         }
         match self.kind {
-            Some(KindField::Name(kind)) => Ok((
-                AdmissionRequest::from_object(K8sObject {
-                    api_version: self.api_version,
-                    kind: Some(kind),
-                    metadata: self.metadata,
-                    spec: self.spec,
-                }),
-                InputShape::Object,
-            )),
+            Some(KindField::Name(kind)) => Ok(AdmissionRequest::from_object(K8sObject {
+                api_version: self.api_version,
+                kind: Some(kind),
+                metadata: self.metadata,
+                spec: self.spec,
+            })),
             _ => Err("input is neither an AdmissionReview, an AdmissionRequest nor a Kubernetes object (no kind)".to_owned()),
         }
     }
@@ -547,8 +536,8 @@ mod tests {
         let raw = r#"{"kind":"Pod","metadata":{"name":"a","name":"b","extra":{"deep":[1,2,{"x":null}]},
             "annotations":{"k":"1","k":"2"}},"spec":{"containers":[{"name":"c","image":"x"}]}}"#;
         let input: Input = serde_json::from_str(raw).unwrap();
-        let (req, shape) = input.into_request().unwrap();
-        assert_eq!(shape, InputShape::Object);
+        let req = input.into_request().unwrap();
+        assert_eq!(req.operation, "CREATE");
         let meta = req.object.unwrap().metadata.unwrap();
         assert_eq!(meta.name.as_deref(), Some("b"));
         assert_eq!(
@@ -560,17 +549,17 @@ mod tests {
     #[test]
     fn reads_all_three_shapes() {
         let review = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","object":{"kind":"Pod"}}}"#;
-        let (req, shape) = serde_json::from_str::<Input>(review)
+        let req = serde_json::from_str::<Input>(review)
             .unwrap()
             .into_request()
             .unwrap();
-        assert_eq!((shape, req.uid.as_str()), (InputShape::Review, "u"));
+        assert_eq!((req.uid.as_str(), req.operation.as_str()), ("u", "CREATE"));
         let request = r#"{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"UPDATE","object":{}}"#;
-        let (req, shape) = serde_json::from_str::<Input>(request)
+        let req = serde_json::from_str::<Input>(request)
             .unwrap()
             .into_request()
             .unwrap();
-        assert_eq!(shape, InputShape::Request);
+        assert_eq!(req.operation, "UPDATE");
         assert_eq!(req.kind.kind.as_deref(), Some("Deployment"));
         assert!(
             serde_json::from_str::<Input>(r#"{"foo":1}"#)
@@ -583,7 +572,7 @@ mod tests {
     #[test]
     fn null_reads_as_absent_and_secret_refs_take_both_forms() {
         let raw = r#"{"kind":"Pod","metadata":null,"spec":{"imagePullSecrets":[{"name":"a"},"ns:b",{}],"containers":null}}"#;
-        let (req, _) = serde_json::from_str::<Input>(raw)
+        let req = serde_json::from_str::<Input>(raw)
             .unwrap()
             .into_request()
             .unwrap();

@@ -40,7 +40,7 @@ fn bundle_data() -> Value {
 /// Kubewarden overwrites the uid anyway).
 fn uid(case: &Case) -> String {
     secretfree::decode(&serde_json::to_vec(&case.request).unwrap())
-        .map(|(r, _)| r.uid)
+        .map(|r| r.uid)
         .unwrap_or_default()
 }
 
