@@ -1,0 +1,379 @@
+//! Reading settings: every problem collected with its path (the `Collector`), and the parsers
+//! of the list entries (custom domains, instances, access entries).
+
+use super::{AccessEntry, CustomDomainSetting, InstanceSetting, Settings, SettingsError};
+use crate::grammar::{hostport, regions, text, values};
+use serde_json::{Map, Value};
+
+pub(super) struct Collector(pub(super) Vec<SettingsError>);
+
+impl Collector {
+    pub(super) fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(SettingsError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    pub(super) fn unknown_keys(&mut self, map: &Map<String, Value>, known: &[&str], at: &str) {
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                let hint = known
+                    .iter()
+                    .filter_map(|k| {
+                        text::edit_distance(&key.to_lowercase(), &k.to_lowercase(), 3)
+                            .map(|d| (d, *k))
+                    })
+                    .min()
+                    .map(|(_, k)| format!(" (did you mean {k}?)"))
+                    .unwrap_or_default();
+                self.err(
+                    join(at, key),
+                    format!("unknown key{hint}; known keys: {}", known.join(", ")),
+                );
+            }
+        }
+    }
+
+    pub(super) fn string(&mut self, v: &Value, path: &str) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a string, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn strings(&mut self, v: &Value, path: &str) -> Vec<String> {
+        match v {
+            Value::Null => Vec::new(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.string(item, &format!("{path}[{i}]")))
+                .collect(),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a list of strings, found {}", type_name(other)),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// An Alibaba Cloud account id: a string (or an integer) of 16 digits.
+    pub(super) fn account_id(&mut self, v: &Value, path: &str) -> Option<String> {
+        let text = match v {
+            Value::String(t) => t.clone(),
+            Value::Number(n) if n.is_u64() => n.to_string(),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a string of 16 digits, found {}", type_name(other)),
+                );
+                return None;
+            }
+        };
+        if values::is_account_id(&text) {
+            Some(text)
+        } else {
+            self.err(
+                path,
+                format!("{text:?} is not an Alibaba Cloud account id (16 digits)"),
+            );
+            None
+        }
+    }
+
+    pub(super) fn object<'a>(
+        &mut self,
+        v: &'a Value,
+        path: &str,
+    ) -> Option<&'a Map<String, Value>> {
+        match v {
+            Value::Object(m) => Some(m),
+            other => {
+                self.err(
+                    path,
+                    format!("must be a mapping, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+pub(super) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+pub(super) fn parse_custom_domain(
+    c: &mut Collector,
+    item: &Value,
+    at: &str,
+) -> Option<CustomDomainSetting> {
+    let m = c.object(item, at)?;
+    c.unknown_keys(m, &["host", "instanceId", "region", "accountId"], at);
+    let host = match m.get("host") {
+        Some(v) => c.string(v, &join(at, "host")),
+        None => {
+            c.err(
+                join(at, "host"),
+                "required: the custom domain, e.g. registry.example.com",
+            );
+            None
+        }
+    };
+    let host = host.and_then(|h| {
+        let h = h.trim().to_ascii_lowercase();
+        if hostport::parse(&h).is_ok_and(|hp| hp.is_rfc1123()) {
+            Some(h)
+        } else {
+            c.err(
+                join(at, "host"),
+                format!("{h:?} is not host[:port] (no scheme, no path)"),
+            );
+            None
+        }
+    });
+    let instance_id = match m.get("instanceId") {
+        Some(v) => c.string(v, &join(at, "instanceId")).and_then(|id| {
+            if values::is_cri_id(&id) {
+                Some(id)
+            } else {
+                c.err(join(at, "instanceId"), format!("{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)"));
+                None
+            }
+        }),
+        None => {
+            c.err(join(at, "instanceId"), "required: the ACR Enterprise Edition instance id (cri-...)");
+            None
+        }
+    };
+    let region = match m.get("region").filter(|v| !v.is_null()) {
+        Some(v) => match c.string(v, &join(at, "region")) {
+            Some(r) if regions::is_region_grammar(&r) => Some(Some(r)),
+            Some(r) => {
+                c.err(
+                    join(at, "region"),
+                    format!("{r:?} is not a region id (expected e.g. cn-beijing)"),
+                );
+                None
+            }
+            None => None,
+        },
+        None => Some(None),
+    };
+    let account_id = match m.get("accountId").filter(|v| !v.is_null()) {
+        Some(v) => Some(c.account_id(v, &join(at, "accountId"))?),
+        None => None,
+    };
+    Some(CustomDomainSetting {
+        host: host?,
+        instance_id: instance_id?,
+        region: region?,
+        account_id,
+    })
+}
+
+/// One `instances` entry: `instanceId`, `name`, `region` required, `accountId` optional.
+pub(super) fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Option<InstanceSetting> {
+    let m = c.object(item, at)?;
+    c.unknown_keys(m, &["instanceId", "name", "region", "accountId"], at);
+    let mut required = |key: &str, what: &str| match m.get(key).filter(|v| !v.is_null()) {
+        Some(v) => c.string(v, &join(at, key)),
+        None => {
+            c.err(join(at, key), format!("required: {what}"));
+            None
+        }
+    };
+    let instance_id = required(
+        "instanceId",
+        "the ACR Enterprise Edition instance id (cri-...)",
+    );
+    let name = required(
+        "name",
+        "the instance name, as in <name>-registry.<region>.cr.aliyuncs.com",
+    );
+    let region = required("region", "the instance's region id, e.g. cn-shanghai");
+    let instance_id = instance_id.filter(|id| {
+        let ok = values::is_cri_id(id);
+        if !ok {
+            c.err(
+                join(at, "instanceId"),
+                format!(
+                    "{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)"
+                ),
+            );
+        }
+        ok
+    });
+    let name = name.filter(|n| {
+        let ok = crate::acr::is_instance_name(n);
+        if !ok {
+            c.err(
+                join(at, "name"),
+                format!("{n:?} is not an instance name (3 to 30 lower-case letters, digits and '-', not starting or ending with '-'), as in <name>-registry.<region>.cr.aliyuncs.com"),
+            );
+        }
+        ok
+    });
+    let region = region.filter(|r| {
+        let ok = regions::is_region_grammar(r);
+        if !ok {
+            c.err(
+                join(at, "region"),
+                format!("{r:?} is not a region id (expected e.g. cn-shanghai)"),
+            );
+        }
+        ok
+    });
+    let account_id = match m.get("accountId").filter(|v| !v.is_null()) {
+        Some(v) => Some(c.account_id(v, &join(at, "accountId"))?),
+        None => None,
+    };
+    Some(InstanceSetting {
+        instance_id: instance_id?,
+        name: name?,
+        region: region?,
+        account_id,
+    })
+}
+
+/// Entries that name the same instance must agree on its owner and region.
+pub(super) fn ownership_agrees(
+    c: &mut Collector,
+    s: &Settings,
+    domain_at: &[usize],
+    instance_at: &[usize],
+) {
+    let domains = s.custom_domains.iter().zip(domain_at).enumerate();
+    for (i, (d, di)) in domains {
+        let at = format!("customDomains[{di}]");
+        for (inst, j) in s.instances.iter().zip(instance_at) {
+            if inst.instance_id != d.instance_id {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (&d.account_id, &inst.account_id)
+                && a != b
+            {
+                c.err(
+                    format!("{at}.accountId"),
+                    format!("{a:?} disagrees with instances[{j}].accountId {b:?} for the same instance {}", d.instance_id),
+                );
+            }
+            if let Some(r) = &d.region
+                && *r != inst.region
+            {
+                c.err(
+                    format!("{at}.region"),
+                    format!(
+                        "{r:?} disagrees with instances[{j}].region {:?} for the same instance {}",
+                        inst.region, d.instance_id
+                    ),
+                );
+            }
+        }
+        for (other, k) in s.custom_domains.iter().zip(domain_at).take(i) {
+            if let (true, Some(a), Some(b)) = (
+                other.instance_id == d.instance_id,
+                &d.account_id,
+                &other.account_id,
+            ) && a != b
+            {
+                c.err(
+                    format!("{at}.accountId"),
+                    format!("{a:?} disagrees with customDomains[{k}].accountId {b:?} for the same instance {}", d.instance_id),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<AccessEntry> {
+    let m = c.object(item, at)?;
+    c.unknown_keys(
+        m,
+        &[
+            "namespaces",
+            "serviceRoleArns",
+            "userRoleArns",
+            "instanceIds",
+            "ramRoleNames",
+        ],
+        at,
+    );
+    let namespaces = match m.get("namespaces") {
+        Some(v) => c.strings(v, &join(at, "namespaces")),
+        None => Vec::new(),
+    };
+    if namespaces.is_empty() {
+        c.err(join(at, "namespaces"), "required: at least one namespace (glob; \"*\" matches all, and cluster-scoped ImageCache objects)");
+    }
+    let mut list = |key: &str| {
+        m.get(key)
+            .map(|v| c.strings(v, &join(at, key)))
+            .unwrap_or_default()
+    };
+    let entry = AccessEntry {
+        namespaces,
+        service_role_arns: list("serviceRoleArns"),
+        user_role_arns: list("userRoleArns"),
+        instance_ids: list("instanceIds"),
+        ram_role_names: m
+            .get("ramRoleNames")
+            .map(|v| c.strings(v, &join(at, "ramRoleNames"))),
+    };
+    for (key, arns) in [
+        ("serviceRoleArns", &entry.service_role_arns),
+        ("userRoleArns", &entry.user_role_arns),
+    ] {
+        for (i, arn) in arns.iter().enumerate() {
+            if !arn.contains('*') && !arn.contains('?') && values::parse_role_arn(arn).is_err() {
+                c.err(
+                    format!("{at}.{key}[{i}]"),
+                    format!("{arn:?} is not a RAM role ARN (acs:ram::<16 digits>:role/<name>)"),
+                );
+            }
+        }
+    }
+    for (i, name) in entry.ram_role_names.iter().flatten().enumerate() {
+        if !name.contains('*') && !name.contains('?') && !values::is_role_name(name) {
+            c.err(
+                format!("{at}.ramRoleNames[{i}]"),
+                format!(
+                    "{name:?} is not a RAM role name (1 to 64 letters, digits, '.', '-' or '_')"
+                ),
+            );
+        }
+    }
+    for (i, id) in entry.instance_ids.iter().enumerate() {
+        if !id.contains('*') && !id.contains('?') && !values::is_cri_id(id) {
+            c.err(
+                format!("{at}.instanceIds[{i}]"),
+                format!("{id:?} is not an ACR instance id (cri-...; without region prefix)"),
+            );
+        }
+    }
+    Some(entry)
+}
