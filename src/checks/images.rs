@@ -309,9 +309,10 @@ fn instance_list(
         else {
             continue;
         };
-        // An instance the namespace may not use is the access gate's finding alone: listing
-        // it would not help.
+        // An instance the namespace may not use is the access gate's finding alone (listing
+        // it would not help), and a masked list is placeholder-value's: one mistake, one deny.
         if listed.contains(instance_id)
+            || ids.is_some_and(|i| i.placeholder)
             || misplaced.contains(instance_id)
             || !access::allows_instance(settings, w, instance_id)
         {

@@ -29,6 +29,9 @@ pub struct InstanceIds {
     pub list: InstanceIdList,
     /// Every token parsed and no separator problem: safe to rewrite.
     pub clean: bool,
+    /// The whole value is a placeholder copied from the documentation (`placeholder-value`
+    /// says so; other rules about the list keep quiet).
+    pub placeholder: bool,
 }
 
 impl InstanceIds {
@@ -211,7 +214,12 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
         && list.bad_separator.is_none()
         && list.duplicates.is_empty()
         && list.tokens.iter().all(Result::is_ok);
-    Some(InstanceIds { key, list, clean })
+    Some(InstanceIds {
+        key,
+        list,
+        clean,
+        placeholder,
+    })
 }
 
 /// One role key as written: `None` when absent; else the ARNs that parse (empty when none
