@@ -8,6 +8,10 @@ pub mod acr;
 mod adapters;
 mod checks;
 pub mod eval;
+/// Wrappers over internal parsers for the fuzz targets in `fuzz/` only; not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grammar;
 pub mod hosts;
 pub mod image;
