@@ -16,18 +16,20 @@ pub fn parse_image(text: &str) -> Result<ImageRef, String> {
     ImageRef::parse(text).map_err(|e| e.reason)
 }
 
-/// The object of request bytes the policy decodes, as a JSON value: `request.object` of an
-/// AdmissionReview, `object` of an AdmissionRequest, the whole document for a bare object.
-/// `None` when the policy does not decode the bytes or the request carries no object.
-pub fn decoded_object(request: &[u8]) -> Option<Value> {
+/// Request bytes the policy decodes as a JSON value, and the JSON pointer of the object it
+/// judges in it: `/request/object` of an AdmissionReview, `/object` of an AdmissionRequest,
+/// `""` (the whole document) for a bare object. `None` when the policy does not decode the
+/// bytes or the request carries no object.
+pub fn decoded_object(request: &[u8]) -> Option<(Value, &'static str)> {
     let (_, shape) = crate::decode(request).ok()?;
-    let mut doc: Value = serde_json::from_slice(request).ok()?;
-    let object = match shape {
-        InputShape::Review => doc.get_mut("request")?.get_mut("object")?.take(),
-        InputShape::Request => doc.get_mut("object")?.take(),
-        InputShape::Object => doc,
+    let doc: Value = serde_json::from_slice(request).ok()?;
+    let pointer = match shape {
+        InputShape::Review => "/request/object",
+        InputShape::Request => "/object",
+        InputShape::Object => "",
     };
-    Some(object)
+    doc.pointer(pointer)?;
+    Some((doc, pointer))
 }
 
 /// Apply a verdict's RFC 6902 patch to an object ([`crate::patch::apply`]).
