@@ -18,6 +18,7 @@ fmt-check:
     cargo fmt --all -- --check
     cd xtask && cargo fmt -- --check
     cd wasm-tests && cargo fmt -- --check
+    cd fuzz && cargo fmt -- --check
 
 # Lints, warnings are errors (every target, every feature).
 clippy:
