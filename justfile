@@ -18,6 +18,7 @@ fmt-check:
     cargo fmt --all -- --check
     cd xtask && cargo fmt -- --check
     cd wasm-tests && cargo fmt -- --check
+    cd fuzz && cargo fmt -- --check
 
 # Lints, warnings are errors (every target, every feature).
 clippy:
@@ -100,8 +101,44 @@ bench:
     cargo bench --quiet --bench evaluate
 
 # The mutation fuzzer of tests/robustness.rs for longer (no input may panic; every deny names a rule).
-fuzz rounds="20000":
+fuzz-mutation rounds="20000":
     SECRETFREE_FUZZ_ROUNDS={{rounds}} cargo test --release --quiet --test robustness mutated_inputs_never_panic
+
+# Coverage-guided fuzzing (cargo-fuzz on stable Rust, no sanitizer), each target of fuzz/ for `seconds`, one after the other; prints executions and crashes per target (logs and crash inputs in fuzz/).
+fuzz seconds="60": fuzz-seeds
+    #!/usr/bin/env bash
+    set -uo pipefail
+    cargo fuzz build -s none
+    mkdir -p fuzz/logs
+    failed=0
+    for spec in evaluate_json:65536 settings:16384 manifest:65536 image_ref:1024; do
+        target=${spec%%:*}
+        log=fuzz/logs/$target.log
+        cargo fuzz run -s none "$target" "fuzz/corpus/$target" -- \
+            -max_total_time={{seconds}} -max_len=${spec#*:} -dict=fuzz/secretfree.dict \
+            -print_final_stats=1 >"$log" 2>&1
+        status=$?
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+        if [ "$status" -eq 0 ]; then
+            result="no crash"
+        else
+            failed=1
+            result="CRASHED: $(grep -o 'fuzz/artifacts/[^ ]*' "$log" | head -n 1) (see $log)"
+        fi
+        printf '%-14s %12s executions %8s exec/s  %s\n' "$target" "${execs:-?}" "${rate:-?}" "$result"
+    done
+    exit $failed
+
+# Write the fuzz seed corpora (fuzz/corpus/<target>/) from policies/cases, policies/examples and policies/settings; installs cargo-fuzz if missing.
+fuzz-seeds:
+    command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+    cargo run --quiet --manifest-path fuzz/Cargo.toml --example seeds
+
+# Build the fuzz targets only (for CI); installs cargo-fuzz if missing.
+fuzz-check:
+    command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+    cargo fuzz build -s none
 
 # Regenerate the rule tables from src/rules.rs: policies/README.md (`secretfree rules --markdown`) and README.md between its rules markers (tests/docs.rs writes them).
 rules-readme:

@@ -7,23 +7,47 @@ use crate::model::{self, AdmissionRequest};
 use crate::verdict::Verdict;
 use crate::{MAX_DEPTH, MAX_INPUT_BYTES, eval, json, settings::Settings};
 
-/// [`review_json`] for bytes whose nesting the caller already bounded (hosts scan the whole
-/// payload that carries the request), so the scan is not done twice.
+/// [`review_json`](crate::review_json) for bytes whose nesting the caller already bounded (hosts
+/// scan the whole payload that carries the request), so the scan is not done twice.
 pub fn review_json_prescanned(request: &[u8], settings: &Settings) -> (String, Verdict) {
-    review_decoded(decode_with(request, false), settings)
+    review_decoded(request, decode_with(request, false), settings)
 }
 
+/// The uid and the verdict of a decoded request (or the decoding failure's verdict).
 pub fn review_decoded(
+    request: &[u8],
     decoded: Result<AdmissionRequest, Box<Verdict>>,
     settings: &Settings,
 ) -> (String, Verdict) {
     match decoded {
         Ok(req) => {
-            let verdict = eval::evaluate(&req, settings);
+            let mut verdict = eval::evaluate(&req, settings);
+            // Applying a patch needs the request as a JSON tree, which the typed decode never
+            // builds for the fields it skips: check that one can be built.
+            if !verdict.patch.is_empty()
+                && let Err(err) = serde_json::from_slice::<serde_json::Value>(request)
+            {
+                verdict = unpatchable(request, &err);
+            }
             (req.uid, verdict)
         }
         Err(verdict) => (String::new(), *verdict),
     }
+}
+
+/// The verdict for a request that needs a repair but cannot be read as a JSON tree, which
+/// applying the patch needs: the decoder skips the fields it does not read without building
+/// their values, so a lone UTF-16 surrogate escape or a number out of range there passes it.
+fn unpatchable(request: &[u8], err: &serde_json::Error) -> Verdict {
+    let pointer = object_relative(json::pointer::pointer_at(request, err.line(), err.column()));
+    Verdict::invalid(
+        pointer.clone(),
+        format!(
+            "the request needs a repair, but its JSON has a value that cannot be read back to apply it{}: {}",
+            at(&pointer),
+            json_error_detail(err)
+        ),
+    )
 }
 
 /// Decode request bytes into an [`AdmissionRequest`], or the `request-invalid` verdict saying why not.
@@ -50,24 +74,47 @@ fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest, B
         )));
     }
     match serde_json::from_slice::<model::Input>(request) {
-        Ok(input) => input
-            .into_request()
-            .map_err(|msg| Box::new(Verdict::invalid("", msg))),
+        Ok(input) => {
+            // The decoder skips the strings of fields it does not read without checking
+            // their UTF-8: check the whole request, as for the fields it reads.
+            if let Err(err) = std::str::from_utf8(request) {
+                return Err(Box::new(invalid_utf8(request, err.valid_up_to())));
+            }
+            input
+                .into_request()
+                .map_err(|msg| Box::new(Verdict::invalid("", msg)))
+        }
         Err(err) => Err(Box::new(describe_json_error(request, &err))),
     }
 }
 
-/// The most characters of serde's own error text a message keeps.
-const MAX_DETAIL: usize = 200;
+/// The verdict for JSON that holds invalid UTF-8 at byte `offset`, in a string the decoder skipped.
+fn invalid_utf8(request: &[u8], offset: usize) -> Verdict {
+    let before = request.get(..offset).unwrap_or_default();
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let line = 1 + memchr::memchr_iter(b'\n', before).count();
+    let column = offset.saturating_sub(line_start);
+    let pointer = object_relative(json::pointer::pointer_at(request, line, column));
+    Verdict::invalid(
+        pointer.clone(),
+        format!(
+            "the request is not valid UTF-8 JSON{}: a string holds bytes that are not UTF-8",
+            at(&pointer)
+        ),
+    )
+}
 
-/// Describe a decoding failure: what went wrong and where (JSON pointer, relative to the object).
-fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
-    let mut pointer = if err.is_data() {
-        json::pointer::pointer_at(request, err.line(), err.column())
-    } else {
+/// ` at <pointer>`, or nothing for the root.
+fn at(pointer: &str) -> String {
+    if pointer.is_empty() {
         String::new()
-    };
-    // Paths inside the object are reported relative to the object, like every other finding.
+    } else {
+        format!(" at {pointer}")
+    }
+}
+
+/// A pointer into the request made relative to the object, like every other finding's path.
+fn object_relative(mut pointer: String) -> String {
     for prefix in ["/request/object", "/object"] {
         if let Some(rest) = pointer.strip_prefix(prefix)
             && (rest.is_empty() || rest.starts_with('/'))
@@ -76,6 +123,31 @@ fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
             break;
         }
     }
+    pointer
+}
+
+/// The most characters of serde's own error text a message keeps.
+const MAX_DETAIL: usize = 200;
+
+/// serde_json's message without its position (which depends on how the host laid out the
+/// bytes), cut to [`MAX_DETAIL`] characters (serde quotes an offending value in full).
+fn json_error_detail(err: &serde_json::Error) -> String {
+    let detail = err.to_string();
+    let position = format!(" at line {} column {}", err.line(), err.column());
+    let detail = detail.strip_suffix(&position).unwrap_or(&detail);
+    match detail.char_indices().nth(MAX_DETAIL) {
+        Some((cut, _)) => format!("{}…", detail.get(..cut).unwrap_or_default()),
+        None => detail.to_owned(),
+    }
+}
+
+/// Describe a decoding failure: what went wrong and where (JSON pointer, relative to the object).
+fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
+    let pointer = if err.is_data() {
+        object_relative(json::pointer::pointer_at(request, err.line(), err.column()))
+    } else {
+        String::new()
+    };
     let what = if std::str::from_utf8(request).is_err() && err.is_syntax() {
         "the request is not valid UTF-8 JSON"
     } else if err.is_eof() {
@@ -85,19 +157,83 @@ fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
     } else {
         "the request has a field of the wrong type"
     };
-    let path_text = if pointer.is_empty() {
-        String::new()
-    } else {
-        format!(" at {pointer}")
-    };
-    // The position depends on how the host laid out the bytes; the path does not.
-    let detail = err.to_string();
-    let position = format!(" at line {} column {}", err.line(), err.column());
-    let detail = detail.strip_suffix(&position).unwrap_or(&detail);
-    // serde quotes the offending value in full (`invalid type: string "…"`): keep it short.
-    let detail = match detail.char_indices().nth(MAX_DETAIL) {
-        Some((cut, _)) => format!("{}…", detail.get(..cut).unwrap_or_default()),
-        None => detail.to_owned(),
-    };
-    Verdict::invalid(pointer.clone(), format!("{what}{path_text}: {detail}"))
+    Verdict::invalid(
+        pointer.clone(),
+        format!("{what}{}: {}", at(&pointer), json_error_detail(err)),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use crate::{RuleId, Settings, evaluate_json};
+
+    /// The one `request-invalid` finding of a verdict: (path, message).
+    fn invalid(request: &[u8], settings: &Settings) -> (String, String) {
+        let v = evaluate_json(request, settings);
+        assert!(!v.allowed && v.patch.is_empty(), "{}", v.to_json());
+        assert_eq!(v.findings.len(), 1, "{}", v.to_json());
+        assert_eq!(v.findings[0].rule, RuleId::RequestInvalid);
+        (v.findings[0].path.clone(), v.findings[0].message.clone())
+    }
+
+    fn mutating() -> Settings {
+        Settings {
+            mutate: true,
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_in_fields_the_decoder_skips_is_request_invalid() {
+        // Found by fuzz/ (evaluate_json, minimised): the bytes decoded, the legacy key got a
+        // rename patch, and the object could not be read to apply it.
+        let found = b"{\"kind\":{\"group\":\"batch\",\"kind\":\"CronJob\"},\"operation\":\"CREATE\",\"object\":{\"spec\":{\"\":\" \",\"jobTemplate\":{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"k8s.aliyun.com/acr-instance-id\":\"\"}},\"\":{\"et\":\"\xff\"}}}}}}}";
+        let (path, message) = invalid(found, &mutating());
+        assert_eq!(path, "/spec/jobTemplate/spec/template//et");
+        assert!(message.contains("not valid UTF-8"), "{message}");
+        // Without mutation too, and the path names the string.
+        let (path, _) = invalid(
+            b"{\"kind\":\"Pod\",\"metadata\":{\"x\":[\"a\",\n\"\xff\"]}}",
+            &Settings::default(),
+        );
+        assert_eq!(path, "/metadata/x/1");
+        let (path, _) = invalid(
+            b"{\"request\":{\"uid\":\"1\",\"operation\":\"CREATE\",\"kind\":{\"kind\":\"Pod\"},\"object\":{\"kind\":\"Pod\",\"metadata\":{\"nme\":\"\xff\"}}}}",
+            &Settings::default(),
+        );
+        assert_eq!(path, "/metadata/nme");
+    }
+
+    #[test]
+    fn a_repair_of_json_no_tree_can_hold_is_request_invalid() {
+        // A value the decoder skips but a JSON tree cannot hold (lone surrogate, number out of
+        // range): the patch could not be applied, so the verdict may not promise it.
+        let deployment = |x: &str| {
+            format!(
+                r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"w","annotations":{{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}}}},"spec":{{"x":{x},"template":{{"metadata":{{"labels":{{"alibabacloud.com/eci":"true"}}}},"spec":{{"containers":[{{"name":"a","image":"nginx"}}]}}}}}}}}"#
+            )
+        };
+        for (x, detail) in [
+            (r#""\udc00""#, "surrogate"),
+            (r#""\ud800""#, "hex escape"),
+            ("1e999", "out of range"),
+        ] {
+            let (path, message) = invalid(deployment(x).as_bytes(), &mutating());
+            assert_eq!(path, "/spec/x", "{x}");
+            assert!(
+                message.contains("needs a repair") && message.contains(detail),
+                "{message}"
+            );
+            // Without a repair the value does not matter, as before.
+            let v = evaluate_json(deployment(x).as_bytes(), &Settings::default());
+            assert!(
+                v.rule_ids().contains(&"annotation-misplaced"),
+                "{}",
+                v.to_json()
+            );
+        }
+        let v = evaluate_json(deployment("1").as_bytes(), &mutating());
+        assert!(v.allowed && !v.patch.is_empty(), "{}", v.to_json());
+    }
 }

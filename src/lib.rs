@@ -18,6 +18,10 @@ mod checks;
 mod decode;
 pub mod engines;
 mod eval;
+/// Wrappers over internal parsers for the fuzz targets in `fuzz/` only; not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod grammar;
 mod image;
 mod json;
@@ -65,5 +69,5 @@ pub fn evaluate_json(request: &[u8], settings: &Settings) -> Verdict {
 /// [`evaluate_json`] plus the request's `uid` (empty when the bytes do not decode): what an
 /// AdmissionReview response echoes, from the same single decode.
 pub fn review_json(request: &[u8], settings: &Settings) -> (String, Verdict) {
-    decode::review_decoded(decode(request), settings)
+    decode::review_decoded(request, decode(request), settings)
 }

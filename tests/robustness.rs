@@ -135,7 +135,7 @@ fn mutated_inputs_never_panic() {
         state
     };
     let alphabet = b"{}[]\":,\\ 0a-/*<>\xff\x00ek";
-    // `just fuzz` raises this; the default keeps `cargo test` quick.
+    // `just fuzz-mutation` raises this; the default keeps `cargo test` quick.
     let rounds: usize = std::env::var("SECRETFREE_FUZZ_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -1,0 +1,116 @@
+//! Thin wrappers over internal functions for the fuzz targets in `fuzz/` (feature `fuzzing`).
+//!
+//! Not an API: these exist so the fuzz targets and their seed generator can reach the parsers
+//! without the modules behind them being public. Every function only forwards.
+
+#![forbid(unsafe_code)]
+
+use crate::verdict::PatchOp;
+use serde_json::Value;
+
+pub use crate::image::ImageRef;
+
+/// [`ImageRef::parse`], the error as its reason text.
+pub fn parse_image(text: &str) -> Result<ImageRef, String> {
+    ImageRef::parse(text).map_err(|e| e.reason)
+}
+
+/// Request bytes the policy decodes as a JSON value, and the JSON pointer of the object it
+/// judges in it: `/request/object` of an AdmissionReview, `/object` of an AdmissionRequest,
+/// `""` (the whole document) for a bare object. `None` when the policy does not decode the
+/// bytes or the request carries no object.
+pub fn decoded_object(request: &[u8]) -> Option<(Value, &'static str)> {
+    crate::decode(request).ok()?;
+    let doc: Value = serde_json::from_slice(request).ok()?;
+    // The three shapes the decoder reads (model::Input::into_request).
+    let request_like = ["operation", "object", "uid"]
+        .iter()
+        .any(|k| doc.get(k).is_some())
+        || doc.get("kind").is_some_and(Value::is_object);
+    let pointer = if doc.get("request").is_some() {
+        "/request/object"
+    } else if request_like {
+        "/object"
+    } else {
+        ""
+    };
+    doc.pointer(pointer)?;
+    Some((doc, pointer))
+}
+
+/// Apply a verdict's RFC 6902 patch to an object ([`crate::patch::apply`]).
+pub fn apply_patch(object: &mut Value, patch: &[PatchOp]) -> Result<(), String> {
+    crate::patch::apply(object, patch).map_err(|e| e.0)
+}
+
+/// Every object of a manifest text, as `secretfree check` reads it (YAML stream or JSON,
+/// `List`s unrolled).
+#[cfg(feature = "yaml")]
+pub fn manifest_objects(text: &str) -> Result<Vec<Value>, String> {
+    crate::tools::manifest::parse_documents(text)
+        .map(|docs| docs.into_iter().map(|d| d.value).collect())
+        .map_err(|e| e.0)
+}
+
+/// One object of a manifest as `secretfree check` judged it.
+#[cfg(feature = "yaml")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct LintedObject {
+    pub verdict: crate::Verdict,
+    /// Whether the object is an AdmissionReview / AdmissionRequest rather than a bare object.
+    pub admission: bool,
+    /// The object with the verdict's patch applied (bare objects with a patch only).
+    pub patched: Option<Value>,
+}
+
+/// Judge every object of a manifest text ([`crate::tools::lint::lint_text`]) and render what
+/// `check --fix` prints; `Err` when the text is not a manifest.
+#[cfg(feature = "yaml")]
+pub fn lint_manifest(
+    text: &str,
+    settings: &crate::Settings,
+) -> Result<(Vec<LintedObject>, String), String> {
+    use crate::tools::lint;
+    let linted = lint::lint_text(text, "<fuzz>", settings).map_err(|e| e.0)?;
+    let fixed = lint::fixed_manifest(&linted, !lint::is_json_text(text));
+    let objects = linted
+        .into_iter()
+        .map(|l| LintedObject {
+            admission: lint::is_admission(&l.original),
+            verdict: l.verdict,
+            patched: l.patched,
+        })
+        .collect();
+    Ok((objects, fixed))
+}
+
+/// The request bytes `secretfree check` evaluates for one manifest object: an AdmissionReview
+/// or AdmissionRequest as it is, a bare object wrapped as a CREATE request.
+#[cfg(feature = "yaml")]
+pub fn request_bytes(object: &Value) -> Vec<u8> {
+    let request = if crate::tools::lint::is_admission(object) {
+        object.clone()
+    } else {
+        crate::tools::lint::request_for(object, None)
+    };
+    serde_json::to_vec(&request).unwrap_or_default()
+}
+
+/// Parse one YAML document into a JSON value, as settings files are read.
+#[cfg(feature = "yaml")]
+pub fn yaml_value(text: &str) -> Result<Value, String> {
+    crate::yaml::to_value(text)
+}
+
+/// Every case of the suites under `dir` (`policies/cases`), resolved as the case runner does:
+/// the request bytes evaluated and the settings document.
+#[cfg(feature = "cli")]
+pub fn case_requests(dir: &std::path::Path) -> Result<Vec<(Vec<u8>, Value)>, String> {
+    Ok(crate::tools::suite::resolve_all(dir)?
+        .into_iter()
+        .map(|case| {
+            let bytes = serde_json::to_vec(&case.request).unwrap_or_default();
+            (bytes, case.settings_doc)
+        })
+        .collect())
+}
