@@ -3,23 +3,36 @@
 
 #![forbid(unsafe_code)]
 
+use crate::context::Context;
 use crate::model::{self, AdmissionRequest};
 use crate::verdict::Verdict;
 use crate::{MAX_DEPTH, MAX_INPUT_BYTES, eval, json, settings::Settings};
 
 /// [`review_json`] for bytes whose nesting the caller already bounded (hosts scan the whole
 /// payload that carries the request), so the scan is not done twice.
-pub fn review_json_prescanned(request: &[u8], settings: &Settings) -> (String, Verdict) {
-    review_decoded(decode_with(request, false), settings)
+pub fn review_json_prescanned(
+    request: &[u8],
+    settings: &Settings,
+    context: &Context,
+) -> (String, Verdict) {
+    review_decoded(decode_prescanned(request), settings, context)
+}
+
+/// [`decode`] for bytes whose nesting the caller already bounded.
+pub fn decode_prescanned(
+    request: &[u8],
+) -> Result<(AdmissionRequest, model::InputShape), Box<Verdict>> {
+    decode_with(request, false)
 }
 
 pub fn review_decoded(
     decoded: Result<(AdmissionRequest, model::InputShape), Box<Verdict>>,
     settings: &Settings,
+    context: &Context,
 ) -> (String, Verdict) {
     match decoded {
         Ok((req, _)) => {
-            let verdict = eval::evaluate(&req, settings);
+            let verdict = eval::evaluate_in(&req, settings, context);
             (req.uid, verdict)
         }
         Err(verdict) => (String::new(), *verdict),

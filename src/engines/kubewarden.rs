@@ -1,9 +1,21 @@
-//! Kubewarden's waPC protocol: `validate` (`{request, settings}` → ValidationResponse) and
-//! `validate_settings`.
+//! Kubewarden's waPC protocol: `validate` (`{request, settings}` → ValidationResponse),
+//! `validate_settings`, and the context lookups `validate` makes through the host's
+//! `kubernetes/get_resource` capability (spec/engines.md A.4).
+//!
+//! Context is looked up only when it can change the verdict ([`crate::eval::context_need`]):
+//! never for a kind the policy does not judge, an ImageCache, a bound pod's update or a pod
+//! routed to ACS. A pod that shows no ECI signal needs the eci-profile ConfigMap
+//! (`kube-system/eci-profile`) and its Namespace (the `alibabacloud.com/eci` label). A pod that
+//! already shows one is judged without context when that verdict has no finding; otherwise
+//! the eci-profile is looked up (annotations it injects may be what the pod relies on), and
+//! its Namespace only when a selector reads namespace labels. A lookup that fails (no
+//! permission, not found, a module run without context access) or an answer that does not
+//! read means "no context": never a crash, never a denial by itself.
 
 #![forbid(unsafe_code)]
 
 use super::{admission, envelope, evaluate_raw, settings_denial, settings_from};
+use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE};
 use crate::settings::Settings;
 use crate::verdict::Verdict;
 use serde_json::value::RawValue;
@@ -20,15 +32,144 @@ fn patched_object(request: &RawValue, verdict: &Verdict) -> Option<Value> {
     Some(object)
 }
 
-/// Kubewarden `validate`: `{request, settings}` → ValidationResponse. A denial is a normal
-/// response (`accepted: false`), never an error.
+/// The waPC binding and namespace of Kubewarden's Kubernetes host capabilities.
+pub const HOST_BINDING: &str = "kubewarden";
+pub const HOST_NAMESPACE: &str = "kubernetes";
+/// The operation of a [`ResourceLookup`].
+pub const GET_RESOURCE: &str = "get_resource";
+
+/// One `kubernetes/get_resource` host call: the object the policy asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceLookup {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub name: String,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+}
+
+impl ResourceLookup {
+    /// The Namespace a workload runs in.
+    pub fn namespace(name: &str) -> ResourceLookup {
+        ResourceLookup {
+            api_version: "v1",
+            kind: "Namespace",
+            name: name.to_owned(),
+            namespace: None,
+        }
+    }
+
+    /// The ConfigMap `kube-system/eci-profile`.
+    pub fn eci_profile() -> ResourceLookup {
+        ResourceLookup {
+            api_version: "v1",
+            kind: "ConfigMap",
+            name: PROFILE_NAME.to_owned(),
+            namespace: Some(PROFILE_NAMESPACE.to_owned()),
+        }
+    }
+
+    /// The payload of the host call (the SDK's `GetResourceRequest`; the host's cache of a
+    /// few seconds is fine for objects that change this rarely).
+    pub fn payload(&self) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "api_version": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "disable_cache": false,
+        }))
+        .unwrap_or_default()
+    }
+}
+
+/// The most bytes of one host answer the policy reads (a ConfigMap holds at most 1 MiB).
+const MAX_ANSWER_BYTES: usize = 2 * 1024 * 1024;
+
+/// Add a host answer to `ctx`; an answer that does not read as the object asked for is left out.
+fn add_answer(ctx: &mut Context, lookup: &ResourceLookup, answer: Option<Vec<u8>>) {
+    let Some(bytes) = answer.filter(|b| b.len() <= MAX_ANSWER_BYTES) else {
+        return;
+    };
+    if crate::json::nesting_exceeds(&bytes, crate::MAX_DEPTH).is_some() {
+        return;
+    }
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&bytes) else {
+        return;
+    };
+    // The host answers with the object as the API server has it; fill in what a host might
+    // leave out, and refuse an answer about another kind.
+    let kind = object
+        .entry("kind")
+        .or_insert_with(|| json!(lookup.kind))
+        .clone();
+    object
+        .entry("apiVersion")
+        .or_insert_with(|| json!(lookup.api_version));
+    if kind != lookup.kind {
+        return;
+    }
+    let _ = ctx.add_object(&Value::Object(object));
+}
+
+/// The verdict for a request, with the context `host` answers (see the module comment). The
+/// envelope was already scanned for nesting.
+fn evaluate_with_lookups(
+    request: Option<&RawValue>,
+    settings: &Settings,
+    host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
+) -> Verdict {
+    let Some(raw) = request else {
+        return evaluate_raw(None, settings, &Context::new()).1;
+    };
+    let (req, _) = match crate::decode::decode_prescanned(raw.get().as_bytes()) {
+        Ok(decoded) => decoded,
+        Err(verdict) => return *verdict,
+    };
+    let mut ctx = Context::new();
+    let Some(need) = crate::eval::context_need(&req, settings) else {
+        return crate::eval::evaluate_in(&req, settings, &ctx);
+    };
+    let plain = if need.on_eci {
+        let verdict = crate::eval::evaluate_in(&req, settings, &ctx);
+        if verdict.findings.is_empty() {
+            return verdict;
+        }
+        Some(verdict)
+    } else {
+        None
+    };
+    let profile = ResourceLookup::eci_profile();
+    add_answer(&mut ctx, &profile, host(&profile));
+    if !need.on_eci || ctx.selectors_read_namespace_labels() {
+        let namespace = ResourceLookup::namespace(&need.namespace);
+        add_answer(&mut ctx, &namespace, host(&namespace));
+    }
+    match plain {
+        Some(verdict) if ctx.is_empty() => verdict,
+        _ => crate::eval::evaluate_in(&req, settings, &ctx),
+    }
+}
+
+/// Kubewarden `validate`: `{request, settings}` → ValidationResponse, without context lookups
+/// (what a module run without context access gets). A denial is a normal response
+/// (`accepted: false`), never an error.
 pub fn kubewarden_validate(payload: &[u8]) -> Value {
+    kubewarden_validate_with(payload, &mut |_| None)
+}
+
+/// Kubewarden `validate` with context: `host` answers each [`ResourceLookup`] with the
+/// object's JSON, or `None` when the lookup fails.
+pub fn kubewarden_validate_with(
+    payload: &[u8],
+    host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
+) -> Value {
     let (verdict, mutated) = match envelope(payload) {
         Err(v) => (v, None),
         Ok(env) => match settings_from(env.settings.as_ref()) {
             Err(e) => (settings_denial(&e), None),
             Ok(settings) => {
-                let (_, verdict) = evaluate_raw(env.request, &settings);
+                let verdict = evaluate_with_lookups(env.request, &settings, host);
                 let mutated = if verdict.allowed {
                     env.request.and_then(|r| patched_object(r, &verdict))
                 } else {

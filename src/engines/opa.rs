@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use super::{Envelope, admission, envelope, evaluate_raw, settings_denial, settings_from};
+use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, SELECTOR_GROUP};
 use crate::rules::Action;
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
@@ -45,8 +46,60 @@ fn settings_from_data(data: &Value) -> Result<Settings, SettingsErrors> {
     }
 }
 
+/// The context `data` carries: Gatekeeper's sync shape under `inventory` (also what
+/// Kubewarden's gatekeeper mode passes for context-aware resources) and Kubewarden opa mode's
+/// `kubernetes` (`<plural>/<name>` for cluster-scoped kinds, `<plural>/<namespace>/<name>`
+/// for namespaced ones). Read: every Namespace, the ConfigMap `kube-system/eci-profile` and
+/// the `eci.aliyun.com` Selectors. An object that does not read as context is left out: a
+/// broken eci-profile means no eci-profile, never a denial by itself.
+pub fn context_from_data(data: &Value) -> Context {
+    fn values(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+        v.and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.values())
+    }
+    let mut ctx = Context::new();
+    let mut add = |object: &Value| {
+        let _ = ctx.add_object(object);
+    };
+    let inventory = data.get("inventory");
+    let cluster = inventory.and_then(|i| i.get("cluster"));
+    values(
+        cluster
+            .and_then(|c| c.get("v1"))
+            .and_then(|v| v.get("Namespace")),
+    )
+    .for_each(&mut add);
+    if let Some(profile) = inventory
+        .and_then(|i| i.get("namespace"))
+        .and_then(|n| n.get(PROFILE_NAMESPACE))
+        .and_then(|n| n.get("v1"))
+        .and_then(|v| v.get("ConfigMap"))
+        .and_then(|c| c.get(PROFILE_NAME))
+    {
+        add(profile);
+    }
+    for (group_version, kinds) in cluster.and_then(Value::as_object).into_iter().flatten() {
+        if group_version.starts_with(&format!("{SELECTOR_GROUP}/")) {
+            values(kinds.get("Selector")).for_each(&mut add);
+        }
+    }
+    let kubernetes = data.get("kubernetes");
+    values(kubernetes.and_then(|k| k.get("namespaces"))).for_each(&mut add);
+    if let Some(profile) = kubernetes
+        .and_then(|k| k.get("configmaps"))
+        .and_then(|c| c.get(PROFILE_NAMESPACE))
+        .and_then(|n| n.get(PROFILE_NAME))
+    {
+        add(profile);
+    }
+    values(kubernetes.and_then(|k| k.get("selectors"))).for_each(&mut add);
+    ctx
+}
+
 /// Evaluate one OPA entrypoint: the decision value (the adapter wraps it in the result set).
-/// `input` is the raw input JSON (empty = undefined), `data` the parsed data document.
+/// `input` is the raw input JSON (empty = undefined), `data` the parsed data document (its
+/// `inventory` and `kubernetes` keys are context: [`context_from_data`]).
 pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Value {
     let env = if input.iter().all(u8::is_ascii_whitespace) {
         Ok(Envelope::default())
@@ -63,6 +116,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
             };
         }
     };
+    let context = context_from_data(data);
     let gatekeeper = env.review.is_some() || entrypoint == OpaEntrypoint::Violation;
     if gatekeeper {
         // Gatekeeper cannot mutate: repairable findings deny.
@@ -74,7 +128,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
             Err(e) => settings_denial(&e),
             Ok(mut settings) => {
                 settings.mutate = false;
-                evaluate_raw(env.review.or(env.request), &settings).1
+                evaluate_raw(env.review.or(env.request), &settings, &context).1
             }
         };
         return if entrypoint == OpaEntrypoint::Verdict {
@@ -89,7 +143,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
     };
     let (uid, verdict) = match settings {
         Err(e) => (String::new(), settings_denial(&e)),
-        Ok(settings) => evaluate_raw(env.request, &settings),
+        Ok(settings) => evaluate_raw(env.request, &settings, &context),
     };
     match entrypoint {
         OpaEntrypoint::Verdict => verdict_value(&verdict),
