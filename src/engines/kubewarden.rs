@@ -253,6 +253,130 @@ mod tests {
         );
     }
 
+    /// A host that answers from recorded objects and records what it was asked.
+    struct RecordedHost {
+        answers: Vec<(ResourceLookup, &'static str)>,
+        asked: Vec<ResourceLookup>,
+    }
+
+    impl RecordedHost {
+        fn new(answers: &[(ResourceLookup, &'static str)]) -> RecordedHost {
+            RecordedHost {
+                answers: answers.to_vec(),
+                asked: Vec::new(),
+            }
+        }
+
+        fn validate(&mut self, request: &str, settings: &str) -> Value {
+            let payload = format!(r#"{{"request":{request},"settings":{settings}}}"#);
+            let mut host = |l: &ResourceLookup| {
+                self.asked.push(l.clone());
+                self.answers
+                    .iter()
+                    .find(|(k, _)| k == l)
+                    .map(|(_, a)| a.as_bytes().to_vec())
+            };
+            kubewarden_validate_with(payload.as_bytes(), &mut host)
+        }
+    }
+
+    const UNMARKED: &str = r#"{"uid":"u-2","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}}}"#;
+    const SHOP_ON_ECI: &str = r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop","labels":{"alibabacloud.com/eci":"true"}}}"#;
+    const PROFILE: &str = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"eci-profile","namespace":"kube-system"},"data":{"selectors":"[{\"name\":\"web\",\"objectLabels\":{\"matchLabels\":{\"app\":\"web\"}},\"effect\":{\"annotations\":{\"k8s.aliyun.com/acr-instance-ids\":\"cri-j36zhodptmyq1234\"}}}]"}}"#;
+
+    #[test]
+    fn lookups_put_an_unmarked_workload_in_scope() {
+        // Without answers: out of scope, allowed.
+        let mut host = RecordedHost::new(&[]);
+        let plain = host.validate(UNMARKED, SETTINGS);
+        assert_eq!(plain["accepted"], true);
+        assert_eq!(
+            host.asked,
+            [
+                ResourceLookup::eci_profile(),
+                ResourceLookup::namespace("shop")
+            ]
+        );
+        // The namespace is labelled for ECI: judged, denied.
+        let mut host = RecordedHost::new(&[(ResourceLookup::namespace("shop"), SHOP_ON_ECI)]);
+        let deny = host.validate(UNMARKED, SETTINGS);
+        assert_eq!(deny["accepted"], false, "{deny}");
+        assert!(
+            deny["message"]
+                .as_str()
+                .unwrap()
+                .contains("custom-domain-missing-instance")
+        );
+        // The eci-profile sends the pods to ECI and injects the instance id: allowed.
+        let mut host = RecordedHost::new(&[
+            (ResourceLookup::namespace("shop"), SHOP_ON_ECI),
+            (ResourceLookup::eci_profile(), PROFILE),
+        ]);
+        let allow = host.validate(UNMARKED, SETTINGS);
+        assert_eq!(allow["accepted"], true, "{allow}");
+        assert_eq!(allow["warnings"], Value::Null);
+    }
+
+    #[test]
+    fn lookups_happen_only_when_they_can_change_the_verdict() {
+        // A pod that shows an ECI signal and has no finding: no lookup.
+        let fine = POD.replace(
+            r#""metadata":{"name":"p","#,
+            r#""metadata":{"name":"p","annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"},"#,
+        );
+        let mut host = RecordedHost::new(&[]);
+        assert_eq!(host.validate(&fine, SETTINGS)["accepted"], true);
+        assert!(host.asked.is_empty(), "{:?}", host.asked);
+        // With a finding, the eci-profile may inject what is missing: only it is looked up
+        // (its selector reads no namespace labels), and it clears the finding.
+        let mut host = RecordedHost::new(&[(ResourceLookup::eci_profile(), PROFILE)]);
+        let pod = POD.replace(r#""labels":{"#, r#""labels":{"app":"web","#);
+        assert_eq!(host.validate(&pod, SETTINGS)["accepted"], true);
+        assert_eq!(host.asked, [ResourceLookup::eci_profile()]);
+        // A kind the policy does not judge, an ImageCache: no lookup.
+        let mut host = RecordedHost::new(&[]);
+        let cm = r#"{"uid":"c","kind":{"group":"","version":"v1","kind":"ConfigMap"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}}"#;
+        assert_eq!(host.validate(cm, SETTINGS)["accepted"], true);
+        let cache = r#"{"uid":"i","kind":{"group":"eci.alibabacloud.com","version":"v1","kind":"ImageCache"},"operation":"CREATE","object":{"apiVersion":"eci.alibabacloud.com/v1","kind":"ImageCache","metadata":{"name":"c"},"spec":{"images":["nginx"]}}}"#;
+        host.validate(cache, SETTINGS);
+        assert!(host.asked.is_empty(), "{:?}", host.asked);
+    }
+
+    #[test]
+    fn failed_or_unreadable_answers_are_no_context() {
+        let broken_profile = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"eci-profile","namespace":"kube-system"},"data":{"selectors":"[{not json"}}"#;
+        for answer in [
+            "not json",
+            "[1,2]",
+            broken_profile,
+            r#"{"kind":"Secret","metadata":{"name":"shop"}}"#,
+        ] {
+            let mut host = RecordedHost::new(&[
+                (ResourceLookup::namespace("shop"), answer),
+                (ResourceLookup::eci_profile(), answer),
+            ]);
+            let got = host.validate(UNMARKED, SETTINGS);
+            assert_eq!(got["accepted"], true, "{answer}: {got}");
+        }
+        // An answer without kind and apiVersion is read as the kind asked for.
+        let bare = r#"{"metadata":{"name":"shop","labels":{"alibabacloud.com/eci":"true"}}}"#;
+        let mut host = RecordedHost::new(&[(ResourceLookup::namespace("shop"), bare)]);
+        assert_eq!(host.validate(UNMARKED, SETTINGS)["accepted"], false);
+    }
+
+    #[test]
+    fn lookup_payloads() {
+        let ns: Value =
+            serde_json::from_slice(&ResourceLookup::namespace("shop").payload()).unwrap();
+        assert_eq!(
+            ns,
+            json!({"api_version": "v1", "kind": "Namespace", "name": "shop", "namespace": null, "disable_cache": false})
+        );
+        let cm: Value = serde_json::from_slice(&ResourceLookup::eci_profile().payload()).unwrap();
+        assert_eq!(cm["namespace"], "kube-system");
+        assert_eq!(cm["name"], "eci-profile");
+    }
+
     #[test]
     fn kubewarden_settings_validation_lists_problems() {
         assert_eq!(kubewarden_validate_settings(b"{}")["valid"], true);

@@ -218,4 +218,64 @@ mod tests {
         let garbage = opa_decision(OpaEntrypoint::Violation, b"[", &Value::Null);
         assert_eq!(garbage.as_array().unwrap().len(), 1);
     }
+
+    const UNMARKED: &str = r#"{"uid":"u-2","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}}}"#;
+
+    fn shop(labels: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}})
+    }
+
+    fn profile() -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "eci-profile", "namespace": "kube-system"},
+               "data": {"selectors": r#"[{"name": "web", "objectLabels": {"matchLabels": {"app": "web"}}, "effect": {"annotations": {"k8s.aliyun.com/acr-instance-ids": "cri-j36zhodptmyq1234"}}}]"#}})
+    }
+
+    #[test]
+    fn gatekeeper_inventory_is_context() {
+        let input = format!(r#"{{"review":{UNMARKED},"parameters":{SETTINGS}}}"#);
+        let run = |data: &Value| opa_decision(OpaEntrypoint::Main, input.as_bytes(), data);
+        assert_eq!(run(&Value::Null), json!([]));
+        // Gatekeeper's sync shape: the namespace label puts the deployment in scope.
+        let labelled = json!({"inventory": {"cluster": {"v1": {"Namespace": {
+            "shop": shop(json!({"alibabacloud.com/eci": "true"}))}}}}});
+        let denied = run(&labelled);
+        assert_eq!(denied.as_array().unwrap().len(), 1, "{denied}");
+        assert!(
+            denied[0]["msg"]
+                .as_str()
+                .unwrap()
+                .starts_with("[custom-domain-missing-instance]")
+        );
+        // The eci-profile synced under kube-system injects the instance id.
+        let mut both = labelled.clone();
+        both["inventory"]["namespace"] =
+            json!({"kube-system": {"v1": {"ConfigMap": {"eci-profile": profile()}}}});
+        assert_eq!(run(&both), json!([]));
+        // Selector resources under their group version.
+        let selector = json!({"apiVersion": "eci.aliyun.com/v1", "kind": "Selector", "metadata": {"name": "all"}, "spec": {}});
+        let selectors = json!({"inventory": {"cluster": {"eci.aliyun.com/v1": {"Selector": {"all": selector}}}}});
+        assert_eq!(run(&selectors).as_array().unwrap().len(), 1);
+        // What the data holds, as context.
+        let ctx = context_from_data(&both);
+        assert!(ctx.knows_namespace("shop") && ctx.has_profile());
+    }
+
+    #[test]
+    fn kubewarden_opa_mode_context_is_read_from_data_kubernetes() {
+        let input = format!(r#"{{"request":{UNMARKED}}}"#);
+        let mut data: Value = serde_json::from_str(SETTINGS).unwrap();
+        let run = |data: &Value| opa_decision(OpaEntrypoint::Main, input.as_bytes(), data);
+        assert_eq!(run(&data)["response"]["allowed"], true);
+        data["kubernetes"] =
+            json!({"namespaces": {"shop": shop(json!({"alibabacloud.com/eci": "true"}))}});
+        assert_eq!(run(&data)["response"]["allowed"], false);
+        data["kubernetes"]["configmaps"] = json!({"kube-system": {"eci-profile": profile()}});
+        assert_eq!(run(&data)["response"]["allowed"], true, "{}", run(&data));
+        // A broken eci-profile is no eci-profile, not a denial.
+        data["kubernetes"]["configmaps"]["kube-system"]["eci-profile"]["data"]["selectors"] =
+            json!("[{");
+        assert_eq!(run(&data)["response"]["allowed"], false);
+        data["kubernetes"]["namespaces"] = json!({});
+        assert_eq!(run(&data)["response"]["allowed"], true);
+    }
 }
