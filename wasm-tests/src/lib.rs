@@ -54,7 +54,12 @@ impl Case {
 
     /// The context object of `kind` named `name` (in `namespace`, for namespaced kinds): what
     /// a host's `get_resource` answers.
-    pub fn context_object(&self, kind: &str, name: &str, namespace: Option<&str>) -> Option<&Value> {
+    pub fn context_object(
+        &self,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Option<&Value> {
         self.context.iter().find(|o| {
             o["kind"] == kind
                 && o["metadata"]["name"] == name
