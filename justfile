@@ -78,6 +78,27 @@ playground-test:
 inspect: dist
     cargo run --quiet --release --manifest-path xtask/Cargo.toml -- inspect dist/kubewarden/policy.wasm dist/opa/policy.wasm dist/component/secretfree.wasm
 
+# Optional, needs kwctl (KWCTL=path, default kwctl on PATH; not part of `just test`): replay the recorded context lookups of policies/kubewarden/replay with `kwctl run --allow-context-aware`, each session against its module (<mode>-<allow|deny>-*.yml: wapc, opa, gatekeeper).
+kwctl-context:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    kwctl="${KWCTL:-kwctl}"
+    command -v "$kwctl" >/dev/null || { echo "kwctl not found (set KWCTL=/path/to/kwctl)"; exit 1; }
+    test -f dist/SHA256SUMS || just dist
+    dist="$PWD/dist/kubewarden"
+    cd policies/kubewarden/replay
+    for session in *.yml; do
+        mode=${session%%-*}
+        case $mode in
+            wapc) args=("file://$dist/policy.wasm") ;;
+            *) args=(-e "$mode" "file://$dist/$mode-policy.wasm") ;;
+        esac
+        want=true; [[ $session == *-deny-* ]] && want=false
+        got=$("$kwctl" run --allow-context-aware --replay-host-capabilities-interactions "$session" -r request.json --settings-path settings.json "${args[@]}" 2>/dev/null | python3 -c 'import json, sys; print(str(json.load(sys.stdin)["allowed"]).lower())')
+        echo "$session: allowed $got"
+        [ "$got" = "$want" ] || { echo "expected allowed $want"; exit 1; }
+    done
+
 # Node packages of the Node hosts (OPA npm SDK, jco), from the lockfile.
 node-deps:
     cd wasm-tests/node && npm ci --no-audit --no-fund --loglevel=error

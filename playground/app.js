@@ -5,6 +5,7 @@ import init, { evaluate, rules, version } from "./secretfree.js";
 const $ = (id) => document.getElementById(id);
 const manifestBox = $("manifest");
 const settingsBox = $("settings");
+const contextBox = $("context");
 const fixBox = $("fix");
 const DEBOUNCE_MS = 200;
 const DEFAULT_EXAMPLE = "bad-annotations-on-deployment.yaml";
@@ -39,7 +40,7 @@ function status(text) {
   $("status").textContent = text;
 }
 
-// ---------- permalink: #m=<manifest>&s=<settings>[&fix=1], deflate-raw + base64url ----------
+// ---------- permalink: #m=<manifest>&s=<settings>[&c=<context>][&fix=1], deflate-raw + base64url ----------
 
 function toBase64Url(bytes) {
   let bin = "";
@@ -78,6 +79,7 @@ async function permalink() {
   params.set("z", canCompress ? "1" : "0");
   params.set("m", await pack(manifestBox.value));
   params.set("s", await pack(settingsBox.value));
+  if (contextBox.value.trim()) params.set("c", await pack(contextBox.value));
   if (fixBox.checked) params.set("fix", "1");
   return `${location.origin}${location.pathname}#${params}`;
 }
@@ -90,6 +92,7 @@ async function restore() {
   try {
     manifestBox.value = await unpack(params.get("m"), compressed);
     settingsBox.value = params.has("s") ? await unpack(params.get("s"), compressed) : "";
+    contextBox.value = params.has("c") ? await unpack(params.get("c"), compressed) : "";
     fixBox.checked = params.get("fix") === "1";
     return true;
   } catch (e) {
@@ -188,6 +191,10 @@ function render(result) {
   );
   problems.hidden = result.settingsProblems.length === 0;
   settingsBox.setAttribute("aria-invalid", result.settingsProblems.length ? "true" : "false");
+  const contextProblem = $("context-problem");
+  contextProblem.textContent = result.contextProblem || "";
+  contextProblem.hidden = !result.contextProblem;
+  contextBox.setAttribute("aria-invalid", result.contextProblem ? "true" : "false");
 
   const box = $("results");
   const summary = $("summary");
@@ -210,6 +217,9 @@ function render(result) {
   if (result.settingsProblems.length) {
     box.prepend(el("p", { class: "note", text: `The settings have ${result.settingsProblems.length} problem${result.settingsProblems.length === 1 ? "" : "s"} (listed under the settings); these results use the default settings.` }));
   }
+  if (result.contextProblem) {
+    box.prepend(el("p", { class: "note context-note", text: "The context cannot be read (see under it); these results use no context." }));
+  }
 
   lastFixed = result.fixed;
   $("copy-fixed").disabled = !lastFixed;
@@ -220,7 +230,7 @@ function render(result) {
 
 function run() {
   const t0 = performance.now();
-  const result = JSON.parse(evaluate(manifestBox.value, settingsBox.value, fixBox.checked));
+  const result = JSON.parse(evaluate(manifestBox.value, settingsBox.value, fixBox.checked, contextBox.value));
   render(result);
   document.body.dataset.evaluated = String(Number(document.body.dataset.evaluated || 0) + 1);
   status(`evaluated in ${(performance.now() - t0).toFixed(1)} ms`);
@@ -322,6 +332,7 @@ async function main() {
     $("settings-picker").value = "";
     schedule();
   });
+  contextBox.addEventListener("input", schedule);
   fixBox.addEventListener("change", run);
   $("copy-link").addEventListener("click", async () => copy(await permalink(), "Permalink"));
   $("copy-fixed").addEventListener("click", () => lastFixed && copy(lastFixed, "Patched manifest"));

@@ -3,14 +3,24 @@
 
 #![forbid(unsafe_code)]
 
+use crate::context::Context;
 use crate::model::{self, AdmissionRequest};
 use crate::verdict::Verdict;
 use crate::{MAX_DEPTH, MAX_INPUT_BYTES, eval, json, settings::Settings};
 
 /// [`review_json`](crate::review_json) for bytes whose nesting the caller already bounded (hosts
 /// scan the whole payload that carries the request), so the scan is not done twice.
-pub fn review_json_prescanned(request: &[u8], settings: &Settings) -> (String, Verdict) {
-    review_decoded(request, decode_with(request, false), settings)
+pub fn review_json_prescanned(
+    request: &[u8],
+    settings: &Settings,
+    context: &Context,
+) -> (String, Verdict) {
+    review_decoded(request, decode_prescanned(request), settings, context)
+}
+
+/// [`decode`] for bytes whose nesting the caller already bounded.
+pub fn decode_prescanned(request: &[u8]) -> Result<AdmissionRequest, Box<Verdict>> {
+    decode_with(request, false)
 }
 
 /// The uid and the verdict of a decoded request (or the decoding failure's verdict).
@@ -18,20 +28,26 @@ pub fn review_decoded(
     request: &[u8],
     decoded: Result<AdmissionRequest, Box<Verdict>>,
     settings: &Settings,
+    context: &Context,
 ) -> (String, Verdict) {
     match decoded {
         Ok(req) => {
-            let mut verdict = eval::evaluate(&req, settings);
-            // Applying a patch needs the request as a JSON tree, which the typed decode never
-            // builds for the fields it skips: check that one can be built.
-            if !verdict.patch.is_empty()
-                && let Err(err) = serde_json::from_slice::<serde_json::Value>(request)
-            {
-                verdict = unpatchable(request, &err);
-            }
+            let verdict = patchable(request, eval::evaluate_in(&req, settings, context));
             (req.uid, verdict)
         }
         Err(verdict) => (String::new(), *verdict),
+    }
+}
+
+/// `verdict`, unless it has a patch and `request` cannot be read as a JSON tree: applying the
+/// patch needs one, and the typed decode never builds the fields it skips.
+pub fn patchable(request: &[u8], verdict: Verdict) -> Verdict {
+    if verdict.patch.is_empty() {
+        return verdict;
+    }
+    match serde_json::from_slice::<serde_json::Value>(request) {
+        Ok(_) => verdict,
+        Err(err) => unpatchable(request, &err),
     }
 }
 

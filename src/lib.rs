@@ -4,7 +4,8 @@
 //! AdmissionReview, an AdmissionRequest or a bare object and returns a [`Verdict`].
 //!
 //! The public surface is DESIGN §10: [`evaluate_json`], [`evaluate`], [`review_json`],
-//! [`decode`], [`Settings`], [`Verdict`] and the types they carry. Beyond it, on purpose:
+//! [`decode`], [`Settings`], [`Verdict`] and the types they carry, plus [`Context`] (DESIGN
+//! §11: namespace labels and eci-profile selectors) and the `*_with_context` variants. Beyond it, on purpose:
 //! [`rules`] (the rule table, whose ids are API), [`engines`] (what each host receives and
 //! gets back, for host implementers and the artifact tests), [`apply_patch`] (RFC 6902, for
 //! hosts that return the patched object) and, with the `yaml` feature, [`tools`] (manifests,
@@ -15,6 +16,7 @@
 mod acr;
 mod adapters;
 mod checks;
+mod context;
 mod decode;
 pub mod engines;
 mod eval;
@@ -39,6 +41,7 @@ mod workload;
 #[cfg(feature = "yaml")]
 mod yaml;
 
+pub use context::{Added, Context, ContextError};
 pub use decode::decode;
 pub use model::AdmissionRequest;
 pub use patch::{PatchError, apply as apply_patch};
@@ -69,5 +72,26 @@ pub fn evaluate_json(request: &[u8], settings: &Settings) -> Verdict {
 /// [`evaluate_json`] plus the request's `uid` (empty when the bytes do not decode): what an
 /// AdmissionReview response echoes, from the same single decode.
 pub fn review_json(request: &[u8], settings: &Settings) -> (String, Verdict) {
-    decode::review_decoded(request, decode(request), settings)
+    decode::review_decoded(request, decode(request), settings, &Context::new())
+}
+
+/// [`evaluate`] with what the cluster says about scope: a namespace labelled
+/// `alibabacloud.com/eci: "true"` or a matching eci-profile selector puts the pods on ECI,
+/// and the annotations the selector injects count as present (keys the pod carries win).
+/// With an empty [`Context`] the verdict is the one of [`evaluate`].
+pub fn evaluate_with_context(
+    request: &AdmissionRequest,
+    settings: &Settings,
+    context: &Context,
+) -> Verdict {
+    eval::evaluate_in(request, settings, context)
+}
+
+/// [`evaluate_json`] with context (see [`evaluate_with_context`]).
+pub fn evaluate_json_with_context(
+    request: &[u8],
+    settings: &Settings,
+    context: &Context,
+) -> Verdict {
+    decode::review_decoded(request, decode(request), settings, context).1
 }

@@ -11,14 +11,20 @@ use crate::verdict::{PatchKind, PatchOp};
 use crate::workload::{Workload, ann_path};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 /// Moves of misplaced annotations and labels into the pod template, and key renames.
 #[derive(Debug, Clone)]
 pub struct Moves<'a> {
-    /// The annotations ECI reads once the planned moves and renames are applied.
+    /// The annotations ECI reads once the planned moves and renames are applied (and the
+    /// ones eci-profile injects, see [`Moves::inject`]).
     pub effective: Cow<'a, StrMap>,
     /// Pointers of misplaced annotations and labels the patch removes.
     pub removals: Vec<String>,
+    /// Keys of `effective` that eci-profile injects: the pod does not carry them.
+    pub injected: BTreeSet<String>,
+    /// The selector that injects them.
+    pub injected_by: Option<String>,
 }
 
 impl<'a> Moves<'a> {
@@ -27,6 +33,38 @@ impl<'a> Moves<'a> {
         Moves {
             effective: Cow::Borrowed(w.original()),
             removals: Vec::new(),
+            injected: BTreeSet::new(),
+            injected_by: None,
+        }
+    }
+
+    /// Add what eci-profile injects, after the moves and renames: a key the pod ends up
+    /// carrying wins over the injected one.
+    pub fn inject(&mut self, injected: &StrMap, by: Option<&str>) {
+        for (key, value) in injected {
+            if !self.effective.contains_key(key) {
+                self.effective.to_mut().insert(key.clone(), value.clone());
+                self.injected.insert(key.clone());
+            }
+        }
+        if !self.injected.is_empty() {
+            self.injected_by = by.map(str::to_owned);
+        }
+    }
+
+    /// Whether eci-profile injects `key` (the pod does not carry it).
+    pub fn is_injected(&self, key: &str) -> bool {
+        self.injected.contains(key)
+    }
+
+    /// Where the value the rules judge for `key` sits: [`Workload::value_path`], or, for an
+    /// injected key, its place in the pod template (the family mutes findings there: the
+    /// value is the cluster's configuration, not the pod's).
+    pub fn value_path(&self, w: &Workload, key: &str) -> String {
+        if self.is_injected(key) {
+            w.ann_path(key)
+        } else {
+            w.value_path(key)
         }
     }
 }
@@ -74,9 +112,14 @@ impl Repairs<'_> {
                 });
             }
         }
+        // Injected keys stay out of the object unless a repair rewrote them (then the pod's own
+        // key, which wins over the injected one, carries the repaired value).
         let adds: Vec<(&String, &String)> = effective
             .iter()
-            .filter(|(k, v)| original.get(*k) != Some(*v))
+            .filter(|(k, v)| {
+                original.get(*k) != Some(*v)
+                    && !(self.moves.is_injected(k) && self.moves.effective.get(*k) == Some(*v))
+            })
             .collect();
         if adds.is_empty() {
             return ops;

@@ -1,8 +1,10 @@
-//! ECI scope: whether the pods of a workload may run on ECI (settings or a scheduling signal in
-//! the pod), and whether the policy judges the workload at all.
+//! ECI scope: whether the pods of a workload may run on ECI (settings, a scheduling signal in
+//! the pod, or context: a namespace label or an eci-profile selector), and whether the policy
+//! judges the workload at all.
 
 #![forbid(unsafe_code)]
 
+use crate::context::{ACS_LABEL, Applied};
 use crate::grammar::text::glob_match;
 use crate::keys::{self, ACR_PULL_KEYS};
 use crate::model::{StrMap, Toleration};
@@ -12,16 +14,16 @@ use crate::workload::{Shape, Workload};
 /// What the policy knows about where a workload's pods run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
-    /// The settings or a scheduling signal put the pods on ECI.
+    /// The settings, a scheduling signal or the context put the pods on ECI.
     pub on_eci: bool,
     /// The policy judges the workload: on ECI, or it carries an ACR pull annotation (even a
     /// misspelt or misplaced one).
     pub judged: bool,
 }
 
-/// Decide the scope of `w`.
-pub fn decide(w: &Workload, settings: &Settings) -> Scope {
-    let on_eci = by_settings(w, settings) || eci_signal(w);
+/// Decide the scope of `w`, with what the context says about it (`Applied::default()`: none).
+pub fn decide(w: &Workload, settings: &Settings, context: &Applied) -> Scope {
+    let on_eci = by_settings(w, settings) || eci_signal(w) || context.on_eci.is_some();
     let judged = on_eci
         || has_pull_keys(w.original())
         || w.ignored_meta.iter().any(|m| has_pull_keys(m.annotations))
@@ -44,13 +46,18 @@ fn has_pull_keys(map: &StrMap) -> bool {
     })
 }
 
+/// The pod is labelled `alibabacloud.com/acs: "true"`: it runs on ACS, not ECI.
+pub fn routed_to_acs(w: &Workload) -> bool {
+    w.labels.get(ACS_LABEL).is_some_and(|v| v == "true")
+}
+
 /// A scheduling signal in the pod that sends it to ECI.
 fn eci_signal(w: &Workload) -> bool {
     if w.shape == Shape::ImageCache {
         return true;
     }
     let label = |k: &str| w.labels.get(k).is_some_and(|v| v == "true");
-    if label("alibabacloud.com/acs") {
+    if routed_to_acs(w) {
         return false;
     }
     if label("alibabacloud.com/eci") {
@@ -147,7 +154,7 @@ mod tests {
     fn scope(pod: &str, settings: &Settings) -> Scope {
         let o: K8sObject = serde_json::from_str(pod).unwrap();
         let w = Workload::new(Shape::Pod, "Pod", "team-a", &o).unwrap();
-        decide(&w, settings)
+        decide(&w, settings, &Applied::default())
     }
 
     #[test]

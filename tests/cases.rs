@@ -120,12 +120,14 @@ fn every_rule_has_allow_and_deny_cases() -> Result<(), Failed> {
             if name == "suite.yaml" {
                 continue;
             }
-            if !["allow_", "deny_", "warn_", "mutate_", "patched_", "old_"]
-                .iter()
-                .any(|p| name.starts_with(p))
+            if ![
+                "allow_", "deny_", "warn_", "mutate_", "patched_", "old_", "context_",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
             {
                 problems.push(format!(
-                    "{}: fixture names start with allow_, deny_, warn_, mutate_, patched_ or old_",
+                    "{}: fixture names start with allow_, deny_, warn_, mutate_, patched_, old_ or context_",
                     relative(&file.path())
                 ));
             }

@@ -248,3 +248,94 @@ fn test_command_prints_the_summary_line() {
         "{text}"
     );
 }
+
+#[test]
+fn check_context_decides_scope_and_bad_context_files_exit_2() {
+    let deployment = "policies/cases/custom-domain-missing-instance/deny_deployment_namespace_labelled_for_eci.yaml";
+    let settings = "policies/settings/minimal.yaml";
+    let labelled =
+        "policies/cases/custom-domain-missing-instance/context_namespace_labelled_for_eci.yaml";
+    // Without context: no ECI signal, not judged.
+    let out = run(&["check", deployment, "--settings", settings], None);
+    assert_eq!(out.status.code(), Some(0));
+    // The namespace is labelled for ECI: judged and denied.
+    let out = run(
+        &[
+            "check",
+            deployment,
+            "--settings",
+            settings,
+            "--context",
+            labelled,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("custom-domain-missing-instance"), "{text}");
+    // The eci-profile injects the instance id (YAML documents; a JSON List works too).
+    let profile = std::fs::read_to_string(
+        "policies/cases/custom-domain-missing-instance/context_eci_profile_injects_instance.yaml",
+    )
+    .unwrap();
+    let docs = secretfree::tools::manifest::parse_documents(&profile).unwrap();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List",
+        "items": docs.iter().map(|d| d.value.clone()).collect::<Vec<_>>()});
+    let json_context = tmp("context.json", &list.to_string());
+    let allowed = "policies/cases/custom-domain-missing-instance/allow_deployment_instance_from_eci_profile.yaml";
+    for ctx in [
+        "policies/cases/custom-domain-missing-instance/context_eci_profile_injects_instance.yaml",
+        json_context.to_str().unwrap(),
+    ] {
+        let out = run(
+            &["check", allowed, "--settings", settings, "--context", ctx],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{ctx}");
+    }
+
+    // Bad context files: exit 2, the message names the file, the document and the problem.
+    let pod = tmp("pod-context.yaml", GOOD);
+    let out = run(
+        &["check", deployment, "--context", pod.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("pod-context.yaml#0") && err.contains("a Pod (v1) is not context"),
+        "{err}"
+    );
+    let broken = tmp(
+        "broken-profile.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: eci-profile, namespace: kube-system}\ndata:\n  selectors: '[{\"name\": \"x\",'\n",
+    );
+    let out = run(
+        &["check", deployment, "--context", broken.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("broken-profile.yaml#0") && err.contains("data.selectors is not valid JSON"),
+        "{err}"
+    );
+    let garbage = tmp("garbage.yaml", "a: [1, 2\n");
+    let out = run(
+        &["check", deployment, "--context", garbage.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("garbage.yaml: not valid YAML"), "{err}");
+    let out = run(
+        &["check", deployment, "--context", "/nonexistent.yaml"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("cannot read /nonexistent.yaml")
+    );
+}

@@ -62,9 +62,10 @@ function statusOf(verdict) {
 }
 
 // What `secretfree check --format json` says, in the shape the page is read into.
-function cliView(manifest, settings, ext) {
+function cliView(manifest, settings, ext, context = "") {
   const args = ["check", "--format", "json", tmpFile(manifest, ext)];
   if (settings.trim()) args.push("--settings", tmpFile(settings, "yaml"));
+  if (context.trim()) args.push("--context", tmpFile(context, "yaml"));
   const r = cli(args);
   assert.ok(r.status === 0 || r.status === 1, `secretfree check exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout).map((o) => ({
@@ -128,6 +129,13 @@ async function setManifest(page, text) {
 async function setSettings(page, text) {
   const n = await evaluations(page);
   await page.fill("#settings", text);
+  await settled(page, n);
+}
+
+async function setContext(page, text) {
+  if ((await page.inputValue("#context")) === text) return;
+  const n = await evaluations(page);
+  await page.fill("#context", text);
   await settled(page, n);
 }
 
@@ -260,6 +268,48 @@ test("settings problems are shown inline, one line per problem, as the CLI lists
   assert.deepEqual(await pageView(page), cliView(await page.inputValue("#manifest"), ""));
   await setSettings(page, "clusterRegion: cn-hangzhou\n");
   assert.equal(await page.isHidden("#settings-problems"), true);
+  await page.close();
+});
+
+test("context (namespaces, eci-profile) decides scope as `secretfree check --context` does; a permalink keeps it", async () => {
+  const page = await openPage();
+  const cases = path.join(root, "policies/cases/custom-domain-missing-instance");
+  const read = (f) => fs.readFileSync(path.join(cases, f), "utf8");
+  const settings = fs.readFileSync(path.join(root, "policies/settings/minimal.yaml"), "utf8");
+  await setSettings(page, settings);
+  const pairs = [
+    ["deny_deployment_namespace_labelled_for_eci.yaml", "context_namespace_labelled_for_eci.yaml", "DENIED"],
+    ["allow_deployment_instance_from_eci_profile.yaml", "context_eci_profile_injects_instance.yaml", "ALLOWED"],
+    ["allow_deployment_instance_from_selector_resource.yaml", "context_selector_resources.yaml", "ALLOWED"],
+  ];
+  for (const [file, contextFile, want] of pairs) {
+    const manifest = read(file);
+    await setContext(page, "");
+    await setManifest(page, manifest);
+    assert.deepEqual(await pageView(page), cliView(manifest, settings));
+    const context = read(contextFile);
+    await setContext(page, context);
+    const view = await pageView(page);
+    assert.deepEqual(view, cliView(manifest, settings, "yaml", context), file);
+    assert.deepEqual(view.map((o) => o.status), [want], file);
+  }
+  assert.equal(await page.isHidden("#context-problem"), true);
+
+  // The permalink holds the context.
+  const link = await copied(page, "#copy-link", "Permalink");
+  const again = await openPage(link);
+  assert.equal(await again.inputValue("#context"), await page.inputValue("#context"));
+  assert.deepEqual(await pageView(again), await pageView(page));
+  await again.close();
+
+  // A context that does not read is shown under it, and the results use no context.
+  await setManifest(page, read("deny_deployment_namespace_labelled_for_eci.yaml"));
+  await setContext(page, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
+  assert.equal(await page.isHidden("#context-problem"), false);
+  assert.match(await page.textContent("#context-problem"), /context#0 \(line 1\): a Pod \(v1\) is not context/);
+  assert.equal(await page.getAttribute("#context", "aria-invalid"), "true");
+  assert.match(await page.textContent("#results .context-note"), /use no context/);
+  assert.deepEqual(await pageView(page), cliView(await page.inputValue("#manifest"), settings));
   await page.close();
 });
 

@@ -1,6 +1,7 @@
 //! Browser playground glue (`dist/playground/`): wasm-bindgen exports taking strings and
 //! returning JSON strings. Everything they say is computed by `crate::tools::lint` and the core.
 
+use crate::context::Context;
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use crate::tools::lint::{self, Linted};
@@ -26,14 +27,17 @@ fn object(r: &Linted, json_input: bool) -> Value {
 }
 
 /// Lint a manifest (YAML or JSON, several documents) with settings (YAML or JSON; empty means
-/// defaults); `fix` evaluates with `mutate: true`, like `secretfree check --fix`.
+/// defaults) and context (Namespaces, the eci-profile ConfigMap, Selectors, as `check
+/// --context` reads them; empty means none); `fix` evaluates with `mutate: true`, like
+/// `secretfree check --fix`.
 ///
-/// Returns `{"settingsProblems": [{"path", "message"}], "error": null | "<why the manifest
-/// cannot be read>", "objects": [{"source", "kind", "name", "namespace", "verdict", "line",
-/// "label", "status", "patched"}], "fixed": null | "<the whole manifest, repaired>"}`. When the
-/// settings have problems the manifest is judged with the default settings.
+/// Returns `{"settingsProblems": [{"path", "message"}], "contextProblem": null | "<why the
+/// context cannot be read>", "error": null | "<why the manifest cannot be read>", "objects":
+/// [{"source", "kind", "name", "namespace", "verdict", "line", "label", "status", "patched"}],
+/// "fixed": null | "<the whole manifest, repaired>"}`. When the settings have problems the
+/// manifest is judged with the default settings; when the context has one, without context.
 #[wasm_bindgen]
-pub fn evaluate(manifest: &str, settings: &str, fix: bool) -> String {
+pub fn evaluate(manifest: &str, settings: &str, fix: bool, context: &str) -> String {
     let (mut parsed, problems) = match Settings::from_yaml(settings) {
         Ok(s) => (s, Vec::new()),
         Err(errors) => (Settings::default(), errors.0),
@@ -45,8 +49,17 @@ pub fn evaluate(manifest: &str, settings: &str, fix: bool) -> String {
         .into_iter()
         .map(|e| json!({"path": e.path, "message": e.message}))
         .collect();
+    let (context, context_problem) = if context.trim().is_empty() {
+        (Context::new(), None)
+    } else {
+        match lint::context_from_text(context, "context") {
+            Ok(c) => (c, None),
+            Err(e) => (Context::new(), Some(e.to_string())),
+        }
+    };
     let json_input = lint::is_json_text(manifest);
-    let (error, objects, fixed) = match lint::lint_text(manifest, "manifest", &parsed) {
+    let linted = lint::lint_text_with_context(manifest, "manifest", &parsed, &context);
+    let (error, objects, fixed) = match linted {
         Ok(results) => {
             let objects: Vec<Value> = results.iter().map(|r| object(r, json_input)).collect();
             let fixed = results
@@ -59,6 +72,7 @@ pub fn evaluate(manifest: &str, settings: &str, fix: bool) -> String {
     };
     json!({
         "settingsProblems": problems,
+        "contextProblem": context_problem,
         "error": error,
         "objects": objects,
         "fixed": fixed,

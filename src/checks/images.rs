@@ -245,7 +245,7 @@ fn instance_list(
 
     // Region prefixes of listed instances whose region the settings know.
     if let Some(cluster) = cluster_region {
-        let path = w.value_path(key);
+        let path = moves.value_path(w, key);
         for tok in tokens.iter_mut() {
             let Some(region) = settings
                 .custom_domains
@@ -338,6 +338,13 @@ fn instance_list(
             );
         }
         let fix = match moves.effective.get(key) {
+            Some(v) if moves.is_injected(key) => format!(
+                "set {key}: {joined:?} in {} (eci-profile selector {by:?} injects {key}: {v:?}, and a key the pod carries replaces the injected one)",
+                w.meta_dots,
+                joined = Shown(&format!("{v},{text}")),
+                v = Shown(v),
+                by = Shown(moves.injected_by.as_deref().unwrap_or("")),
+            ),
             Some(v) => format!(
                 "add {text:?} to {key} (now {v:?}) in {}",
                 w.meta_dots,

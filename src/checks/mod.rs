@@ -10,6 +10,7 @@ pub mod images;
 pub mod placement;
 pub mod values;
 
+use crate::context::Applied;
 use crate::grammar::values::{Placeholder, placeholder_kind};
 use crate::repair::Repairs;
 use crate::rules::{Action, RuleId};
@@ -32,6 +33,9 @@ pub struct Report<'s> {
     findings: Vec<Finding>,
     /// Findings not listed: (rule, strongest action, count).
     unlisted: Vec<(RuleId, Action, usize)>,
+    /// Paths whose findings are dropped: annotations eci-profile injects, which the pod
+    /// does not carry (the cluster's configuration, not judged as the pod's).
+    muted: Vec<String>,
 }
 
 impl<'s> Report<'s> {
@@ -40,7 +44,13 @@ impl<'s> Report<'s> {
             settings,
             findings: Vec::new(),
             unlisted: Vec::new(),
+            muted: Vec::new(),
         }
+    }
+
+    /// Drop every finding at `path` from now on.
+    pub fn mute(&mut self, path: String) {
+        self.muted.push(path);
     }
 
     /// The findings, with one summary per rule that had more than could be listed.
@@ -89,6 +99,9 @@ impl<'s> Report<'s> {
         fix: String,
     ) {
         let Some(action) = action else { return };
+        if self.muted.contains(&path) {
+            return;
+        }
         let same = self.findings.iter().filter(|f| f.rule == rule).count();
         if same >= MAX_PER_RULE || self.findings.len() >= MAX_FINDINGS {
             // Deny outranks warn outranks mutated: a summary never hides a deny.
@@ -164,13 +177,23 @@ impl<'s> Report<'s> {
 }
 
 /// Every rule family over one in-scope workload, in order: placement and keys (which plan the
-/// moves and renames), values and grammar, image references, the cross-account roles that
+/// moves and renames; then the annotations eci-profile injects are added where the pod has
+/// none, so they count as present but are not judged), values and grammar, image references, the cross-account roles that
 /// registries of other accounts need, the access gate (annotations and the instances behind
 /// pulled images), ImageCache fields, images and registries (which plan the instance-list
 /// rewrite). Returns the findings and every planned repair.
-pub fn run<'a>(w: &Workload<'a>, on_eci: bool, settings: &Settings) -> (Vec<Finding>, Repairs<'a>) {
+pub fn run<'a>(
+    w: &Workload<'a>,
+    on_eci: bool,
+    context: &Applied,
+    settings: &Settings,
+) -> (Vec<Finding>, Repairs<'a>) {
     let mut report = Report::new(settings);
-    let moves = placement::check(&mut report, w, on_eci);
+    let mut moves = placement::check(&mut report, w, on_eci, context);
+    moves.inject(&context.injected, context.injected_by.as_deref());
+    for key in &moves.injected {
+        report.mute(w.ann_path(key));
+    }
     let ids = values::check(&mut report, w, &moves);
     let pulled = images::parse(&mut report, w);
     values::cross_account(&mut report, w, &moves, &pulled);

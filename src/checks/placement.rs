@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 use super::{Report, Shown};
+use crate::context::Applied;
 use crate::keys::{self, ACR_PULL_KEYS, INSTANCE_ID_LEGACY, INSTANCE_IDS};
 use crate::model::K8sObject;
 use crate::repair::Moves;
@@ -13,13 +14,13 @@ use crate::workload::{Workload, ann_path, object_annotations};
 
 /// The placement family, in order: misplaced annotations and labels (planning moves), key
 /// names, the legacy key (planning its rename), annotations off ECI.
-pub fn check<'a>(r: &mut Report, w: &Workload<'a>, on_eci: bool) -> Moves<'a> {
+pub fn check<'a>(r: &mut Report, w: &Workload<'a>, on_eci: bool, context: &Applied) -> Moves<'a> {
     let mut moves = Moves::none(w);
     misplaced(r, w, &mut moves);
     labels(r, w, &mut moves);
     key_names(r, w);
     legacy(r, w, &mut moves);
-    off_eci(r, w, &moves, on_eci);
+    off_eci(r, w, &moves, on_eci, context);
     moves
 }
 
@@ -223,7 +224,7 @@ fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
     }
 }
 
-fn off_eci(r: &mut Report, w: &Workload, moves: &Moves, on_eci: bool) {
+fn off_eci(r: &mut Report, w: &Workload, moves: &Moves, on_eci: bool, context: &Applied) {
     if on_eci {
         return;
     }
@@ -235,15 +236,34 @@ fn off_eci(r: &mut Report, w: &Workload, moves: &Moves, on_eci: bool) {
     if present.is_empty() {
         return;
     }
+    // What the policy could not see may still send the pods to ECI; what it saw did not.
+    let (message, fix) = match (context.namespace_known, context.profile_known) {
+        (false, false) => (
+            "a namespace label or eci-profile selector, which the policy cannot see, may still send the pods to ECI".to_owned(),
+            "if a namespace label or eci-profile sends these pods to ECI, list the namespace in the policy's eciScope.namespaces; otherwise schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet) or drop the annotations",
+        ),
+        (true, false) => (
+            format!("namespace {ns:?} is not labelled alibabacloud.com/eci: \"true\", and an eci-profile selector, which the policy cannot see, may still send the pods to ECI", ns = Shown(w.namespace)),
+            "if eci-profile sends these pods to ECI, give the policy the eci-profile too (or list the namespace in its eciScope.namespaces); otherwise schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet) or drop the annotations",
+        ),
+        (false, true) => (
+            format!("no eci-profile selector sends them there, and a label on namespace {ns:?}, which the policy cannot see, may still do so", ns = Shown(w.namespace)),
+            "if the namespace is labelled alibabacloud.com/eci: \"true\", give the policy the namespace too (or list it in its eciScope.namespaces); otherwise schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet) or drop the annotations",
+        ),
+        (true, true) => (
+            format!("neither a label on namespace {ns:?} nor an eci-profile selector sends them there", ns = Shown(w.namespace)),
+            "schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" on the pods or their namespace, an eci-profile selector, or nodeSelector type: virtual-kubelet) or drop the annotations",
+        ),
+    };
     r.report(
         RuleId::AnnotationsOffEci,
         format!("{}/annotations", w.meta_path),
         format!(
-            "the {} carries {} but the policy sees no ECI signal in the pod (no alibabacloud.com/eci label, virtual-kubelet nodeSelector, affinity, toleration or nodeName); pods on ordinary nodes ignore these annotations, and a namespace label or eci-profile selector, which the policy cannot see, may still send the pods to ECI",
+            "the {} carries {} but the policy sees no ECI signal in the pod (no alibabacloud.com/eci label, virtual-kubelet nodeSelector, affinity, toleration or nodeName); pods on ordinary nodes ignore these annotations, and {message}",
             w.kind,
             present.join(", ")
         ),
-        "if a namespace label or eci-profile sends these pods to ECI, list the namespace in the policy's eciScope.namespaces; otherwise schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet) or drop the annotations".to_owned(),
+        fix.to_owned(),
     );
 }
 
@@ -265,7 +285,7 @@ mod tests {
 
         let s = settings("{}");
         let mut r = Report::new(&s);
-        let moves = check(&mut r, &w, true);
+        let moves = check(&mut r, &w, true, &Applied::default());
         assert_eq!(
             summary(&r.finish()),
             [("annotation-misplaced", "deny", path.clone())]
@@ -275,7 +295,7 @@ mod tests {
 
         let s = settings(r#"{"mutate":true}"#);
         let mut r = Report::new(&s);
-        let moves = check(&mut r, &w, true);
+        let moves = check(&mut r, &w, true, &Applied::default());
         assert_eq!(
             summary(&r.finish()),
             [("annotation-misplaced", "mutated", path.clone())]
@@ -299,7 +319,7 @@ mod tests {
         let w = workload(Shape::CronJob, "ns", &o);
         let s = settings(r#"{"mutate":true}"#);
         let mut r = Report::new(&s);
-        let moves = check(&mut r, &w, true);
+        let moves = check(&mut r, &w, true, &Applied::default());
         assert_eq!(
             summary(&r.finish()),
             [
@@ -329,7 +349,7 @@ mod tests {
         let w = workload(Shape::CronJob, "ns", &o);
         let s = settings(r#"{"mutate":true}"#);
         let mut r = Report::new(&s);
-        let moves = check(&mut r, &w, true);
+        let moves = check(&mut r, &w, true, &Applied::default());
         let found = summary(&r.finish());
         assert_eq!(found.len(), 2);
         assert!(
@@ -348,7 +368,7 @@ mod tests {
         let w = workload(Shape::Pod, "ns", &o);
         let s = settings(r#"{"mutate":true}"#);
         let mut r = Report::new(&s);
-        let moves = check(&mut r, &w, true);
+        let moves = check(&mut r, &w, true, &Applied::default());
         assert_eq!(
             summary(&r.finish()),
             [(
@@ -369,7 +389,7 @@ mod tests {
         let w = workload(Shape::Pod, "ns", &o);
         let s = settings("{}");
         let mut r = Report::new(&s);
-        check(&mut r, &w, false);
+        check(&mut r, &w, false, &Applied::default());
         assert_eq!(
             summary(&r.finish()),
             [

@@ -56,7 +56,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
         .into_iter()
         .find(|k| effective.contains_key(*k))?;
     let value = effective.get(key).map(String::as_str).unwrap_or_default();
-    let path = w.value_path(key);
+    let path = moves.value_path(w, key);
     let list = values::parse_instance_ids(value);
     // A template expression or masked value is one finding, not one per fragment.
     let placeholder = values::looks_like_placeholder(value);
@@ -208,7 +208,9 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
             format!("list each instance once in {key}"),
         );
     }
+    // A list eci-profile injects is not the pod's to rewrite.
     let clean = !placeholder
+        && !moves.is_injected(key)
         && !list.too_long()
         && !value.trim().is_empty()
         && list.bad_separator.is_none()
@@ -226,7 +228,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
 /// does; more than one only when the key lists several).
 fn role_arn(r: &mut Report, w: &Workload, moves: &Moves, key: &str) -> Option<Vec<RoleArn>> {
     let value = moves.effective.get(key)?;
-    let path = w.value_path(key);
+    let path = moves.value_path(w, key);
     let fix = format!("set {key} to one role ARN, acs:ram::<16-digit account id>:role/<role name>");
     let items: Vec<&str> = match values::parse_role_arn(value) {
         Err(ArnProblem::Multiple(n)) => {
@@ -291,7 +293,7 @@ fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
     if user.is_some() && service.is_none() {
         r.report(
             RuleId::UserArnWithoutServiceArn,
-            w.value_path(USER_ARNS),
+            moves.value_path(w, USER_ARNS),
             format!("{USER_ARNS} is set but {SERVICE_ARNS} is missing: a cross-account pull needs the role in the ECI account ({SERVICE_ARNS}) that assumes the role in the registry's account ({USER_ARNS})"),
             format!("add {SERVICE_ARNS}: \"acs:ram::<ECI account id>:role/<role name>\" to {}", w.meta_dots),
         );
@@ -308,7 +310,7 @@ fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
     {
         r.report(
             RuleId::CrossAccountSameAccount,
-            w.value_path(USER_ARNS),
+            moves.value_path(w, USER_ARNS),
             format!("{SERVICE_ARNS} and {USER_ARNS} are both in account {}; the user role is only for pulling from another account's registry", first.account),
             format!("for a same-account pull drop {USER_ARNS}; for a cross-account pull use the role in the registry owner's account"),
         );
@@ -322,7 +324,7 @@ fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
         let account = account.to_owned();
         r.report(
             RuleId::ServiceArnWrongAccount,
-            w.value_path(SERVICE_ARNS),
+            moves.value_path(w, SERVICE_ARNS),
             format!("{SERVICE_ARNS} names a role in account {}, but ECI runs in account {account} and can only assume roles of its own account", s.account),
             format!("use a role of account {account} in {SERVICE_ARNS}; put the registry account's role in {USER_ARNS}"),
         );
@@ -428,7 +430,7 @@ fn unmasked<'m>(
     fix: impl FnOnce() -> String,
 ) -> Option<(&'m str, String)> {
     let value = moves.effective.get(key)?;
-    let path = w.value_path(key);
+    let path = moves.value_path(w, key);
     if values::looks_like_placeholder(value) {
         r.report_placeholder(key, value, path, fix());
         return None;

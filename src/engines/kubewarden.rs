@@ -1,9 +1,21 @@
-//! Kubewarden's waPC protocol: `validate` (`{request, settings}` → ValidationResponse) and
-//! `validate_settings`.
+//! Kubewarden's waPC protocol: `validate` (`{request, settings}` → ValidationResponse),
+//! `validate_settings`, and the context lookups `validate` makes through the host's
+//! `kubernetes/get_resource` capability (spec/engines.md A.4).
+//!
+//! Context is looked up only when it can change the verdict ([`crate::eval::context_need`]):
+//! never for a kind the policy does not judge, an ImageCache, a bound pod's update or a pod
+//! routed to ACS. A pod that shows no ECI signal needs the eci-profile ConfigMap
+//! (`kube-system/eci-profile`) and its Namespace (the `alibabacloud.com/eci` label). A pod that
+//! already shows one is judged without context when that verdict has no finding; otherwise
+//! the eci-profile is looked up (annotations it injects may be what the pod relies on), and
+//! its Namespace only when a selector reads namespace labels. A lookup that fails (no
+//! permission, not found, a module run without context access) or an answer that does not
+//! read means "no context": never a crash, never a denial by itself.
 
 #![forbid(unsafe_code)]
 
 use super::{admission, envelope, evaluate_raw, settings_denial, settings_from};
+use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE};
 use crate::settings::Settings;
 use crate::verdict::Verdict;
 use serde_json::value::RawValue;
@@ -20,15 +32,156 @@ fn patched_object(request: &RawValue, verdict: &Verdict) -> Option<Value> {
     Some(object)
 }
 
-/// Kubewarden `validate`: `{request, settings}` → ValidationResponse. A denial is a normal
-/// response (`accepted: false`), never an error.
+/// The waPC binding and namespace of Kubewarden's Kubernetes host capabilities.
+pub const HOST_BINDING: &str = "kubewarden";
+pub const HOST_NAMESPACE: &str = "kubernetes";
+/// The operation of a [`ResourceLookup`].
+pub const GET_RESOURCE: &str = "get_resource";
+
+/// One `kubernetes/get_resource` host call: the object the policy asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceLookup {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub name: String,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+}
+
+impl ResourceLookup {
+    /// The Namespace a workload runs in.
+    pub fn namespace(name: &str) -> ResourceLookup {
+        ResourceLookup {
+            api_version: "v1",
+            kind: "Namespace",
+            name: name.to_owned(),
+            namespace: None,
+        }
+    }
+
+    /// The ConfigMap `kube-system/eci-profile`.
+    pub fn eci_profile() -> ResourceLookup {
+        ResourceLookup {
+            api_version: "v1",
+            kind: "ConfigMap",
+            name: PROFILE_NAME.to_owned(),
+            namespace: Some(PROFILE_NAMESPACE.to_owned()),
+        }
+    }
+
+    /// The payload of the host call (the SDK's `GetResourceRequest`; the host's cache of a
+    /// few seconds is fine for objects that change this rarely).
+    pub fn payload(&self) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "api_version": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "disable_cache": false,
+        }))
+        .unwrap_or_default()
+    }
+}
+
+/// The most bytes of one host answer the policy reads (a ConfigMap holds at most 1 MiB).
+const MAX_ANSWER_BYTES: usize = 2 * 1024 * 1024;
+
+/// Add a host answer to `ctx`; an answer that does not read as the object asked for is left out.
+fn add_answer(ctx: &mut Context, lookup: &ResourceLookup, answer: Option<Vec<u8>>) {
+    let Some(bytes) = answer.filter(|b| b.len() <= MAX_ANSWER_BYTES) else {
+        return;
+    };
+    if crate::json::nesting_exceeds(&bytes, crate::MAX_DEPTH).is_some() {
+        return;
+    }
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&bytes) else {
+        return;
+    };
+    // The host answers with the object as the API server has it; fill in what a host might
+    // leave out, and refuse an answer about another kind.
+    let kind = object
+        .entry("kind")
+        .or_insert_with(|| json!(lookup.kind))
+        .clone();
+    object
+        .entry("apiVersion")
+        .or_insert_with(|| json!(lookup.api_version));
+    if kind != lookup.kind {
+        return;
+    }
+    let _ = ctx.add_object(&Value::Object(object));
+}
+
+/// The verdict for a request, with the context `host` answers (see the module comment). The
+/// envelope was already scanned for nesting.
+fn evaluate_with_lookups(
+    request: Option<&RawValue>,
+    settings: &Settings,
+    host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
+) -> Verdict {
+    let verdict = lookups_verdict(request, settings, host);
+    match request {
+        Some(raw) => crate::decode::patchable(raw.get().as_bytes(), verdict),
+        None => verdict,
+    }
+}
+
+fn lookups_verdict(
+    request: Option<&RawValue>,
+    settings: &Settings,
+    host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
+) -> Verdict {
+    let Some(raw) = request else {
+        return evaluate_raw(None, settings, &Context::new()).1;
+    };
+    let req = match crate::decode::decode_prescanned(raw.get().as_bytes()) {
+        Ok(decoded) => decoded,
+        Err(verdict) => return *verdict,
+    };
+    let mut ctx = Context::new();
+    let Some(need) = crate::eval::context_need(&req, settings) else {
+        return crate::eval::evaluate_in(&req, settings, &ctx);
+    };
+    let plain = if need.on_eci {
+        let verdict = crate::eval::evaluate_in(&req, settings, &ctx);
+        if verdict.findings.is_empty() {
+            return verdict;
+        }
+        Some(verdict)
+    } else {
+        None
+    };
+    let profile = ResourceLookup::eci_profile();
+    add_answer(&mut ctx, &profile, host(&profile));
+    if !need.on_eci || ctx.selectors_read_namespace_labels() {
+        let namespace = ResourceLookup::namespace(&need.namespace);
+        add_answer(&mut ctx, &namespace, host(&namespace));
+    }
+    match plain {
+        Some(verdict) if ctx.is_empty() => verdict,
+        _ => crate::eval::evaluate_in(&req, settings, &ctx),
+    }
+}
+
+/// Kubewarden `validate`: `{request, settings}` → ValidationResponse, without context lookups
+/// (what a module run without context access gets). A denial is a normal response
+/// (`accepted: false`), never an error.
 pub fn kubewarden_validate(payload: &[u8]) -> Value {
+    kubewarden_validate_with(payload, &mut |_| None)
+}
+
+/// Kubewarden `validate` with context: `host` answers each [`ResourceLookup`] with the
+/// object's JSON, or `None` when the lookup fails.
+pub fn kubewarden_validate_with(
+    payload: &[u8],
+    host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
+) -> Value {
     let (verdict, mutated) = match envelope(payload) {
         Err(v) => (v, None),
         Ok(env) => match settings_from(env.settings.as_ref()) {
             Err(e) => (settings_denial(&e), None),
             Ok(settings) => {
-                let (_, verdict) = evaluate_raw(env.request, &settings);
+                let verdict = evaluate_with_lookups(env.request, &settings, host);
                 let mutated = if verdict.allowed {
                     env.request.and_then(|r| patched_object(r, &verdict))
                 } else {
@@ -110,6 +263,130 @@ mod tests {
                 .unwrap()
                 .contains("request-invalid")
         );
+    }
+
+    /// A host that answers from recorded objects and records what it was asked.
+    struct RecordedHost {
+        answers: Vec<(ResourceLookup, &'static str)>,
+        asked: Vec<ResourceLookup>,
+    }
+
+    impl RecordedHost {
+        fn new(answers: &[(ResourceLookup, &'static str)]) -> RecordedHost {
+            RecordedHost {
+                answers: answers.to_vec(),
+                asked: Vec::new(),
+            }
+        }
+
+        fn validate(&mut self, request: &str, settings: &str) -> Value {
+            let payload = format!(r#"{{"request":{request},"settings":{settings}}}"#);
+            let mut host = |l: &ResourceLookup| {
+                self.asked.push(l.clone());
+                self.answers
+                    .iter()
+                    .find(|(k, _)| k == l)
+                    .map(|(_, a)| a.as_bytes().to_vec())
+            };
+            kubewarden_validate_with(payload.as_bytes(), &mut host)
+        }
+    }
+
+    const UNMARKED: &str = r#"{"uid":"u-2","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}}}"#;
+    const SHOP_ON_ECI: &str = r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop","labels":{"alibabacloud.com/eci":"true"}}}"#;
+    const PROFILE: &str = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"eci-profile","namespace":"kube-system"},"data":{"selectors":"[{\"name\":\"web\",\"objectLabels\":{\"matchLabels\":{\"app\":\"web\"}},\"effect\":{\"annotations\":{\"k8s.aliyun.com/acr-instance-ids\":\"cri-j36zhodptmyq1234\"}}}]"}}"#;
+
+    #[test]
+    fn lookups_put_an_unmarked_workload_in_scope() {
+        // Without answers: out of scope, allowed.
+        let mut host = RecordedHost::new(&[]);
+        let plain = host.validate(UNMARKED, SETTINGS);
+        assert_eq!(plain["accepted"], true);
+        assert_eq!(
+            host.asked,
+            [
+                ResourceLookup::eci_profile(),
+                ResourceLookup::namespace("shop")
+            ]
+        );
+        // The namespace is labelled for ECI: judged, denied.
+        let mut host = RecordedHost::new(&[(ResourceLookup::namespace("shop"), SHOP_ON_ECI)]);
+        let deny = host.validate(UNMARKED, SETTINGS);
+        assert_eq!(deny["accepted"], false, "{deny}");
+        assert!(
+            deny["message"]
+                .as_str()
+                .unwrap()
+                .contains("custom-domain-missing-instance")
+        );
+        // The eci-profile sends the pods to ECI and injects the instance id: allowed.
+        let mut host = RecordedHost::new(&[
+            (ResourceLookup::namespace("shop"), SHOP_ON_ECI),
+            (ResourceLookup::eci_profile(), PROFILE),
+        ]);
+        let allow = host.validate(UNMARKED, SETTINGS);
+        assert_eq!(allow["accepted"], true, "{allow}");
+        assert_eq!(allow["warnings"], Value::Null);
+    }
+
+    #[test]
+    fn lookups_happen_only_when_they_can_change_the_verdict() {
+        // A pod that shows an ECI signal and has no finding: no lookup.
+        let fine = POD.replace(
+            r#""metadata":{"name":"p","#,
+            r#""metadata":{"name":"p","annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"},"#,
+        );
+        let mut host = RecordedHost::new(&[]);
+        assert_eq!(host.validate(&fine, SETTINGS)["accepted"], true);
+        assert!(host.asked.is_empty(), "{:?}", host.asked);
+        // With a finding, the eci-profile may inject what is missing: only it is looked up
+        // (its selector reads no namespace labels), and it clears the finding.
+        let mut host = RecordedHost::new(&[(ResourceLookup::eci_profile(), PROFILE)]);
+        let pod = POD.replace(r#""labels":{"#, r#""labels":{"app":"web","#);
+        assert_eq!(host.validate(&pod, SETTINGS)["accepted"], true);
+        assert_eq!(host.asked, [ResourceLookup::eci_profile()]);
+        // A kind the policy does not judge, an ImageCache: no lookup.
+        let mut host = RecordedHost::new(&[]);
+        let cm = r#"{"uid":"c","kind":{"group":"","version":"v1","kind":"ConfigMap"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}}"#;
+        assert_eq!(host.validate(cm, SETTINGS)["accepted"], true);
+        let cache = r#"{"uid":"i","kind":{"group":"eci.alibabacloud.com","version":"v1","kind":"ImageCache"},"operation":"CREATE","object":{"apiVersion":"eci.alibabacloud.com/v1","kind":"ImageCache","metadata":{"name":"c"},"spec":{"images":["nginx"]}}}"#;
+        host.validate(cache, SETTINGS);
+        assert!(host.asked.is_empty(), "{:?}", host.asked);
+    }
+
+    #[test]
+    fn failed_or_unreadable_answers_are_no_context() {
+        let broken_profile = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"eci-profile","namespace":"kube-system"},"data":{"selectors":"[{not json"}}"#;
+        for answer in [
+            "not json",
+            "[1,2]",
+            broken_profile,
+            r#"{"kind":"Secret","metadata":{"name":"shop"}}"#,
+        ] {
+            let mut host = RecordedHost::new(&[
+                (ResourceLookup::namespace("shop"), answer),
+                (ResourceLookup::eci_profile(), answer),
+            ]);
+            let got = host.validate(UNMARKED, SETTINGS);
+            assert_eq!(got["accepted"], true, "{answer}: {got}");
+        }
+        // An answer without kind and apiVersion is read as the kind asked for.
+        let bare = r#"{"metadata":{"name":"shop","labels":{"alibabacloud.com/eci":"true"}}}"#;
+        let mut host = RecordedHost::new(&[(ResourceLookup::namespace("shop"), bare)]);
+        assert_eq!(host.validate(UNMARKED, SETTINGS)["accepted"], false);
+    }
+
+    #[test]
+    fn lookup_payloads() {
+        let ns: Value =
+            serde_json::from_slice(&ResourceLookup::namespace("shop").payload()).unwrap();
+        assert_eq!(
+            ns,
+            json!({"api_version": "v1", "kind": "Namespace", "name": "shop", "namespace": null, "disable_cache": false})
+        );
+        let cm: Value = serde_json::from_slice(&ResourceLookup::eci_profile().payload()).unwrap();
+        assert_eq!(cm["namespace"], "kube-system");
+        assert_eq!(cm["name"], "eci-profile");
     }
 
     #[test]

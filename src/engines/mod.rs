@@ -18,6 +18,7 @@ pub mod kubewarden;
 pub mod opa;
 pub mod opa_value;
 
+use crate::context::Context;
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
 use serde::Deserialize;
@@ -86,9 +87,13 @@ fn settings_denial(errors: &SettingsErrors) -> Verdict {
 }
 
 /// The request's uid and verdict. The envelope was already scanned for nesting.
-fn evaluate_raw(request: Option<&RawValue>, settings: &Settings) -> (String, Verdict) {
+fn evaluate_raw(
+    request: Option<&RawValue>,
+    settings: &Settings,
+    context: &Context,
+) -> (String, Verdict) {
     match request {
-        Some(raw) => crate::decode::review_json_prescanned(raw.get().as_bytes(), settings),
+        Some(raw) => crate::decode::review_json_prescanned(raw.get().as_bytes(), settings, context),
         None => (
             String::new(),
             Verdict::invalid("", "the host sent no admission request"),

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use super::{Envelope, admission, envelope, evaluate_raw, settings_denial, settings_from};
+use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, SELECTOR_GROUP};
 use crate::rules::Action;
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
@@ -45,8 +46,60 @@ fn settings_from_data(data: &Value) -> Result<Settings, SettingsErrors> {
     }
 }
 
+/// The context `data` carries: Gatekeeper's sync shape under `inventory` (also what
+/// Kubewarden's gatekeeper mode passes for context-aware resources) and Kubewarden opa mode's
+/// `kubernetes` (`<plural>/<name>` for cluster-scoped kinds, `<plural>/<namespace>/<name>`
+/// for namespaced ones). Read: every Namespace, the ConfigMap `kube-system/eci-profile` and
+/// the `eci.aliyun.com` Selectors. An object that does not read as context is left out: a
+/// broken eci-profile means no eci-profile, never a denial by itself.
+pub fn context_from_data(data: &Value) -> Context {
+    fn values(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+        v.and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.values())
+    }
+    let mut ctx = Context::new();
+    let mut add = |object: &Value| {
+        let _ = ctx.add_object(object);
+    };
+    let inventory = data.get("inventory");
+    let cluster = inventory.and_then(|i| i.get("cluster"));
+    values(
+        cluster
+            .and_then(|c| c.get("v1"))
+            .and_then(|v| v.get("Namespace")),
+    )
+    .for_each(&mut add);
+    if let Some(profile) = inventory
+        .and_then(|i| i.get("namespace"))
+        .and_then(|n| n.get(PROFILE_NAMESPACE))
+        .and_then(|n| n.get("v1"))
+        .and_then(|v| v.get("ConfigMap"))
+        .and_then(|c| c.get(PROFILE_NAME))
+    {
+        add(profile);
+    }
+    for (group_version, kinds) in cluster.and_then(Value::as_object).into_iter().flatten() {
+        if group_version.starts_with(&format!("{SELECTOR_GROUP}/")) {
+            values(kinds.get("Selector")).for_each(&mut add);
+        }
+    }
+    let kubernetes = data.get("kubernetes");
+    values(kubernetes.and_then(|k| k.get("namespaces"))).for_each(&mut add);
+    if let Some(profile) = kubernetes
+        .and_then(|k| k.get("configmaps"))
+        .and_then(|c| c.get(PROFILE_NAMESPACE))
+        .and_then(|n| n.get(PROFILE_NAME))
+    {
+        add(profile);
+    }
+    values(kubernetes.and_then(|k| k.get("selectors"))).for_each(&mut add);
+    ctx
+}
+
 /// Evaluate one OPA entrypoint: the decision value (the adapter wraps it in the result set).
-/// `input` is the raw input JSON (empty = undefined), `data` the parsed data document.
+/// `input` is the raw input JSON (empty = undefined), `data` the parsed data document (its
+/// `inventory` and `kubernetes` keys are context: [`context_from_data`]).
 pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Value {
     let env = if input.iter().all(u8::is_ascii_whitespace) {
         Ok(Envelope::default())
@@ -63,6 +116,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
             };
         }
     };
+    let context = context_from_data(data);
     let gatekeeper = env.review.is_some() || entrypoint == OpaEntrypoint::Violation;
     if gatekeeper {
         // Gatekeeper cannot mutate: repairable findings deny.
@@ -74,7 +128,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
             Err(e) => settings_denial(&e),
             Ok(mut settings) => {
                 settings.mutate = false;
-                evaluate_raw(env.review.or(env.request), &settings).1
+                evaluate_raw(env.review.or(env.request), &settings, &context).1
             }
         };
         return if entrypoint == OpaEntrypoint::Verdict {
@@ -89,7 +143,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
     };
     let (uid, verdict) = match settings {
         Err(e) => (String::new(), settings_denial(&e)),
-        Ok(settings) => evaluate_raw(env.request, &settings),
+        Ok(settings) => evaluate_raw(env.request, &settings, &context),
     };
     match entrypoint {
         OpaEntrypoint::Verdict => verdict_value(&verdict),
@@ -163,5 +217,65 @@ mod tests {
         assert_eq!(clean, json!([]));
         let garbage = opa_decision(OpaEntrypoint::Violation, b"[", &Value::Null);
         assert_eq!(garbage.as_array().unwrap().len(), 1);
+    }
+
+    const UNMARKED: &str = r#"{"uid":"u-2","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}}}"#;
+
+    fn shop(labels: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}})
+    }
+
+    fn profile() -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "eci-profile", "namespace": "kube-system"},
+               "data": {"selectors": r#"[{"name": "web", "objectLabels": {"matchLabels": {"app": "web"}}, "effect": {"annotations": {"k8s.aliyun.com/acr-instance-ids": "cri-j36zhodptmyq1234"}}}]"#}})
+    }
+
+    #[test]
+    fn gatekeeper_inventory_is_context() {
+        let input = format!(r#"{{"review":{UNMARKED},"parameters":{SETTINGS}}}"#);
+        let run = |data: &Value| opa_decision(OpaEntrypoint::Main, input.as_bytes(), data);
+        assert_eq!(run(&Value::Null), json!([]));
+        // Gatekeeper's sync shape: the namespace label puts the deployment in scope.
+        let labelled = json!({"inventory": {"cluster": {"v1": {"Namespace": {
+            "shop": shop(json!({"alibabacloud.com/eci": "true"}))}}}}});
+        let denied = run(&labelled);
+        assert_eq!(denied.as_array().unwrap().len(), 1, "{denied}");
+        assert!(
+            denied[0]["msg"]
+                .as_str()
+                .unwrap()
+                .starts_with("[custom-domain-missing-instance]")
+        );
+        // The eci-profile synced under kube-system injects the instance id.
+        let mut both = labelled.clone();
+        both["inventory"]["namespace"] =
+            json!({"kube-system": {"v1": {"ConfigMap": {"eci-profile": profile()}}}});
+        assert_eq!(run(&both), json!([]));
+        // Selector resources under their group version.
+        let selector = json!({"apiVersion": "eci.aliyun.com/v1", "kind": "Selector", "metadata": {"name": "all"}, "spec": {}});
+        let selectors = json!({"inventory": {"cluster": {"eci.aliyun.com/v1": {"Selector": {"all": selector}}}}});
+        assert_eq!(run(&selectors).as_array().unwrap().len(), 1);
+        // What the data holds, as context.
+        let ctx = context_from_data(&both);
+        assert!(ctx.knows_namespace("shop") && ctx.has_profile());
+    }
+
+    #[test]
+    fn kubewarden_opa_mode_context_is_read_from_data_kubernetes() {
+        let input = format!(r#"{{"request":{UNMARKED}}}"#);
+        let mut data: Value = serde_json::from_str(SETTINGS).unwrap();
+        let run = |data: &Value| opa_decision(OpaEntrypoint::Main, input.as_bytes(), data);
+        assert_eq!(run(&data)["response"]["allowed"], true);
+        data["kubernetes"] =
+            json!({"namespaces": {"shop": shop(json!({"alibabacloud.com/eci": "true"}))}});
+        assert_eq!(run(&data)["response"]["allowed"], false);
+        data["kubernetes"]["configmaps"] = json!({"kube-system": {"eci-profile": profile()}});
+        assert_eq!(run(&data)["response"]["allowed"], true, "{}", run(&data));
+        // A broken eci-profile is no eci-profile, not a denial.
+        data["kubernetes"]["configmaps"]["kube-system"]["eci-profile"]["data"]["selectors"] =
+            json!("[{");
+        assert_eq!(run(&data)["response"]["allowed"], false);
+        data["kubernetes"]["namespaces"] = json!({});
+        assert_eq!(run(&data)["response"]["allowed"], true);
     }
 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 use super::manifest::{self, Document, ManifestError};
+use crate::context::Context;
 use crate::rules::Action;
 use crate::settings::Settings;
 use crate::verdict::Verdict;
@@ -102,8 +103,13 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 }
 
 /// Judge one document of a manifest read from `source`: an AdmissionReview's `request` as it
-/// is, any other document as a CREATE of that object.
-pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted {
+/// is, any other document as a CREATE of that object, with what `context` says about scope.
+pub fn lint_document(
+    source: &str,
+    doc: Document,
+    settings: &Settings,
+    context: &Context,
+) -> Linted {
     let value = doc.value;
     // For an AdmissionReview, name the object inside its request.
     let admission = is_admission_review(&value);
@@ -127,12 +133,13 @@ pub fn lint_document(source: &str, doc: Document, settings: &Settings) -> Linted
     };
     let namespace = judged_namespace(&kind, request_namespace, object).to_owned();
     let verdict = if admission {
-        crate::evaluate_json(&serde_json::to_vec(&value).unwrap_or_default(), settings)
+        let bytes = serde_json::to_vec(&value).unwrap_or_default();
+        crate::evaluate_json_with_context(&bytes, settings, context)
     } else if kind.is_empty() {
         not_an_object(&value)
     } else {
         let bytes = serde_json::to_vec(&request_for(&value, None));
-        crate::evaluate_json(&bytes.unwrap_or_default(), settings)
+        crate::evaluate_json_with_context(&bytes.unwrap_or_default(), settings, context)
     };
     let patched = if verdict.patch.is_empty() || admission {
         None
@@ -179,10 +186,40 @@ pub fn lint_text(
     source: &str,
     settings: &Settings,
 ) -> Result<Vec<Linted>, ManifestError> {
+    lint_text_with_context(text, source, settings, &Context::new())
+}
+
+/// [`lint_text`] with context (namespace labels, eci-profile selectors).
+pub fn lint_text_with_context(
+    text: &str,
+    source: &str,
+    settings: &Settings,
+    context: &Context,
+) -> Result<Vec<Linted>, ManifestError> {
     Ok(manifest::parse_documents(text)?
         .into_iter()
-        .map(|doc| lint_document(source, doc, settings))
+        .map(|doc| lint_document(source, doc, settings, context))
         .collect())
+}
+
+/// Read a context text: every object of a YAML or JSON text (several documents, `List`s
+/// unrolled), as `kubectl get namespaces -o yaml` and `kubectl get configmap eci-profile -n
+/// kube-system -o yaml` print them. `source` names the text in errors, with the document.
+pub fn context_from_text(text: &str, source: &str) -> Result<Context, ManifestError> {
+    let mut context = Context::new();
+    let docs =
+        manifest::parse_documents(text).map_err(|e| ManifestError(format!("{source}: {e}")))?;
+    for doc in docs {
+        context.add_object(&doc.value).map_err(|e| {
+            let line = if doc.line > 0 {
+                format!(" (line {})", doc.line)
+            } else {
+                String::new()
+            };
+            ManifestError(format!("{source}#{}{line}: {e}", doc.locator))
+        })?;
+    }
+    Ok(context)
 }
 
 /// Whether a manifest text is JSON (then repaired manifests are printed as JSON, else YAML).

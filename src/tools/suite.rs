@@ -1,13 +1,15 @@
 //! The case-suite runner (`secretfree test`, `tests/cases.rs`): native tooling, reads files.
 //!
 //! Format: DESIGN §9. Every case states `expect.allowed` and `expect.findings`; a case that
-//! omits either fails. Cases with a patch are also re-evaluated after applying it: the rules the
+//! omits either fails. A case may name a `context` file (YAML, several documents or a `List`:
+//! Namespaces, the eci-profile ConfigMap, Selectors; what `secretfree check --context` reads). Cases with a patch are also re-evaluated after applying it: the rules the
 //! patch claims to repair must not fire again.
 
 #![forbid(unsafe_code)]
 
 use super::lint::{is_admission, request_for};
 use super::manifest;
+use crate::context::Context;
 use crate::rules::{Action, RuleId};
 use crate::settings::Settings;
 use crate::verdict::Verdict;
@@ -218,6 +220,46 @@ pub struct ResolvedCase {
     pub request: Value,
     /// The settings document as written (`{}` when the case has none).
     pub settings_doc: Value,
+    /// The context objects (Namespaces, the eci-profile ConfigMap, Selectors); empty when the
+    /// case has no `context`.
+    pub context: Vec<Value>,
+}
+
+impl ResolvedCase {
+    /// The case's [`Context`] (empty when it has none).
+    pub fn context(&self) -> Result<Context, String> {
+        context_of(&self.context)
+    }
+}
+
+/// A [`Context`] from context objects; the error names the object.
+pub fn context_of(objects: &[Value]) -> Result<Context, String> {
+    let mut ctx = Context::new();
+    for (i, object) in objects.iter().enumerate() {
+        ctx.add_object(object)
+            .map_err(|e| format!("context object #{i}: {e}"))?;
+    }
+    Ok(ctx)
+}
+
+/// The objects of a case's `context`: a path (relative to the suite) to a YAML or JSON file
+/// of several documents or `List`s, or the objects inline (a list).
+fn context_objects(case: &Value, base: &Path) -> Result<Vec<Value>, String> {
+    match case.get("context") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(rel)) => {
+            let path = base.join(rel);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Ok(manifest::parse_documents(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .into_iter()
+                .map(|d| d.value)
+                .collect())
+        }
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(_) => Err("`context` is a file name or a list of objects".into()),
+    }
 }
 
 fn resolve(case: &Value, base: &Path) -> Result<(Value, Value, Option<PathBuf>), String> {
@@ -259,11 +301,14 @@ pub fn resolve_all(dir: &Path) -> Result<Vec<ResolvedCase>, String> {
             let name = case_name(case, i);
             let (request, settings_doc, _) =
                 resolve(case, base).map_err(|e| format!("{rule} :: {name}: {e}"))?;
+            let context =
+                context_objects(case, base).map_err(|e| format!("{rule} :: {name}: {e}"))?;
             out.push(ResolvedCase {
                 rule: rule.clone(),
                 name,
                 request,
                 settings_doc,
+                context,
             });
         }
     }
@@ -274,8 +319,9 @@ fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), 
     let (request, settings_doc, request_path) = resolve(case, base)?;
     outcome.request = request_path;
     let settings = Settings::from_value(&settings_doc).map_err(|e| format!("settings: {e}"))?;
+    let context = context_of(&context_objects(case, base)?)?;
     let bytes = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
-    let verdict = crate::evaluate_json(&bytes, &settings);
+    let verdict = crate::evaluate_json_with_context(&bytes, &settings, &context);
 
     let expect = case.get("expect").ok_or("case has no `expect`")?;
     let want_allowed = expect
@@ -344,7 +390,7 @@ fn run_case(case: &Value, base: &Path, outcome: &mut CaseOutcome) -> Result<(), 
         }
     }
     if let Some(repaired) = repaired.filter(|_| !verdict.patch.is_empty()) {
-        check_repair(&repaired, &verdict, &settings, outcome);
+        check_repair(&repaired, &verdict, &settings, &context, outcome);
     }
     outcome.verdict = Some(verdict);
     Ok(())
@@ -355,10 +401,11 @@ fn check_repair(
     repaired: &Value,
     verdict: &Verdict,
     settings: &Settings,
+    context: &Context,
     outcome: &mut CaseOutcome,
 ) {
     let bytes = serde_json::to_vec(repaired).unwrap_or_default();
-    let again = crate::evaluate_json(&bytes, settings);
+    let again = crate::evaluate_json_with_context(&bytes, settings, context);
     let repaired: BTreeSet<&str> = verdict
         .with_action(Action::Mutated)
         .map(|f| f.rule.id())

@@ -29,7 +29,11 @@ pub struct Case {
     /// The request document as the case holds it (AdmissionReview or AdmissionRequest).
     pub document: Value,
     pub settings: Value,
-    /// The native verdict: the oracle every artifact must match byte for byte.
+    /// The case's context objects (Namespaces, the eci-profile ConfigMap, Selectors); empty
+    /// for cases without context.
+    pub context: Vec<Value>,
+    /// The native verdict (with the case's context): the oracle every artifact must match
+    /// byte for byte.
     pub native: Verdict,
 }
 
@@ -44,15 +48,48 @@ impl Case {
     pub fn native_without_mutation(&self) -> Verdict {
         let mut settings = Settings::from_value(&self.settings).unwrap_or_default();
         settings.mutate = false;
-        secretfree::evaluate_json(self.request_json().as_bytes(), &settings)
+        let context = suite::context_of(&self.context).unwrap_or_default();
+        secretfree::evaluate_json_with_context(self.request_json().as_bytes(), &settings, &context)
+    }
+
+    /// The context object of `kind` named `name` (in `namespace`, for namespaced kinds): what
+    /// a host's `get_resource` answers.
+    pub fn context_object(
+        &self,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Option<&Value> {
+        self.context.iter().find(|o| {
+            o["kind"] == kind
+                && o["metadata"]["name"] == name
+                && namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns)
+        })
     }
 }
 
-/// Every case of policies/cases, with its native verdict.
-pub fn cases() -> Vec<Case> {
+fn all_cases() -> Vec<Case> {
     let resolved =
         suite::resolve_all(&repo().join("policies/cases")).unwrap_or_else(|e| panic!("{e}"));
     resolved.into_iter().map(to_case).collect()
+}
+
+/// Every case of policies/cases without context, with its native verdict: what every host
+/// receives (hosts without a way to pass context run only these).
+pub fn cases() -> Vec<Case> {
+    all_cases()
+        .into_iter()
+        .filter(|c| c.context.is_empty())
+        .collect()
+}
+
+/// The cases that carry context (Namespaces, eci-profile), with their native verdicts: for
+/// the hosts that can pass it (Kubewarden's host capabilities, OPA data).
+pub fn context_cases() -> Vec<Case> {
+    all_cases()
+        .into_iter()
+        .filter(|c| !c.context.is_empty())
+        .collect()
 }
 
 fn to_case(c: ResolvedCase) -> Case {
@@ -63,13 +100,17 @@ fn to_case(c: ResolvedCase) -> Case {
         .unwrap_or_else(|| c.request.clone());
     let settings = Settings::from_value(&c.settings_doc)
         .unwrap_or_else(|e| panic!("{} :: {}: {e}", c.rule, c.name));
+    let context = c
+        .context()
+        .unwrap_or_else(|e| panic!("{} :: {}: {e}", c.rule, c.name));
     let bytes = serde_json::to_vec(&c.request).unwrap_or_default();
-    let native = secretfree::evaluate_json(&bytes, &settings);
+    let native = secretfree::evaluate_json_with_context(&bytes, &settings, &context);
     Case {
         id: format!("{} :: {}", c.rule, c.name),
         request,
         document: c.request,
         settings: c.settings_doc,
+        context: c.context,
         native,
     }
 }

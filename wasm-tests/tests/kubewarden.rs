@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use secretfree::engines::admission;
-use secretfree_wasm_tests::{Case, artifact, cases, hostile_inputs};
+use secretfree_wasm_tests::{Case, artifact, cases, context_cases, hostile_inputs};
 use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
 use wapc::WapcHost;
 use wasmparser::{Parser, Payload};
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
@@ -16,6 +17,53 @@ fn host(bytes: &[u8]) -> WapcHost {
         .build()
         .expect("wasmtime engine");
     WapcHost::new(Box::new(engine), None).expect("waPC host")
+}
+
+/// The host calls a module made, as `(binding, namespace, operation, payload)`.
+type Calls = Arc<Mutex<Vec<(String, String, String, Value)>>>;
+
+/// A waPC host whose `kubewarden/kubernetes/get_resource` answers come from recorded objects
+/// (the case's context): the object of the kind and name asked for, or an error like the
+/// policy-server's when there is none ("not found"). Every call is recorded.
+fn host_with_context(bytes: &[u8], objects: Vec<Value>) -> (WapcHost, Calls) {
+    let calls: Calls = Arc::default();
+    let seen = calls.clone();
+    let callback = move |_id: u64,
+                         binding: &str,
+                         namespace: &str,
+                         operation: &str,
+                         payload: &[u8]|
+          -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+        let asked: Value = serde_json::from_slice(payload)?;
+        seen.lock().unwrap().push((
+            binding.to_owned(),
+            namespace.to_owned(),
+            operation.to_owned(),
+            asked.clone(),
+        ));
+        if (binding, namespace, operation) != ("kubewarden", "kubernetes", "get_resource") {
+            return Err(
+                format!("unknown host capability {binding}/{namespace}/{operation}").into(),
+            );
+        }
+        let found = objects.iter().find(|o| {
+            o["kind"] == asked["kind"]
+                && o["apiVersion"] == asked["api_version"]
+                && o["metadata"]["name"] == asked["name"]
+                && (asked["namespace"].is_null()
+                    || o["metadata"]["namespace"] == asked["namespace"])
+        });
+        match found {
+            Some(o) => Ok(serde_json::to_vec(o)?),
+            None => Err(format!("{} {} not found", asked["kind"], asked["name"]).into()),
+        }
+    };
+    let engine = WasmtimeEngineProviderBuilder::new()
+        .module_bytes(bytes)
+        .build()
+        .expect("wasmtime engine");
+    let host = WapcHost::new(Box::new(engine), Some(Box::new(callback))).expect("waPC host");
+    (host, calls)
 }
 
 fn call(host: &WapcHost, op: &str, payload: &[u8]) -> Value {
@@ -85,6 +133,107 @@ fn every_case_matches_the_native_verdict() {
     println!(
         "kubewarden: {} cases match the native verdict ({mutated} with mutated_object)",
         cases.len()
+    );
+}
+
+#[test]
+fn context_cases_are_judged_with_the_objects_the_host_answers() {
+    let bytes = artifact(MODULE);
+    let cases = context_cases();
+    assert!(
+        cases.len() >= 5,
+        "expected the context cases of policies/cases"
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let (host, calls) = host_with_context(&bytes, case.context.clone());
+        let payload =
+            serde_json::to_vec(&json!({"request": case.request, "settings": case.settings}))
+                .unwrap();
+        let got = call(&host, "validate", &payload);
+        let want = expected(case);
+        if got != want {
+            failures.push(format!("{}\n  want {want}\n  got  {got}", case.id));
+        }
+        // Only get_resource, for the request's Namespace and kube-system/eci-profile.
+        for (binding, namespace, operation, asked) in calls.lock().unwrap().iter() {
+            assert_eq!(
+                (binding.as_str(), namespace.as_str(), operation.as_str()),
+                ("kubewarden", "kubernetes", "get_resource"),
+                "{}",
+                case.id
+            );
+            let wanted = [
+                json!({"api_version": "v1", "kind": "ConfigMap", "name": "eci-profile", "namespace": "kube-system", "disable_cache": false}),
+                json!({"api_version": "v1", "kind": "Namespace", "name": case.request["namespace"], "namespace": null, "disable_cache": false}),
+            ];
+            assert!(wanted.contains(asked), "{}: asked for {asked}", case.id);
+        }
+    }
+    secretfree_wasm_tests::assert_all_match(&failures, cases.len());
+    println!(
+        "kubewarden: {} context cases match the native verdict with host-answered lookups",
+        cases.len()
+    );
+}
+
+#[test]
+fn a_workload_out_of_scope_without_context_is_judged_with_it() {
+    let bytes = artifact(MODULE);
+    let case = context_cases()
+        .into_iter()
+        .find(|c| {
+            c.id.contains("a namespace labelled for ECI puts an unmarked deployment")
+        })
+        .expect("the namespace-label case");
+    let payload =
+        serde_json::to_vec(&json!({"request": case.request, "settings": case.settings})).unwrap();
+    // No host callback (a module run without context access): every lookup fails.
+    let plain = call(&host(&bytes), "validate", &payload);
+    assert_eq!(plain["accepted"], true, "{plain}");
+    assert_eq!(plain["warnings"], Value::Null);
+    // Lookups answered, but nothing found: the same.
+    let (empty, calls) = host_with_context(&bytes, Vec::new());
+    assert_eq!(call(&empty, "validate", &payload), plain);
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        2,
+        "eci-profile and Namespace asked for"
+    );
+    // The namespace is labelled for ECI: judged, denied.
+    let (with, _) = host_with_context(&bytes, case.context.clone());
+    let denied = call(&with, "validate", &payload);
+    assert_eq!(denied["accepted"], false, "{denied}");
+    assert!(
+        denied["message"]
+            .as_str()
+            .unwrap()
+            .contains("custom-domain-missing-instance"),
+        "{denied}"
+    );
+    // A pod that shows an ECI signal and passes makes no lookup at all.
+    let clean = cases()
+        .into_iter()
+        .find(|c| {
+            c.native.allowed
+                && c.native.findings.is_empty()
+                && c.request["kind"]["kind"] == "Pod"
+                && c.request["object"]["metadata"]["labels"]["alibabacloud.com/eci"] == "true"
+        })
+        .expect("a clean ECI pod case");
+    let (quiet, calls) = host_with_context(&bytes, Vec::new());
+    let got = call(
+        &quiet,
+        "validate",
+        &serde_json::to_vec(&json!({"request": clean.request, "settings": clean.settings}))
+            .unwrap(),
+    );
+    assert_eq!(got, expected(&clean), "{}", clean.id);
+    assert!(
+        calls.lock().unwrap().is_empty(),
+        "{}: {:?}",
+        clean.id,
+        calls.lock().unwrap()
     );
 }
 
@@ -201,9 +350,14 @@ fn module_shape_and_metadata() {
         [
             "wapc.__guest_error",
             "wapc.__guest_request",
-            "wapc.__guest_response"
+            "wapc.__guest_response",
+            "wapc.__host_call",
+            "wapc.__host_error",
+            "wapc.__host_error_len",
+            "wapc.__host_response",
+            "wapc.__host_response_len"
         ],
-        "no WASI, no host calls"
+        "waPC only (host calls for the context lookups), no WASI"
     );
     for e in ["memory", "wapc_init", "__guest_call"] {
         assert!(exports.iter().any(|x| x == e), "missing export {e}");
@@ -216,6 +370,10 @@ fn module_shape_and_metadata() {
     assert_eq!(meta["protocolVersion"], "v1");
     assert_eq!(meta["executionMode"], "kubewarden-wapc");
     assert_eq!(meta["mutating"], true);
+    assert_eq!(
+        meta["contextAwareResources"],
+        json!([{"apiVersion": "v1", "kind": "Namespace"}, {"apiVersion": "v1", "kind": "ConfigMap"}])
+    );
     let resources: Vec<&str> = meta["rules"]
         .as_array()
         .unwrap()

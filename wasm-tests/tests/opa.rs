@@ -19,7 +19,8 @@ use opa_wasm::wasmtime as owt;
 use secretfree::engines::admission;
 use secretfree::engines::opa::{OPA_ENTRYPOINTS, gatekeeper_violations};
 use secretfree_wasm_tests::{
-    Case, artifact, cases, hostile_inputs, repo, run_node, same_verdict, write_corpus_json,
+    Case, artifact, cases, context_cases, hostile_inputs, repo, run_node, same_verdict,
+    write_corpus_json,
 };
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -307,6 +308,100 @@ async fn opa_wasm_crate_matches_the_native_verdict() {
     );
     println!(
         "opa-wasm crate (fast path): {} cases x 4 (verdict byte for byte, violation, main {{review}}, main {{request}} with data = settings) match",
+        cases.len()
+    );
+}
+
+/// A case's context objects as Gatekeeper syncs them (`data.inventory`: cluster-scoped objects
+/// under `cluster[apiVersion][kind][name]`, namespaced ones under
+/// `namespace[ns][apiVersion][kind][name]`) and as Kubewarden's opa mode passes them
+/// (`data.kubernetes[plural][name]`, `data.kubernetes[plural][ns][name]`).
+fn context_data(case: &Case) -> (Value, Value) {
+    let mut inventory = json!({"cluster": {}, "namespace": {}});
+    let mut kubernetes = json!({});
+    for o in &case.context {
+        let (gv, kind, name) = (
+            o["apiVersion"].as_str().unwrap(),
+            o["kind"].as_str().unwrap(),
+            o["metadata"]["name"].as_str().unwrap(),
+        );
+        let plural = format!("{}s", kind.to_lowercase());
+        match o["metadata"]["namespace"].as_str() {
+            None => {
+                inventory["cluster"][gv][kind][name] = o.clone();
+                kubernetes[&plural][name] = o.clone();
+            }
+            Some(ns) => {
+                inventory["namespace"][ns][gv][kind][name] = o.clone();
+                kubernetes[&plural][ns][name] = o.clone();
+            }
+        }
+    }
+    (json!({"inventory": inventory}), kubernetes)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn opa_wasm_crate_reads_context_from_data() {
+    let cases = context_cases();
+    assert!(!cases.is_empty());
+    let mut sdk = Sdk::new();
+    let mut failures = Vec::new();
+    let mut judged_only_with_context = 0;
+    for case in &cases {
+        let (inventory, kubernetes) = context_data(case);
+        // Gatekeeper: {review, parameters}, data.inventory.
+        let policy = sdk.policy(&inventory).await;
+        let got: Value = serde_json::from_str(
+            &sdk.eval(&policy, "secretfree/main", &gatekeeper_input(case))
+                .await,
+        )
+        .unwrap();
+        let want = expected_violations(case);
+        if got != want {
+            failures.push(format!(
+                "secretfree/main {{review, parameters}} + data.inventory {}\n  want {want}\n  got  {got}",
+                case.id
+            ));
+        }
+        // Without the inventory, a case the context puts in scope is not judged.
+        let bare = sdk.policy(&json!({})).await;
+        let plain: Value = serde_json::from_str(
+            &sdk.eval(&bare, "secretfree/main", &gatekeeper_input(case))
+                .await,
+        )
+        .unwrap();
+        if plain != want {
+            judged_only_with_context += 1;
+        }
+        // Kubewarden's opa mode: {request}, data = settings plus `kubernetes`.
+        let mut data = case.settings.clone();
+        data["kubernetes"] = kubernetes;
+        let policy = sdk.policy(&data).await;
+        let got: Value = serde_json::from_str(
+            &sdk.eval(&policy, "secretfree/main", &kubewarden_input(case))
+                .await,
+        )
+        .unwrap();
+        let want = expected_review(case);
+        if got != want {
+            failures.push(format!(
+                "secretfree/main {{request}} + data.kubernetes {}\n  want {want}\n  got  {got}",
+                case.id
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        judged_only_with_context > 0,
+        "no context case changes the Gatekeeper decision"
+    );
+    println!(
+        "opa-wasm crate: {} context cases match with data.inventory and data.kubernetes ({judged_only_with_context} decided differently without it)",
         cases.len()
     );
 }

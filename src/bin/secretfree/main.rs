@@ -7,7 +7,7 @@ use input::{Found, MAX_MANIFEST_BYTES, display, expand, read_input};
 use secretfree::engines::admission;
 use secretfree::tools::lint::{self, Linted};
 use secretfree::tools::suite;
-use secretfree::{Action, RuleId, Settings, rules};
+use secretfree::{Action, Context, RuleId, Settings, rules};
 use serde_json::{Value, json};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -38,6 +38,11 @@ enum Command {
         /// Evaluate with `mutate: true` and print the patched manifests on stdout (report on stderr).
         #[arg(long)]
         fix: bool,
+        /// Cluster context deciding ECI scope: Namespaces (`kubectl get namespaces -o yaml`),
+        /// the eci-profile (`kubectl get configmap eci-profile -n kube-system -o yaml`) and
+        /// eci.aliyun.com Selectors, in one YAML or JSON file (several documents or a List).
+        #[arg(long, value_name = "FILE")]
+        context: Option<PathBuf>,
     },
     /// Read an AdmissionReview (or AdmissionRequest) on stdin, print the AdmissionReview response.
     Review {
@@ -85,7 +90,8 @@ fn main() -> ExitCode {
             settings,
             format,
             fix,
-        } => check(&paths, settings.as_deref(), format, fix),
+            context,
+        } => check(&paths, settings.as_deref(), context.as_deref(), format, fix),
         Command::Review { settings } => review(settings.as_deref()),
         Command::Test { dir, verbose } => test(dir.as_deref(), verbose),
         Command::Rules { markdown } => {
@@ -160,11 +166,44 @@ struct Checked {
     linted: Linted,
 }
 
-fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: bool) -> ExitCode {
+/// Read `check --context FILE`; the error names the file and the document.
+fn load_context(path: Option<&Path>) -> Result<Context, String> {
+    let Some(path) = path else {
+        return Ok(Context::new());
+    };
+    let text = match read_input(path, false) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Err(format!("cannot read {}", display(path))),
+        Err(e) => return Err(e),
+    };
+    let context = lint::context_from_text(&text, &display(path)).map_err(|e| e.to_string())?;
+    if context.is_empty() {
+        eprintln!(
+            "secretfree: note: context {} holds no Namespace, eci-profile ConfigMap or Selector",
+            display(path)
+        );
+    }
+    Ok(context)
+}
+
+fn check(
+    paths: &[PathBuf],
+    settings_path: Option<&Path>,
+    context_path: Option<&Path>,
+    format: Format,
+    fix: bool,
+) -> ExitCode {
     let mut settings = match load_settings(settings_path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let context = match load_context(context_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("secretfree: context {e}");
             return ExitCode::from(2);
         }
     };
@@ -206,7 +245,7 @@ fn check(paths: &[PathBuf], settings_path: Option<&Path>, format: Format, fix: b
             yaml_input = false;
         }
         let file = display(&path);
-        match lint::lint_text(&text, &file, &settings) {
+        match lint::lint_text_with_context(&text, &file, &settings, &context) {
             Ok(linted) => {
                 results.extend(linted.into_iter().map(|linted| Checked {
                     file: file.clone(),
