@@ -136,6 +136,8 @@ fn run() -> Result<(), String> {
         ("settings", &corpus.settings),
         ("manifest", &corpus.manifest),
         ("image_ref", &corpus.image_ref),
+        // The OPA value text reader and writer take the same JSON the hosts send.
+        ("opa_value", &corpus.evaluate_json),
     ] {
         let n = write(&out.join(target), inputs)?;
         println!("{target}: {n} seeds");

@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::json::type_name;
 use crate::model::StrMap;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -332,17 +333,6 @@ impl Context {
             }
         }
         applied
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 

@@ -233,8 +233,7 @@ pub fn kubewarden_validate_settings(payload: &[u8]) -> Value {
 mod tests {
     use super::*;
 
-    const POD: &str = r#"{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"default","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}"#;
-    const SETTINGS: &str = r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}]}"#;
+    use crate::engines::fixtures::{POD, SETTINGS};
 
     #[test]
     fn kubewarden_denies_and_mutates() {

@@ -100,3 +100,12 @@ fn evaluate_raw(
         ),
     }
 }
+
+/// Fixtures the engine mappings' unit tests share.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    /// A Pod on ECI pulling from a custom domain whose instance it does not list.
+    pub const POD: &str = r#"{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"default","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}"#;
+    /// Settings that configure that custom domain.
+    pub const SETTINGS: &str = r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}]}"#;
+}

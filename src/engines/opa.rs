@@ -178,8 +178,7 @@ pub fn gatekeeper_violations(verdict: &Verdict) -> Value {
 mod tests {
     use super::*;
 
-    const POD: &str = r#"{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"default","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}"#;
-    const SETTINGS: &str = r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}]}"#;
+    use crate::engines::fixtures::{POD, SETTINGS};
 
     #[test]
     fn opa_main_dispatches_on_shape() {

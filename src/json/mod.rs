@@ -6,3 +6,16 @@ pub mod lexer;
 pub mod pointer;
 
 pub use depth::nesting_exceeds;
+
+/// What kind of JSON value `v` is, for messages ("found a list").
+pub fn type_name(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}

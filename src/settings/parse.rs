@@ -3,6 +3,7 @@
 
 use super::{AccessEntry, CustomDomainSetting, InstanceSetting, Settings, SettingsError};
 use crate::grammar::{hostport, regions, text, values};
+pub(super) use crate::json::type_name;
 use serde_json::{Map, Value};
 
 pub(super) struct Collector(pub(super) Vec<SettingsError>);
@@ -113,17 +114,6 @@ pub(super) fn join(at: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{at}.{key}")
-    }
-}
-
-pub(super) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 
