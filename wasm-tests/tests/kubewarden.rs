@@ -1,8 +1,10 @@
 //! dist/kubewarden/policy.wasm in the waPC host stack Kubewarden uses (wapc + wasmtime-provider).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod support;
+
 use secretfree::engines::admission;
-use secretfree_wasm_tests::{Case, artifact, cases, hostile_inputs};
+use secretfree_wasm_tests::{Case, artifact, cases, hostile_inputs, hostile_requests};
 use serde_json::{Value, json};
 use wapc::WapcHost;
 use wasmparser::{Parser, Payload};
@@ -16,6 +18,20 @@ fn host(bytes: &[u8]) -> WapcHost {
         .build()
         .expect("wasmtime engine");
     WapcHost::new(Box::new(engine), None).expect("waPC host")
+}
+
+/// A host on an engine whose memory reports its size (see `support`).
+fn tracked_host(bytes: &[u8]) -> (WapcHost, std::sync::Arc<support::Memories>) {
+    let (engine, memories) = support::engine();
+    let provider = WasmtimeEngineProviderBuilder::new()
+        .engine(engine)
+        .module_bytes(bytes)
+        .build()
+        .expect("wasmtime engine");
+    (
+        WapcHost::new(Box::new(provider), None).expect("waPC host"),
+        memories,
+    )
 }
 
 fn call(host: &WapcHost, op: &str, payload: &[u8]) -> Value {
@@ -169,6 +185,42 @@ fn hostile_input_is_denied_without_trapping() {
             "after {label}"
         );
     }
+}
+
+#[test]
+fn hostile_requests_match_native_in_64_mib() {
+    // The requests of tests/hostile.rs and one of 3 MiB, one after another in ONE instance.
+    let (host, memories) = tracked_host(&artifact(MODULE));
+    for h in hostile_requests() {
+        let start = std::time::Instant::now();
+        let got = call(&host, "validate", &h.envelope());
+        let elapsed = start.elapsed();
+        let want = secretfree::engines::kubewarden::kubewarden_response(&h.native, None);
+        assert_eq!(got, want, "{}", h.label());
+        assert_eq!(
+            got["message"].as_str().map(str::to_owned),
+            admission::deny_message(&h.native),
+            "{}: the message differs from the native one",
+            h.label()
+        );
+        support::report(
+            "waPC (wapc + wasmtime)",
+            h.label(),
+            h.bytes.len(),
+            memories.last_pages(),
+            elapsed,
+        );
+    }
+    assert_eq!(memories.count(), 1, "one instance, one memory");
+    let normal = cases().into_iter().next().unwrap();
+    let payload =
+        serde_json::to_vec(&json!({"request": normal.request, "settings": normal.settings}))
+            .unwrap();
+    assert_eq!(
+        call(&host, "validate", &payload),
+        expected(&normal),
+        "a normal case after the hostile requests"
+    );
 }
 
 #[test]
