@@ -86,10 +86,16 @@ python-deps:
     python3 -m venv target/pyvenv
     target/pyvenv/bin/python -m pip install --quiet --disable-pip-version-check -r wasm-tests/python/requirements.txt
 
-# Every artifact over every case in real hosts (wapc+wasmtime, opa-wasm, npm and Python OPA SDKs, wasmtime components, jco).
+# Every artifact over every case and the hostile requests in real hosts (wapc+wasmtime, opa-wasm, npm and Python OPA SDKs, wasmtime components, jco), then a short soak.
 wasm-tests: node-deps python-deps
     test -f dist/SHA256SUMS || just dist
     cd wasm-tests && SECRETFREE_PYTHON="{{justfile_directory()}}/target/pyvenv/bin/python" cargo test --quiet -- --test-threads=2
+    cd wasm-tests && SECRETFREE_SOAK=20000 cargo test --quiet --test soak -- --nocapture --test-threads=1
+
+# n evaluations on ONE OPA instance (npm SDK), then ONE waPC instance (wapc+wasmtime): corpus cases with a hostile request after every 100; no wrong verdict, memory flat once every hostile request was seen.
+soak n="1000000": node-deps
+    test -f dist/SHA256SUMS || just dist
+    cd wasm-tests && SECRETFREE_SOAK={{n}} cargo test --quiet --test soak -- --nocapture --test-threads=1
 
 # Run the case suites through the CLI (prints "N passed, M failed").
 cases:
