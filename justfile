@@ -105,6 +105,11 @@ cases:
 bench:
     cargo bench --quiet --bench evaluate
 
+# Hostile request families at 16 KiB to 3 MiB: native evaluate_json time, the release CLI's peak RSS and response size, PASS/FAIL against the targets (GNU time).
+bench-hostile:
+    cargo build --quiet --release
+    cargo bench --quiet --bench hostile
+
 # The mutation fuzzer of tests/robustness.rs for longer (no input may panic; every deny names a rule).
 fuzz rounds="20000":
     SECRETFREE_FUZZ_ROUNDS={{rounds}} cargo test --release --quiet --test robustness mutated_inputs_never_panic
