@@ -28,7 +28,7 @@
 //! block, which ends after every other block.
 //!
 //! Why free lists at all: a plain bump heap (free only the topmost block, copy on every
-//! `realloc`) needed 70.4 MiB of linear memory (1127 pages) for one 3 MiB request of 45,000
+//! `realloc`) needed 70.4 MiB of linear memory (1127 pages) for one 3 MiB request of 41,639
 //! containers, where an instance may use 64 MiB; with free lists it needs 37.6 MiB (602
 //! pages; `wasm-tests`, `hostile_requests_*`).
 
