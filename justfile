@@ -108,10 +108,16 @@ python-deps:
     python3 -m venv target/pyvenv
     target/pyvenv/bin/python -m pip install --quiet --disable-pip-version-check -r wasm-tests/python/requirements.txt
 
-# Every artifact over every case in real hosts (wapc+wasmtime, opa-wasm, npm and Python OPA SDKs, wasmtime components, jco).
+# Every artifact over every case and the hostile requests in real hosts (wapc+wasmtime, opa-wasm, npm and Python OPA SDKs, wasmtime components, jco), then a short soak.
 wasm-tests: node-deps python-deps
     test -f dist/SHA256SUMS || just dist
     cd wasm-tests && SECRETFREE_PYTHON="{{justfile_directory()}}/target/pyvenv/bin/python" cargo test --quiet -- --test-threads=2
+    cd wasm-tests && SECRETFREE_SOAK=20000 cargo test --quiet --test soak -- --nocapture --test-threads=1
+
+# n evaluations on ONE OPA instance (npm SDK), then ONE waPC instance (wapc+wasmtime): corpus cases with a hostile request after every 100; no wrong verdict, memory flat once every hostile request was seen.
+soak n="1000000": node-deps
+    test -f dist/SHA256SUMS || just dist
+    cd wasm-tests && SECRETFREE_SOAK={{n}} cargo test --quiet --test soak -- --nocapture --test-threads=1
 
 # Run the case suites through the CLI (prints "N passed, M failed").
 cases:
@@ -120,6 +126,11 @@ cases:
 # Time evaluate_json against a plain JSON parse of the same bytes (ratios from one run).
 bench:
     cargo bench --quiet --bench evaluate
+
+# Hostile request families at 16 KiB to 3 MiB: native evaluate_json time, the release CLI's peak RSS and response size, PASS/FAIL against the targets (GNU time).
+bench-hostile:
+    cargo build --quiet --release
+    cargo bench --quiet --bench hostile
 
 # The mutation fuzzer of tests/robustness.rs for longer (no input may panic; every deny names a rule).
 fuzz-mutation rounds="20000":

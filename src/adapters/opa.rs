@@ -4,26 +4,30 @@
 //! result set. The decision for each entrypoint comes from [`crate::engines::opa::opa_decision`];
 //! what a value's text may be and how it is edited, from [`crate::engines::opa_value`].
 //!
-//! - The Rust global allocator *is* the OPA heap: a bump allocator whose top is the heap
-//!   pointer `opa_heap_ptr_get`/`opa_heap_ptr_set` read and write. `opa_free` and
-//!   `opa_value_free` are no-ops; a host reclaims memory by resetting the heap pointer.
-//!   Memory grows with `memory.grow`, and the size is re-read on every allocation because
-//!   hosts grow the memory too (the fast path writes the input above the heap pointer).
+//! - The Rust global allocator *is* the OPA heap ([`crate::engines::opa_heap`]): a bump
+//!   pointer whose top is the heap pointer `opa_heap_ptr_get`/`opa_heap_ptr_set` read and
+//!   write, plus free lists for the blocks Rust frees, which a heap reset empties. `opa_free`
+//!   and `opa_value_free` are no-ops (the ABI gives no size); a host reclaims that memory by
+//!   resetting the heap pointer. Memory grows with `memory.grow`, and the size is re-read on
+//!   every allocation because hosts grow the memory too (the fast path writes the input above
+//!   the heap pointer).
 //! - A value is a 12-byte record on the heap: the address and length of its compact JSON text
 //!   and a set flag (result sets dump as Rego sets in `opa_value_dump`). `opa_json_parse` and
 //!   `opa_value_parse` validate without recursion (any nesting depth, no trap) and return 0 on
 //!   a parse error; `opa_value_add_path`/`opa_value_remove_path` replace the record's text.
-//! - Nothing lives in lazily initialised statics: the only static is the heap top, and 0 there
-//!   means "`__heap_base`", so a host that clones the heap into a fresh instance and sets the
-//!   heap pointer gets a working instance.
+//! - Nothing lives in lazily initialised statics: the only static is the heap (its top and the
+//!   heads of free lists that every reset empties), rebased on `__heap_base` at first use, so
+//!   a host that clones the heap into a fresh instance and sets the heap pointer gets a
+//!   working instance.
 //! - The ABI version globals (`opa_wasm_abi_version` 1, `opa_wasm_abi_minor_version` 3) cannot
 //!   be declared in Rust; `xtask` injects them after linking.
 
 use crate::engines::opa::{OPA_ENTRYPOINTS, opa_decision};
+use crate::engines::opa_heap::{Heap, Memory};
 use crate::engines::opa_value::{self, PathError};
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::cell::UnsafeCell;
 use serde_json::{Map, Value};
 
 const PAGE: usize = 65536;
@@ -48,83 +52,109 @@ unsafe extern "C" {
 // The heap
 // ---------------------------------------------------------------------------------------
 
-/// Current heap top; 0 until the first allocation or `opa_heap_ptr_set` (= `__heap_base`).
-static TOP: AtomicUsize = AtomicUsize::new(0);
+/// The heap (`crate::engines::opa_heap`, tested natively) in a static: wasm32 without threads
+/// runs one call at a time, and the allocator never re-enters itself.
+struct HeapCell(UnsafeCell<Heap>);
+
+// SAFETY: wasm32-unknown-unknown without the atomics feature has a single thread.
+unsafe impl Sync for HeapCell {}
+
+/// `Heap::new(0)` until the first use rebases it on `__heap_base` (a link-time address that
+/// is not a constant). Only free-list heads live here besides the top, and every heap reset
+/// empties them, so a host that clones the heap into a fresh instance (whose copy of this
+/// static is the initial one) and sets the heap pointer gets a working instance.
+static HEAP: HeapCell = HeapCell(UnsafeCell::new(Heap::new(0)));
 
 fn heap_base() -> usize {
     (&raw const __heap_base) as usize
 }
 
+/// Run `f` on the heap and the linear memory.
+fn with_heap<R>(f: impl FnOnce(&mut Heap, &mut Linear) -> R) -> R {
+    // SAFETY: single-threaded, and no caller of `with_heap` calls it again inside `f`
+    // (`Linear` neither allocates nor calls back), so this is the only reference.
+    let heap = unsafe { &mut *HEAP.0.get() };
+    if heap.base() < heap_base() {
+        *heap = Heap::new(heap_base());
+    }
+    f(heap, &mut Linear)
+}
+
 fn top() -> usize {
-    match TOP.load(Ordering::Relaxed) {
-        0 => heap_base(),
-        t => t,
-    }
+    with_heap(|heap, _| heap.top())
 }
 
+/// The host's heap reset: everything above `t` is free again.
 fn set_top(t: usize) {
-    TOP.store(t.max(heap_base()), Ordering::Relaxed);
+    with_heap(|heap, _| heap.reset(t));
 }
 
-/// Make sure `[0, end)` is backed by memory, growing it if needed.
-fn ensure(end: usize) -> bool {
-    let have = wasm32::memory_size(0).saturating_mul(PAGE);
-    if end <= have {
-        return true;
-    }
-    let pages = (end - have).div_ceil(PAGE);
-    wasm32::memory_grow(0, pages) != usize::MAX
+/// A heap block of `size` bytes aligned to `align`; `None` when memory cannot grow.
+fn heap_alloc(size: usize, align: usize) -> Option<usize> {
+    with_heap(|heap, memory| heap.alloc(memory, size, align))
 }
 
-/// Bump-allocate `size` bytes aligned to `align`; `None` when memory cannot grow.
-fn bump(size: usize, align: usize) -> Option<usize> {
-    let align = align.max(1);
-    let start = top().checked_add(align - 1)? & !(align - 1);
-    let end = start.checked_add(size)?;
-    if !ensure(end) {
-        return None;
+/// The linear memory, for the heap.
+struct Linear;
+
+impl Memory for Linear {
+    /// Hosts grow the memory too (the fast path writes the input above the heap pointer), so
+    /// the size is read every time.
+    fn grow_to(&mut self, end: usize) -> bool {
+        let have = wasm32::memory_size(0).saturating_mul(PAGE);
+        if end <= have {
+            return true;
+        }
+        let pages = (end - have).div_ceil(PAGE);
+        wasm32::memory_grow(0, pages) != usize::MAX
     }
-    TOP.store(end, Ordering::Relaxed);
-    Some(start)
+
+    fn read_u32(&self, addr: usize) -> u32 {
+        // SAFETY: the heap reads links only inside blocks it owns: aligned, in bounds.
+        unsafe { core::ptr::read(addr as *const u32) }
+    }
+
+    fn write_u32(&mut self, addr: usize, value: u32) {
+        // SAFETY: as for `read_u32`; the block was just freed by its owner.
+        unsafe { core::ptr::write(addr as *mut u32, value) }
+    }
+
+    fn copy(&mut self, from: usize, to: usize, len: usize) {
+        // SAFETY: two distinct blocks of at least `len` bytes (`Heap::realloc`).
+        unsafe { core::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, len) }
+    }
 }
 
 #[derive(Debug)]
 struct OpaHeap;
 
-// SAFETY: single-threaded wasm; every block handed out lies in [heap top, memory end), which
-// nothing else uses until the host resets the heap pointer (which ends all earlier values).
+// SAFETY: `Heap` hands out disjoint blocks inside the heap, aligned as asked, and keeps a
+// freed block's first 4 bytes only while it is free (proved against a model in its tests).
 unsafe impl GlobalAlloc for OpaHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match bump(layout.size(), layout.align()) {
+        match heap_alloc(layout.size(), layout.align()) {
             Some(addr) => addr as *mut u8,
             None => core::ptr::null_mut(),
         }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // Only the topmost block can be given back: a bump allocator. (A freed block followed
-        // by a fresh allocation at the same address is what the compiler expects of `free`.)
-        if (ptr as usize).checked_add(layout.size()) == Some(top()) {
-            TOP.store(ptr as usize, Ordering::Relaxed);
-        }
+        with_heap(|heap, memory| heap.dealloc(memory, ptr as usize, layout.size()));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // Always a fresh block and a copy, even for the topmost block: the compiler treats
-        // `realloc` as "free the old block after copying it", so an in-place version that does
-        // not read the old bytes lets LLVM drop stores made just before it (seen in practice:
-        // corrupted strings in wasm builds when in-place growth and reuse were combined).
-        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
-            return core::ptr::null_mut();
-        };
-        // SAFETY: the caller's contract for `realloc`; the new block lies above the heap top,
-        // so it does not overlap the old one.
-        unsafe {
-            let new = self.alloc(new_layout);
-            if !new.is_null() {
-                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-            }
-            new
+        let new = with_heap(|heap, memory| {
+            heap.realloc(
+                memory,
+                ptr as usize,
+                layout.size(),
+                layout.align(),
+                new_size,
+            )
+        });
+        match new {
+            Some(addr) => addr as *mut u8,
+            None => core::ptr::null_mut(),
         }
     }
 }
@@ -181,7 +211,7 @@ struct Val {
 fn new_value(text: Vec<u8>, set: bool) -> u32 {
     let len = text.len() as u32;
     let ptr = text.leak().as_ptr() as u32;
-    let Some(addr) = bump(core::mem::size_of::<Val>(), 4) else {
+    let Some(addr) = heap_alloc(core::mem::size_of::<Val>(), 4) else {
         return 0;
     };
     let set = u32::from(set);
@@ -345,7 +375,7 @@ pub extern "C" fn entrypoints() -> u32 {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_eval_ctx_new() -> u32 {
-    let Some(addr) = bump(core::mem::size_of::<Ctx>(), 4) else {
+    let Some(addr) = heap_alloc(core::mem::size_of::<Ctx>(), 4) else {
         abort("out of memory");
         return 0;
     };
@@ -382,7 +412,7 @@ pub extern "C" fn opa_eval_ctx_get_result(ctx: u32) -> u32 {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_malloc(size: u32) -> u32 {
-    match bump(size as usize, 8) {
+    match heap_alloc(size as usize, 8) {
         Some(addr) => addr as u32,
         None => {
             abort("opa_malloc: out of memory");
@@ -399,7 +429,7 @@ pub extern "C" fn opa_free(_addr: u32) {}
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_value_free(_value: u32) {}
 
-/// Nothing to stash: the bump heap has no free blocks.
+/// Nothing to stash: a heap reset forgets the free blocks, so none outlive one.
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_heap_blocks_stash() {}
 

@@ -17,6 +17,9 @@ pub mod admission;
 pub mod kubewarden;
 pub mod opa;
 pub mod opa_value;
+// The OPA module's allocator: used by the wasm adapter, tested natively.
+#[cfg(any(test, all(target_arch = "wasm32", feature = "opa")))]
+pub(crate) mod opa_heap;
 
 use crate::context::Context;
 use crate::settings::{Settings, SettingsErrors};

@@ -5,6 +5,10 @@ use secretfree::{Settings, Verdict};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// The hostile request families, shared with `benches/hostile.rs`.
+#[path = "../../benches/support/hostile.rs"]
+pub mod hostile;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -207,4 +211,74 @@ pub fn assert_all_match(failures: &[String], total: usize) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A hostile request of `tests/hostile.rs` with its native verdict under
+/// `policies/settings/multi-team.yaml`.
+#[derive(Debug, Clone)]
+pub struct Hostile {
+    pub family: hostile::Family,
+    /// The request as a host receives it (an AdmissionReview, or a bare object).
+    pub bytes: Vec<u8>,
+    /// The native verdict of `bytes`: the oracle every artifact must match byte for byte.
+    pub native: Verdict,
+}
+
+impl Hostile {
+    pub fn label(&self) -> &'static str {
+        self.family.label()
+    }
+
+    /// `{"request": <bytes>, "settings": <settings>}`: what the waPC `validate` and the OPA
+    /// `secretfree/verdict` entrypoint take, with the request's bytes spliced in unchanged.
+    pub fn envelope(&self) -> Vec<u8> {
+        envelope(&self.bytes, &hostile_settings_json())
+    }
+}
+
+/// `{"request": <request>, "settings": <settings>}` with both texts spliced in unchanged.
+pub fn envelope(request: &[u8], settings_json: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(request.len() + settings_json.len() + 32);
+    out.extend_from_slice(b"{\"request\":");
+    out.extend_from_slice(request);
+    out.extend_from_slice(b",\"settings\":");
+    out.extend_from_slice(settings_json.as_bytes());
+    out.push(b'}');
+    out
+}
+
+/// The settings of the hostile requests as a JSON value.
+pub fn hostile_settings() -> Value {
+    secretfree::tools::manifest::yaml_to_value(hostile::SETTINGS_YAML)
+        .unwrap_or_else(|e| panic!("multi-team.yaml: {e}"))
+}
+
+/// The settings of the hostile requests as compact JSON text.
+pub fn hostile_settings_json() -> String {
+    serde_json::to_string(&hostile_settings()).unwrap_or_default()
+}
+
+/// Every hostile family's canonical request, with its native verdict (each one a denial).
+pub fn hostile_requests() -> Vec<Hostile> {
+    let settings = Settings::from_value(&hostile_settings())
+        .unwrap_or_else(|e| panic!("multi-team.yaml: {e}"));
+    hostile::Family::ALL
+        .iter()
+        .map(|&family| {
+            let bytes = family.canonical();
+            assert!(
+                bytes.len() <= secretfree::MAX_INPUT_BYTES,
+                "{}: {} bytes is over the limit",
+                family.label(),
+                bytes.len()
+            );
+            let native = secretfree::evaluate_json(&bytes, &settings);
+            assert!(!native.allowed, "{}: natively allowed", family.label());
+            Hostile {
+                family,
+                bytes,
+                native,
+            }
+        })
+        .collect()
 }

@@ -4,11 +4,14 @@
 //! Every case of policies/cases must give the native verdict byte for byte once the WIT records
 //! are turned back into the DESIGN §6 JSON. Run `just dist` (or `xtask dist component`) first.
 
+mod support;
+
 use secretfree::Settings;
 use secretfree::rules::RuleId;
 use secretfree::tools::manifest;
 use secretfree_wasm_tests::{
-    Case, artifact, cases, hostile_inputs, repo, run_node, same_verdict, write_corpus_json,
+    Case, artifact, cases, hostile_inputs, hostile_requests, hostile_settings_json, repo, run_node,
+    same_verdict, write_corpus_json,
 };
 use wasmparser::{Parser, Payload};
 use wasmtime::component::{Component, Linker};
@@ -398,6 +401,52 @@ fn wasmtime_hostile_inputs_deny_without_trapping() {
             .unwrap_or_else(|e| panic!("after {label}: {e}"));
         same_verdict(&normal, &after).unwrap_or_else(|e| panic!("after {label}: {e}"));
     }
+}
+
+#[test]
+fn wasmtime_hostile_requests_match_native_in_64_mib() {
+    // The requests of tests/hostile.rs and one of 3 MiB, one after another in ONE instance.
+    let (engine, memories) = support::engine();
+    let component = Component::new(&engine, artifact(ARTIFACT))
+        .unwrap_or_else(|e| panic!("compiling the component: {e:?}"));
+    let mut store = Store::new(&engine, ());
+    let policy = Secretfree::instantiate(&mut store, &component, &Linker::<()>::new(&engine))
+        .unwrap_or_else(|e| panic!("instantiating: {e:?}"));
+    let settings = hostile_settings_json();
+    for h in hostile_requests() {
+        let request = std::str::from_utf8(&h.bytes).unwrap_or_else(|e| panic!("{e}"));
+        let start = std::time::Instant::now();
+        let got = match policy
+            .secretfree_policy_evaluator()
+            .call_validate(&mut store, request, &settings)
+        {
+            Err(trap) => panic!("{}: trap {trap:?}", h.label()),
+            Ok(Err(p)) => panic!("{}: settings rejected {:?}", h.label(), problems(&p)),
+            Ok(Ok(v)) => verdict_json(&v),
+        };
+        let elapsed = start.elapsed();
+        assert!(
+            got == h.native.to_json(),
+            "{}: differs from native\n  native:   {}\n  artifact: {got}",
+            h.label(),
+            h.native.to_json()
+        );
+        support::report(
+            "component (wasmtime)",
+            h.label(),
+            h.bytes.len(),
+            memories.last_pages(),
+            elapsed,
+        );
+    }
+    assert_eq!(memories.count(), 1, "one instance, one memory");
+    let normal = cases()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no cases"));
+    let after = run(&mut store, &policy, &normal, &document_json(&normal))
+        .unwrap_or_else(|e| panic!("after the hostile requests: {e}"));
+    same_verdict(&normal, &after).unwrap_or_else(|e| panic!("after the hostile requests: {e}"));
 }
 
 #[test]

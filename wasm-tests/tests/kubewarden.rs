@@ -1,8 +1,12 @@
 //! dist/kubewarden/policy.wasm in the waPC host stack Kubewarden uses (wapc + wasmtime-provider).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod support;
+
 use secretfree::engines::admission;
-use secretfree_wasm_tests::{Case, artifact, cases, context_cases, hostile_inputs};
+use secretfree_wasm_tests::{
+    Case, artifact, cases, context_cases, hostile_inputs, hostile_requests,
+};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use wapc::WapcHost;
@@ -64,6 +68,20 @@ fn host_with_context(bytes: &[u8], objects: Vec<Value>) -> (WapcHost, Calls) {
         .expect("wasmtime engine");
     let host = WapcHost::new(Box::new(engine), Some(Box::new(callback))).expect("waPC host");
     (host, calls)
+}
+
+/// A host on an engine whose memory reports its size (see `support`).
+fn tracked_host(bytes: &[u8]) -> (WapcHost, std::sync::Arc<support::Memories>) {
+    let (engine, memories) = support::engine();
+    let provider = WasmtimeEngineProviderBuilder::new()
+        .engine(engine)
+        .module_bytes(bytes)
+        .build()
+        .expect("wasmtime engine");
+    (
+        WapcHost::new(Box::new(provider), None).expect("waPC host"),
+        memories,
+    )
 }
 
 fn call(host: &WapcHost, op: &str, payload: &[u8]) -> Value {
@@ -318,6 +336,42 @@ fn hostile_input_is_denied_without_trapping() {
             "after {label}"
         );
     }
+}
+
+#[test]
+fn hostile_requests_match_native_in_64_mib() {
+    // The requests of tests/hostile.rs and one of 3 MiB, one after another in ONE instance.
+    let (host, memories) = tracked_host(&artifact(MODULE));
+    for h in hostile_requests() {
+        let start = std::time::Instant::now();
+        let got = call(&host, "validate", &h.envelope());
+        let elapsed = start.elapsed();
+        let want = secretfree::engines::kubewarden::kubewarden_response(&h.native, None);
+        assert_eq!(got, want, "{}", h.label());
+        assert_eq!(
+            got["message"].as_str().map(str::to_owned),
+            admission::deny_message(&h.native),
+            "{}: the message differs from the native one",
+            h.label()
+        );
+        support::report(
+            "waPC (wapc + wasmtime)",
+            h.label(),
+            h.bytes.len(),
+            memories.last_pages(),
+            elapsed,
+        );
+    }
+    assert_eq!(memories.count(), 1, "one instance, one memory");
+    let normal = cases().into_iter().next().unwrap();
+    let payload =
+        serde_json::to_vec(&json!({"request": normal.request, "settings": normal.settings}))
+            .unwrap();
+    assert_eq!(
+        call(&host, "validate", &payload),
+        expected(&normal),
+        "a normal case after the hostile requests"
+    );
 }
 
 #[test]

@@ -15,12 +15,14 @@
     clippy::panic
 )]
 
+mod support;
+
 use opa_wasm::wasmtime as owt;
 use secretfree::engines::admission;
 use secretfree::engines::opa::{OPA_ENTRYPOINTS, gatekeeper_violations};
 use secretfree_wasm_tests::{
-    Case, artifact, cases, context_cases, hostile_inputs, repo, run_node, same_verdict,
-    write_corpus_json,
+    Case, artifact, cases, context_cases, hostile_inputs, hostile_requests, repo, run_node,
+    same_verdict, write_corpus_json,
 };
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -219,7 +221,8 @@ fn raw_result(set: &[ResultEntry]) -> &str {
 }
 
 struct Sdk {
-    store: owt::Store<()>,
+    /// The store's data remembers how large the instance's memory grew.
+    store: owt::Store<support::Grown>,
     module: owt::Module,
 }
 
@@ -228,10 +231,9 @@ impl Sdk {
         // wasmtime 48 needs no async flag any more (the crate calls the async entry points).
         let engine = owt::Engine::new(&owt::Config::new()).unwrap();
         let module = owt::Module::new(&engine, artifact(MODULE)).unwrap();
-        Sdk {
-            store: owt::Store::new(&engine, ()),
-            module,
-        }
+        let mut store = owt::Store::new(&engine, support::Grown::default());
+        store.limiter(|grown| grown);
+        Sdk { store, module }
     }
 
     async fn policy(&mut self, data: &Value) -> opa_wasm::Policy<opa_wasm::DefaultContext> {
@@ -252,6 +254,22 @@ impl Sdk {
     ) -> String {
         let set: Vec<ResultEntry> = policy
             .evaluate(&mut self.store, ep, input)
+            .await
+            .unwrap_or_else(|e| panic!("{ep}: evaluation failed: {e:?}"));
+        raw_result(&set).to_owned()
+    }
+
+    /// Evaluate an input given as JSON text (passed through unchanged).
+    async fn eval_text(
+        &mut self,
+        policy: &opa_wasm::Policy<opa_wasm::DefaultContext>,
+        ep: &str,
+        input: &[u8],
+    ) -> String {
+        let text = String::from_utf8(input.to_vec()).expect("UTF-8 input");
+        let raw = RawValue::from_string(text).expect("JSON input");
+        let set: Vec<ResultEntry> = policy
+            .evaluate(&mut self.store, ep, &raw)
             .await
             .unwrap_or_else(|e| panic!("{ep}: evaluation failed: {e:?}"));
         raw_result(&set).to_owned()
@@ -452,6 +470,39 @@ async fn opa_wasm_crate_survives_hostile_inputs() {
             .await;
         same_verdict(normal, &text).unwrap_or_else(|e| panic!("after {label}: {e}"));
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn opa_wasm_crate_hostile_requests_match_native_in_64_mib() {
+    // The requests of tests/hostile.rs and one of 3 MiB, one after another in ONE instance.
+    let mut sdk = Sdk::new();
+    let policy = sdk.policy(&bundle_data()).await;
+    for h in hostile_requests() {
+        let start = std::time::Instant::now();
+        let text = sdk
+            .eval_text(&policy, "secretfree/verdict", &h.envelope())
+            .await;
+        let elapsed = start.elapsed();
+        assert!(
+            text == h.native.to_json(),
+            "{}: differs from native\n  native:   {}\n  artifact: {}",
+            h.label(),
+            h.native.to_json(),
+            text
+        );
+        support::report(
+            "OPA (opa-wasm crate)",
+            h.label(),
+            h.bytes.len(),
+            sdk.store.data().pages(),
+            elapsed,
+        );
+    }
+    let normal = &cases()[0];
+    let text = sdk
+        .eval(&policy, "secretfree/verdict", &verdict_input(normal))
+        .await;
+    same_verdict(normal, &text).unwrap_or_else(|e| panic!("after the hostile requests: {e}"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -843,6 +894,46 @@ fn value_functions_follow_the_abi() {
 }
 
 #[test]
+fn context_path_hostile_requests_match_native_in_64_mib() {
+    // burrego's sequence (opa_malloc, opa_json_parse, eval) in ONE instance, heap reset between
+    // requests, the 5-page host memory growing as the module needs.
+    let (engine, module) = ctx_engine();
+    let mut host = CtxHost::new(&engine, &module);
+    let base = host.heap();
+    for h in hostile_requests() {
+        host.set_heap(base);
+        let start = std::time::Instant::now();
+        let data = host.parse(b"{}");
+        let input = host.parse(&h.envelope());
+        assert_ne!(input, 0, "{}: opa_json_parse refused it", h.label());
+        let out = host
+            .eval_ctx(2, Some(input), data)
+            .unwrap_or_else(|e| panic!("{}: trapped: {e:?}", h.label()));
+        let elapsed = start.elapsed();
+        let set: Vec<ResultEntry> = serde_json::from_str(&out).unwrap();
+        assert!(
+            raw_result(&set) == h.native.to_json(),
+            "{}: differs from native",
+            h.label()
+        );
+        support::report(
+            "OPA context path (wasmtime)",
+            h.label(),
+            h.bytes.len(),
+            host.pages() as usize,
+            elapsed,
+        );
+    }
+    host.set_heap(base);
+    let normal = &cases()[0];
+    assert_eq!(
+        host.burrego(&gatekeeper_input(normal), &json!({})),
+        expected_violations(normal),
+        "a normal case after the hostile requests"
+    );
+}
+
+#[test]
 fn context_and_fast_paths_survive_hostile_inputs() {
     let (engine, module) = ctx_engine();
     let mut host = CtxHost::new(&engine, &module);
@@ -970,6 +1061,60 @@ fn npm_sdk_matches_the_native_verdict() {
         "npm @open-policy-agent/opa-wasm: {} cases x 3 (fast verdict byte for byte, fast violation, context path main) match; memory pages {pages}",
         cases.len()
     );
+}
+
+#[test]
+fn npm_sdk_hostile_requests_match_native_in_64_mib() {
+    // ONE SDK instance (default 5-page memory), inputs passed as raw bytes.
+    let dir = repo().join("target/wasm-tests/hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let requests = hostile_requests();
+    let mut plan = Vec::new();
+    for h in &requests {
+        let file = dir.join(format!("{}.json", h.family.name()));
+        std::fs::write(&file, h.envelope()).unwrap();
+        plan.push(json!({"name": h.family.name(), "file": file}));
+    }
+    let normal = &cases()[0];
+    let normal_file = dir.join("normal.json");
+    std::fs::write(
+        &normal_file,
+        serde_json::to_vec(&verdict_input(normal)).unwrap(),
+    )
+    .unwrap();
+    let plan_file = dir.join("plan.json");
+    std::fs::write(
+        &plan_file,
+        serde_json::to_vec(
+            &json!({"data": bundle_data(), "requests": plan, "normal": {"file": normal_file}}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let module = repo().join("dist").join(MODULE);
+    let out = run_node(
+        "hostile.mjs",
+        &[module.to_str().unwrap(), plan_file.to_str().unwrap()],
+    );
+    for (h, r) in requests.iter().zip(out["results"].as_array().unwrap()) {
+        assert_eq!(r["name"], h.family.name());
+        assert!(
+            r["verdict"].as_str() == Some(h.native.to_json().as_str()),
+            "{}: differs from native\n  native:   {}\n  artifact: {}",
+            h.label(),
+            h.native.to_json(),
+            r["verdict"]
+        );
+        support::report(
+            "OPA (npm SDK)",
+            h.label(),
+            h.bytes.len(),
+            r["pages"].as_u64().unwrap() as usize,
+            std::time::Duration::from_secs_f64(r["ms"].as_f64().unwrap() / 1000.0),
+        );
+    }
+    same_verdict(normal, out["normal"]["verdict"].as_str().unwrap())
+        .unwrap_or_else(|e| panic!("after the hostile requests: {e}"));
 }
 
 // ---------------------------------------------------------------------------------------
