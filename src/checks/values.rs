@@ -192,10 +192,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
         r.report(
             RuleId::InstanceIdInvalid,
             path.clone(),
-            format!(
-                "{key} has {} entries; the policy reads at most {MAX_LIST_ENTRIES}",
-                list.entries
-            ),
+            format!("{key} has more than {MAX_LIST_ENTRIES} entries; the policy reads at most {MAX_LIST_ENTRIES}"),
             format!("list only the instances the pod pulls from in {key}"),
         );
     }

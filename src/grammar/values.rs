@@ -65,7 +65,8 @@ pub const MAX_LIST_ENTRIES: usize = 64;
 pub struct InstanceIdList {
     /// The first [`MAX_LIST_ENTRIES`] tokens in order; errors carry the trimmed raw token.
     pub tokens: Vec<Result<InstanceToken, (String, TokenProblem)>>,
-    /// How many entries the value has (more than `tokens` holds when it is too long).
+    /// How many entries were read: one more than `tokens` holds when the value is too long
+    /// (reading stops there, so a long value costs no more than a short one).
     pub entries: usize,
     /// First wrong separator seen (`;`, `|` or a whitespace char between two ids).
     pub bad_separator: Option<char>,
@@ -152,7 +153,7 @@ pub fn parse_instance_ids(value: &str) -> InstanceIdList {
                 push(&mut out, piece);
             }
         }
-        if sep.is_none() {
+        if sep.is_none() || out.entries > MAX_LIST_ENTRIES {
             break;
         }
     }
