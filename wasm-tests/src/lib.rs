@@ -213,6 +213,17 @@ pub fn assert_all_match(failures: &[String], total: usize) {
     );
 }
 
+/// [`assert_all_match`] where the differences are not counted in cases (several checks per
+/// case, or hostile requests).
+pub fn assert_no_differences(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// A hostile request of `tests/hostile.rs` with its native verdict under
 /// `policies/settings/multi-team.yaml`.
 #[derive(Debug, Clone)]

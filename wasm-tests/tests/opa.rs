@@ -21,8 +21,8 @@ use opa_wasm::wasmtime as owt;
 use secretfree::engines::admission;
 use secretfree::engines::opa::{OPA_ENTRYPOINTS, gatekeeper_violations};
 use secretfree_wasm_tests::{
-    Case, artifact, cases, context_cases, hostile_inputs, hostile_requests, repo, run_node,
-    same_verdict, write_corpus_json,
+    Case, artifact, assert_no_differences, cases, context_cases, hostile_inputs, hostile_requests,
+    repo, run_node, same_verdict, write_corpus_json,
 };
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -318,12 +318,7 @@ async fn opa_wasm_crate_matches_the_native_verdict() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_differences(&failures);
     println!(
         "opa-wasm crate (fast path): {} cases x 4 (verdict byte for byte, violation, main {{review}}, main {{request}} with data = settings) match",
         cases.len()
@@ -408,12 +403,7 @@ async fn opa_wasm_crate_reads_context_from_data() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_differences(&failures);
     assert!(
         judged_only_with_context > 0,
         "no context case changes the Gatekeeper decision"
@@ -679,12 +669,7 @@ fn context_path_host_matches_the_native_verdict() {
         }
     };
     run_all(&mut host, &mut failures);
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_differences(&failures);
     let pages = host.pages();
     for _ in 0..5 {
         run_all(&mut host, &mut failures);
@@ -1042,12 +1027,7 @@ fn npm_sdk_matches_the_native_verdict() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_differences(&failures);
     let pages = &out["memoryPages"];
     assert_eq!(
         pages["fastFirst"], pages["fastLast"],

@@ -16,7 +16,7 @@
 )]
 
 use secretfree::engines::opa::gatekeeper_violations;
-use secretfree_wasm_tests::{cases, repo, same_verdict, write_corpus_json};
+use secretfree_wasm_tests::{assert_no_differences, cases, repo, same_verdict, write_corpus_json};
 use serde_json::Value;
 
 const SDKS: [&str; 2] = ["opa-py-wasm", "opa-wasmtime"];
@@ -157,10 +157,5 @@ fn python_sdks_match_the_native_verdict() {
             hostile.iter().filter(|h| h["denied"] == true).count(),
         );
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_differences(&failures);
 }
