@@ -137,7 +137,15 @@ pub fn known_instance(
 }
 
 fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
-    let Ok(c) = hostport::parse(configured.trim()) else {
+    let configured = configured.trim();
+    // Most configured domains are not the image's: compare the names before parsing.
+    if !configured.starts_with('[') {
+        let name = configured.split_once(':').map_or(configured, |(h, _)| h);
+        if !name.eq_ignore_ascii_case(host) {
+            return false;
+        }
+    }
+    let Ok(c) = hostport::parse(configured) else {
         return false;
     };
     if !c.host.eq_ignore_ascii_case(host) {
@@ -256,7 +264,11 @@ pub fn classify_host(host: &str, port: Option<u16>, custom: &[CustomDomain]) -> 
             region: cd.region.clone(),
         };
     }
-    let lower = host.to_ascii_lowercase();
+    let lower = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(host)
+    };
     personal_new(&lower)
         .or_else(|| enterprise_default(&lower))
         .or_else(|| personal_legacy(&lower))
@@ -833,7 +845,11 @@ mod tests {
         ];
         for (image, want) in cases {
             let r = crate::image::ImageRef::parse(image).unwrap();
-            assert_eq!(classify(&r.registry(), &[]).is_acr(), *want, "{image:?}");
+            assert_eq!(
+                classify(&r.registry().to_string(), &[]).is_acr(),
+                *want,
+                "{image:?}"
+            );
         }
     }
 }

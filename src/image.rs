@@ -202,10 +202,13 @@ impl ImageRef {
         if s.trim() != s {
             return err("image reference has leading or trailing whitespace");
         }
-        if let Some(c) = s.chars().find(|&c| {
-            !(c.is_ascii_alphanumeric()
-                || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | '[' | ']'))
-        }) {
+        let allowed = |c: char| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | '[' | ']')
+        };
+        if !s.bytes().all(|b| allowed(char::from(b)))
+            && let Some(c) = s.chars().find(|&c| !allowed(c))
+        {
             return err(format!("image reference contains invalid character {c:?}"));
         }
         let (name_tag, digest) = match s.split_once('@') {
@@ -267,7 +270,7 @@ impl ImageRef {
             tag: tag.map(str::to_string),
             digest,
         };
-        let len = r.name().len();
+        let len = r.name_len();
         if len > NAME_TOTAL_LENGTH_MAX {
             return err(format!(
                 "repository name is {len} characters long, the maximum is {NAME_TOTAL_LENGTH_MAX}"
@@ -276,17 +279,33 @@ impl ImageRef {
         Ok(r)
     }
 
-    /// "host[:port]" (lower-case), e.g. "registry.example.com:5000".
-    pub fn registry(&self) -> String {
-        match self.port {
-            Some(p) => format!("{}:{p}", self.host),
-            None => self.host.clone(),
-        }
+    /// "host[:port]" (lower-case), e.g. "registry.example.com:5000"; formatted when shown.
+    pub fn registry(&self) -> Registry<'_> {
+        Registry(self)
     }
 
     /// "host[:port]/path", the normalised repository name, e.g. "docker.io/library/nginx".
     pub fn name(&self) -> String {
         format!("{}/{}", self.registry(), self.path)
+    }
+
+    /// The length of [`ImageRef::name`], without building it.
+    fn name_len(&self) -> usize {
+        let port = self.port.map_or(0, |p| 1 + p.to_string().len());
+        self.host.len() + port + 1 + self.path.len()
+    }
+}
+
+/// See [`ImageRef::registry`].
+#[derive(Debug, Clone, Copy)]
+pub struct Registry<'a>(&'a ImageRef);
+
+impl fmt::Display for Registry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.port {
+            Some(p) => write!(f, "{}:{p}", self.0.host),
+            None => f.write_str(&self.0.host),
+        }
     }
 }
 
@@ -401,7 +420,10 @@ mod tests {
         assert_eq!(r.path, "ns/app");
         assert_eq!(r.tag.as_deref(), Some("v1"));
         assert_eq!(r.digest, None);
-        assert_eq!(r.registry(), "registry.cn-hangzhou.aliyuncs.com:443");
+        assert_eq!(
+            r.registry().to_string(),
+            "registry.cn-hangzhou.aliyuncs.com:443"
+        );
         assert_eq!(r.name(), "registry.cn-hangzhou.aliyuncs.com:443/ns/app");
         let r = ImageRef::parse(&format!("nginx:1@{D64}")).unwrap();
         assert_eq!(r.host, "docker.io");
@@ -409,7 +431,7 @@ mod tests {
         assert_eq!(r.path, "library/nginx");
         assert_eq!(r.tag.as_deref(), Some("1"));
         assert_eq!(r.digest.as_deref(), Some(D64));
-        assert_eq!(r.registry(), "docker.io");
+        assert_eq!(r.registry().to_string(), "docker.io");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::json::pointer;
 use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS};
 use crate::model::{K8sObject, ObjectMeta, Scalar, Spec, StrMap};
 use std::borrow::Cow;
+use std::fmt;
 
 /// Where a kind keeps its pod metadata and spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,14 +68,63 @@ pub struct IgnoredMeta<'a> {
     pub annotations: &'a StrMap,
 }
 
-/// One image reference and where it sits.
+/// One image reference and where it sits. `who` and `path` are built only when a finding is
+/// listed: a request may carry tens of thousands of containers.
 #[derive(Debug, Clone)]
 pub struct ImageSite<'a> {
     /// `container "app"`, `init container "setup"`, `ImageCache spec.images[2]`.
-    pub who: String,
-    pub path: String,
+    pub who: Who<'a>,
+    pub path: SitePath,
     /// The reference as written (`None`: no image field).
     pub image: Option<Cow<'a, str>>,
+}
+
+/// Who pulls an image, for messages (see [`ImageSite`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    /// A container of a pod spec list (`label`: `container`, `init container`, ...).
+    Container {
+        label: &'static str,
+        name: Option<&'a str>,
+        index: usize,
+    },
+    /// An entry of an ImageCache's `spec.images`.
+    CacheImage(usize),
+}
+
+impl fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Who::Container {
+                label,
+                name: Some(name),
+                ..
+            } if !name.is_empty() => write!(f, "{label} {:?}", Shown(name)),
+            Who::Container { label, index, .. } => write!(f, "{label} #{index}"),
+            Who::CacheImage(index) => write!(f, "ImageCache spec.images[{index}]"),
+        }
+    }
+}
+
+/// The JSON pointer of an image reference (see [`ImageSite`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SitePath {
+    /// The pod spec (or the ImageCache spec).
+    spec: &'static str,
+    /// `containers`, `initContainers`, `ephemeralContainers` or `images`.
+    list: &'static str,
+    index: usize,
+}
+
+impl fmt::Display for SitePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let SitePath { spec, list, index } = *self;
+        if list == "images" {
+            write!(f, "{spec}/{list}/{index}")
+        } else {
+            write!(f, "{spec}/{list}/{index}/image")
+        }
+    }
 }
 
 /// The pod (template) or ImageCache being judged.
@@ -232,7 +282,7 @@ impl<'a> Workload<'a> {
     }
 }
 
-fn container_sites<'a>(spec: &'a Spec, spec_path: &str) -> Vec<ImageSite<'a>> {
+fn container_sites<'a>(spec: &'a Spec, spec_path: &'static str) -> Vec<ImageSite<'a>> {
     let lists = [
         ("containers", "container", &spec.containers),
         ("initContainers", "init container", &spec.init_containers),
@@ -244,14 +294,18 @@ fn container_sites<'a>(spec: &'a Spec, spec_path: &str) -> Vec<ImageSite<'a>> {
     ];
     let mut sites = Vec::new();
     for (field, label, list) in lists {
-        for (i, c) in list.iter().flatten().enumerate() {
-            let who = match c.name.as_deref() {
-                Some(name) if !name.is_empty() => format!("{label} {name:?}", name = Shown(name)),
-                _ => format!("{label} #{i}"),
-            };
+        for (index, c) in list.iter().flatten().enumerate() {
             sites.push(ImageSite {
-                who,
-                path: format!("{spec_path}/{field}/{i}/image"),
+                who: Who::Container {
+                    label,
+                    name: c.name.as_deref(),
+                    index,
+                },
+                path: SitePath {
+                    spec: spec_path,
+                    list: field,
+                    index,
+                },
                 image: c.image.as_deref().map(Cow::Borrowed),
             });
         }
@@ -265,9 +319,13 @@ fn image_cache_sites(spec: Option<&Spec>) -> Vec<ImageSite<'_>> {
         .into_iter()
         .flatten()
         .enumerate()
-        .map(|(i, img)| ImageSite {
-            who: format!("ImageCache spec.images[{i}]"),
-            path: format!("/spec/images/{i}"),
+        .map(|(index, img)| ImageSite {
+            who: Who::CacheImage(index),
+            path: SitePath {
+                spec: "/spec",
+                list: "images",
+                index,
+            },
             image: Some(match img {
                 Scalar::Str(s) => Cow::Borrowed(s.as_str()),
                 other => Cow::Owned(other.to_string()),
@@ -313,7 +371,11 @@ mod tests {
         let sites: Vec<_> = w
             .images
             .iter()
-            .map(|s| (s.who.as_str(), s.path.as_str()))
+            .map(|s| (s.who.to_string(), s.path.to_string()))
+            .collect();
+        let sites: Vec<(&str, &str)> = sites
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
         assert_eq!(
             sites,

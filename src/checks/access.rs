@@ -220,8 +220,8 @@ pub fn gate_images(r: &mut Report, w: &Workload, pulled: &[Parsed]) {
         };
         r.report(
             RuleId::InstanceNotAllowed,
-            img.site.path.clone(),
-            format!(
+            img.site.path,
+            format_args!(
                 "{} pulls from {}, the {domain} of ACR instance {instance_id}, which {subject} may not use ({})",
                 img.site.who,
                 img.image.registry(),

@@ -20,21 +20,21 @@ pub fn check(r: &mut Report, w: &Workload) {
     match images {
         None => r.report(
             RuleId::ImagecacheImagesInvalid,
-            "/spec/images".into(),
-            "the ImageCache has no spec.images; it needs at least one image to cache".into(),
-            "list the images to cache in spec.images".into(),
+            "/spec/images",
+            "the ImageCache has no spec.images; it needs at least one image to cache",
+            "list the images to cache in spec.images",
         ),
         Some(list) if list.is_empty() => r.report(
             RuleId::ImagecacheImagesInvalid,
-            "/spec/images".into(),
-            "the ImageCache's spec.images is empty; it needs at least one image to cache".into(),
-            "list the images to cache in spec.images".into(),
+            "/spec/images",
+            "the ImageCache's spec.images is empty; it needs at least one image to cache",
+            "list the images to cache in spec.images",
         ),
         Some(list) if list.len() > IMAGECACHE_MAX_IMAGES => r.report_soft(
             RuleId::ImagecacheImagesInvalid,
-            "/spec/images".into(),
+            "/spec/images",
             format!("the ImageCache lists {} images; the CreateImageCache API takes at most {IMAGECACHE_MAX_IMAGES}, and the documentation does not say whether the ImageCache resource has the same limit", list.len()),
-            "split the images over several ImageCache objects".into(),
+            "split the images over several ImageCache objects",
         ),
         Some(_) => {}
     }

@@ -62,24 +62,23 @@ pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
         if raw.is_empty() {
             r.report(
                 invalid_rule,
-                site.path.clone(),
-                format!("{} has no image", site.who),
-                "set the image, e.g. registry.cn-hangzhou.aliyuncs.com/<namespace>/<repo>:<tag>"
-                    .into(),
+                site.path,
+                format_args!("{} has no image", site.who),
+                "set the image, e.g. registry.cn-hangzhou.aliyuncs.com/<namespace>/<repo>:<tag>",
             );
             continue;
         }
         if looks_like_placeholder(raw) {
             r.report(
                 RuleId::PlaceholderValue,
-                site.path.clone(),
-                format!(
+                site.path,
+                format_args!(
                     "{} image {raw:?} is {}",
                     site.who,
                     super::placeholder_text(raw),
                     raw = ShownImage(raw)
                 ),
-                "replace it with the real image address (ACR console, repository details)".into(),
+                "replace it with the real image address (ACR console, repository details)",
             );
             continue;
         }
@@ -99,9 +98,9 @@ pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
             }
             Err(e) => r.report(
                 invalid_rule,
-                site.path.clone(),
-                format!("{} image {raw:?} is not a valid image reference: {}", site.who, e.reason, raw = ShownImage(raw)),
-                "write the image as [registry/]namespace/repository[:tag][@digest], with a lower-case repository path".into(),
+                site.path,
+                format_args!("{} image {raw:?} is not a valid image reference: {}", site.who, e.reason, raw = ShownImage(raw)),
+                "write the image as [registry/]namespace/repository[:tag][@digest], with a lower-case repository path",
             ),
         }
     }
@@ -128,49 +127,47 @@ fn endpoints(r: &mut Report, w: &Workload, on_eci: bool, moves: &Moves, parsed: 
         match &img.host {
             AcrHost::NotAcr if !has_secrets && !anonymous(r.settings, img) => {
                 let registry = img.image.registry();
-                let (message, fix) = if lists_instances {
-                    (
-                        format!(
+                if lists_instances {
+                    r.report(
+                        RuleId::ExternalImageWithoutSecret,
+                        img.site.path,
+                        format_args!(
                             "{} pulls {} from {registry}, which is not a custom domain in the policy's customDomains, while the {} lists ACR instances in {INSTANCE_IDS} and has no imagePullSecrets: unless {registry} is the custom domain of a listed instance, ECI's secret-free pull cannot authenticate there",
                             img.site.who,
                             img.raw,
                             w.pod_word()
                         ),
-                        format!(
+                        format_args!(
                             "if {registry} is the custom domain of a listed instance, add it to the policy's customDomains (host and instanceId); otherwise add imagePullSecrets for it, or list a public image in anonymousImages"
                         ),
-                    )
+                    );
                 } else {
-                    (
-                        format!(
+                    r.report(
+                        RuleId::ExternalImageWithoutSecret,
+                        img.site.path,
+                        format_args!(
                             "{} pulls {} from {registry}, which is neither an ACR endpoint nor a custom domain in the policy's customDomains, and the {} has no imagePullSecrets: ECI's secret-free pull cannot authenticate there",
                             img.site.who,
                             img.raw,
                             w.pod_word()
                         ),
-                        format!(
+                        format_args!(
                             "add imagePullSecrets for {registry}, or, if the image is public, list it in the policy's anonymousImages"
                         ),
-                    )
-                };
-                r.report(
-                    RuleId::ExternalImageWithoutSecret,
-                    img.site.path.clone(),
-                    message,
-                    fix,
-                );
+                    );
+                }
             }
             AcrHost::PersonalLegacy {
                 network: Network::Classic,
                 ..
             } if on_eci => r.report(
                 RuleId::ClassicNetworkEndpoint,
-                img.site.path.clone(),
-                format!(
+                img.site.path,
+                format_args!(
                     "{} pulls {} through {}, the classic network endpoint of ACR Personal Edition; ECI runs in a VPC, and a VPC does not reach the classic network endpoint",
                     img.site.who, img.raw, img.image.host
                 ),
-                format!(
+                format_args!(
                     "use the VPC endpoint {} instead, or the public endpoint with Internet egress",
                     img.host.vpc_host().unwrap_or_default()
                 ),
@@ -180,12 +177,12 @@ fn endpoints(r: &mut Report, w: &Workload, on_eci: bool, moves: &Moves, parsed: 
                 ..
             } => r.report(
                 RuleId::PersonalPublicEndpoint,
-                img.site.path.clone(),
-                format!(
+                img.site.path,
+                format_args!(
                     "{} pulls {} through the public endpoint of a new Personal Edition instance ({}), which cannot be used to pull images",
                     img.site.who, img.raw, img.image.host
                 ),
-                format!(
+                format_args!(
                     "use the instance's VPC endpoint ({}) instead",
                     vpc_variant(&img.image.host)
                 ),
@@ -200,12 +197,12 @@ fn endpoints(r: &mut Report, w: &Workload, on_eci: bool, moves: &Moves, parsed: 
         {
             r.report(
                 RuleId::VpcEndpointOtherRegion,
-                img.site.path.clone(),
-                format!(
+                img.site.path,
+                format_args!(
                     "{} pulls {} through a VPC endpoint in {region}, but the cluster runs in {cluster}; VPC endpoints resolve only inside VPCs of their own region",
                     img.site.who, img.raw
                 ),
-                format!("use the registry's endpoint for {cluster}, its public endpoint (with Internet egress), or connect the VPCs (CEN) and its DNS"),
+                format_args!("use the registry's endpoint for {cluster}, its public endpoint (with Internet egress), or connect the VPCs (CEN) and its DNS"),
             );
         }
     }
@@ -438,7 +435,7 @@ fn pull_secrets(
                 w.kind,
                 listing(secrets)
             ),
-            "remove imagePullSecrets (and the Secret, if nothing else uses it)".into(),
+            "remove imagePullSecrets (and the Secret, if nothing else uses it)",
         );
     }
 }

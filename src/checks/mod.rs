@@ -31,6 +31,8 @@ pub const MAX_FINDINGS: usize = 50;
 pub struct Report<'s> {
     pub settings: &'s Settings,
     findings: Vec<Finding>,
+    /// Findings listed per rule.
+    listed: Vec<(RuleId, usize)>,
     /// Findings not listed: (rule, strongest action, count).
     unlisted: Vec<(RuleId, Action, usize)>,
     /// Paths whose findings are dropped: annotations eci-profile injects, which the pod
@@ -43,6 +45,7 @@ impl<'s> Report<'s> {
         Report {
             settings,
             findings: Vec::new(),
+            listed: Vec::new(),
             unlisted: Vec::new(),
             muted: Vec::new(),
         }
@@ -90,19 +93,26 @@ impl<'s> Report<'s> {
         self.settings.mutate && self.action(rule, rule.default_action()).is_some()
     }
 
-    fn push(
+    /// Whether a finding of `rule` with `action` at `path` is listed; one that is not is
+    /// counted for its rule's summary. Decided before any text of the finding is built.
+    fn admit(
         &mut self,
         rule: RuleId,
         action: Option<Action>,
-        path: String,
-        message: String,
-        fix: String,
-    ) {
-        let Some(action) = action else { return };
-        if self.muted.contains(&path) {
-            return;
+        path: &dyn fmt::Display,
+    ) -> Option<Action> {
+        let action = action?;
+        if !self.muted.is_empty() {
+            let path = path.to_string();
+            if self.muted.contains(&path) {
+                return None;
+            }
         }
-        let same = self.findings.iter().filter(|f| f.rule == rule).count();
+        let same = self
+            .listed
+            .iter()
+            .find(|(r, _)| *r == rule)
+            .map_or(0, |(_, n)| *n);
         if same >= MAX_PER_RULE || self.findings.len() >= MAX_FINDINGS {
             // Deny outranks warn outranks mutated: a summary never hides a deny.
             match self.unlisted.iter_mut().find(|(r, _, _)| *r == rule) {
@@ -112,37 +122,71 @@ impl<'s> Report<'s> {
                 }
                 None => self.unlisted.push((rule, action, 1)),
             }
-            return;
+            return None;
         }
-        {
+        match self.listed.iter_mut().find(|(r, _)| *r == rule) {
+            Some((_, n)) => *n += 1,
+            None => self.listed.push((rule, 1)),
+        }
+        Some(action)
+    }
+
+    fn push(
+        &mut self,
+        rule: RuleId,
+        action: Option<Action>,
+        path: &dyn fmt::Display,
+        message: &dyn fmt::Display,
+        fix: &dyn fmt::Display,
+    ) {
+        if let Some(action) = self.admit(rule, action, path) {
             self.findings.push(Finding {
                 rule,
                 action,
-                path,
-                message,
-                fix,
+                path: path.to_string(),
+                message: message.to_string(),
+                fix: fix.to_string(),
             });
         }
     }
 
-    /// A finding with the rule's action (default or overridden).
-    pub fn report(&mut self, rule: RuleId, path: String, message: String, fix: String) {
+    /// A finding with the rule's action (default or overridden). The texts are formatted only
+    /// when the finding is listed: pass `format_args!` where a request can repeat the finding.
+    pub fn report(
+        &mut self,
+        rule: RuleId,
+        path: impl fmt::Display,
+        message: impl fmt::Display,
+        fix: impl fmt::Display,
+    ) {
         let action = self.action(rule, rule.default_action());
-        self.push(rule, action, path, message, fix);
+        self.push(rule, action, &path, &message, &fix);
     }
 
     /// A finding that only warns unless the settings say otherwise.
-    pub fn report_soft(&mut self, rule: RuleId, path: String, message: String, fix: String) {
+    pub fn report_soft(
+        &mut self,
+        rule: RuleId,
+        path: impl fmt::Display,
+        message: impl fmt::Display,
+        fix: impl fmt::Display,
+    ) {
         let action = self.action(rule, Action::Warn);
-        self.push(rule, action, path, message, fix);
+        self.push(rule, action, &path, &message, &fix);
     }
 
     /// A finding the patch repairs (dropped when the rule is off).
-    pub fn report_mutated(&mut self, rule: RuleId, path: String, message: String, fix: String) {
+    pub fn report_mutated(
+        &mut self,
+        rule: RuleId,
+        path: impl fmt::Display,
+        message: impl fmt::Display,
+        fix: impl fmt::Display,
+    ) {
         let action = self
             .action(rule, rule.default_action())
             .map(|_| Action::Mutated);
-        self.push(rule, action, path, message, fix);
+        self.push(rule, action, &path, &message, &fix);
     }
 
     /// [`Report::report_mutated`] when `repaired`, else [`Report::report`].
@@ -150,9 +194,9 @@ impl<'s> Report<'s> {
         &mut self,
         repaired: bool,
         rule: RuleId,
-        path: String,
-        message: String,
-        fix: String,
+        path: impl fmt::Display,
+        message: impl fmt::Display,
+        fix: impl fmt::Display,
     ) {
         if repaired {
             self.report_mutated(rule, path, message, fix);

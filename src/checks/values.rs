@@ -410,7 +410,7 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
         };
         r.report(
             RuleId::CrossAccountWithoutRoles,
-            img.site.path.clone(),
+            img.site.path,
             message,
             fix,
         );

@@ -414,29 +414,83 @@ fn masked_with_x(s: &str) -> bool {
     if all_x(s) {
         return true;
     }
+    // Every masked id or account has an `x` right after `-` or `:`; most values have none,
+    // so the field-by-field scan below only runs on values that could match.
+    let bytes = s.as_bytes();
+    let candidate = memchr::memchr2_iter(b'x', b'X', bytes).any(|i| {
+        i.checked_sub(1)
+            .and_then(|p| bytes.get(p))
+            .is_some_and(|b| matches!(b, b'-' | b':'))
+    });
+    if !candidate {
+        return false;
+    }
     let id_masked = s
         .split(|c: char| matches!(c, ',' | ';' | ':' | '/' | '|' | '.') || c.is_whitespace())
-        .any(|field| {
-            let lower = field.to_ascii_lowercase();
-            let lower = lower.strip_suffix("-vpc").unwrap_or(&lower);
-            ["cri-", "crpi-", "imc-"].iter().any(|p| {
-                lower
-                    .strip_prefix(p)
-                    .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b == b'x'))
-            })
-        });
+        .any(masked_id);
     // acs:<service>:<region>:<account>:<resource>
     let account_masked = s
         .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|arn| arn.to_ascii_lowercase().starts_with("acs:"))
+        .filter(|arn| strip_prefix_ignore_case(arn.as_bytes(), b"acs:").is_some())
         .any(|arn| arn.split(':').nth(3).is_some_and(all_x));
     id_masked || account_masked
+}
+
+/// `cri-`, `crpi-` or `imc-` (any case, an optional `-vpc` suffix) followed by only `x`.
+/// Called once per field of a value that may be megabytes of separators: no allocation.
+fn masked_id(field: &str) -> bool {
+    let field = field.as_bytes();
+    let field = field
+        .len()
+        .checked_sub(4)
+        .and_then(|cut| field.split_at_checked(cut))
+        .filter(|(_, tail)| tail.eq_ignore_ascii_case(b"-vpc"))
+        .map_or(field, |(head, _)| head);
+    [b"cri-".as_slice(), b"crpi-", b"imc-"].iter().any(|p| {
+        strip_prefix_ignore_case(field, p)
+            .is_some_and(|rest| !rest.is_empty() && rest.iter().all(|&b| b == b'x' || b == b'X'))
+    })
+}
+
+/// `s` without `prefix`, compared ignoring ASCII case.
+fn strip_prefix_ignore_case<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = s.split_at_checked(prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then_some(rest)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_ids_and_accounts_in_any_case_and_position() {
+        let masked = [
+            "cri-xxxxxxxxxxxxxxxx",
+            "CRI-XXXXXXXXXXXXXXXX",
+            "cri-xxxx-VPC",
+            "cn-hangzhou:crpi-xxxx",
+            "cri-j36zhodptmyq1234,imc-xxxx",
+            "acs:ram::xxxxxxxxxxxxxxxx:role/acr-pull",
+            "ACS:ram::XXXX:role/a",
+            "xxx",
+        ];
+        for s in masked {
+            assert_eq!(placeholder_kind(s), Some(Placeholder::Masked), "{s:?}");
+        }
+        let real = [
+            "cri-xyzhodptmyq1234",
+            "acs:ram::1609982529000000:role/x",
+            "acs:ram::xy:role/a",
+            "xx",
+            ",,,,",
+            "cri-",
+            "registry-vpc.cn-hangzhou.aliyuncs.com/ns/x",
+        ];
+        for s in real {
+            assert_eq!(placeholder_kind(s), None, "{s:?}");
+        }
+    }
 
     #[test]
     fn ids() {
