@@ -1,101 +1,127 @@
-//! `just bench`: how long `evaluate_json` takes on realistic requests, next to the cost of
-//! merely parsing the same bytes into a generic JSON tree (the floor any JSON policy pays).
-//! Figures are ratios from one run on one machine; no timing is asserted anywhere.
+//! `just bench`: `evaluate_json` on the requests of `policies/bench/` (and the hostile families
+//! at 3 MiB), each as a ratio to the floor measured in the same run: reading the same bytes
+//! once with `serde_json::from_slice::<IgnoredAny>`, which any JSON evaluator must at least do.
+//! A generic `serde_json::Value` parse is shown beside it for scale. No timing is asserted.
+//!
+//! `cargo bench --bench evaluate -- FILTER` runs the rows whose label contains FILTER.
+
+#[path = "support/hostile.rs"]
+#[allow(dead_code)]
+mod hostile;
 
 use secretfree::{Settings, evaluate_json};
+use serde::de::IgnoredAny;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-fn request(kind: &str, group: &str, object: &str) -> Vec<u8> {
-    format!(
-        r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"b","kind":{{"group":"{group}","version":"v1","kind":"{kind}"}},"operation":"CREATE","namespace":"shop","object":{object}}}}}"#
-    )
-    .into_bytes()
-}
+/// Median over `ROUNDS` batches of the time per call, each batch about `BATCH` long.
+const ROUNDS: usize = 15;
+const BATCH: Duration = Duration::from_millis(40);
 
-fn deployment(containers: usize) -> String {
-    let cs: Vec<String> = (0..containers)
-        .map(|i| {
-            format!(
-                r#"{{"name":"c{i}","image":"registry.example.com/shop/app{i}:1.{i}","ports":[{{"containerPort":8080}}],"env":[{{"name":"A","value":"b"}}],"resources":{{"limits":{{"cpu":"1","memory":"1Gi"}}}}}}"#
-            )
+fn per_call(f: &dyn Fn()) -> f64 {
+    // Warm up and size the batch.
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < BATCH {
+        f();
+        n += 1;
+    }
+    let mut rounds: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / n as f64
         })
         .collect();
-    format!(
-        r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"web","namespace":"shop","labels":{{"app":"web"}},"annotations":{{"deployment.kubernetes.io/revision":"3"}}}},"spec":{{"replicas":3,"selector":{{"matchLabels":{{"app":"web"}}}},"template":{{"metadata":{{"labels":{{"app":"web","alibabacloud.com/eci":"true"}},"annotations":{{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234","k8s.aliyun.com/acr-service-arns":"acs:ram::1609982529000000:role/acr-pull"}}}},"spec":{{"containers":[{}]}}}}}}}}"#,
-        cs.join(",")
-    )
+    rounds.sort_by(f64::total_cmp);
+    rounds.get(ROUNDS / 2).copied().unwrap_or(f64::NAN)
 }
 
-fn time(label: &str, bytes: &[u8], settings: &Settings) -> (f64, f64) {
-    let run = |f: &dyn Fn()| {
-        let mut n = 0u64;
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_millis(700) {
-            f();
-            n += 1;
-        }
-        start.elapsed().as_nanos() as f64 / n as f64
-    };
-    let eval = run(&|| {
-        black_box(evaluate_json(black_box(bytes), settings));
+fn micros(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.1} µs", ns / 1e3)
+    }
+}
+
+fn row(label: &str, bytes: &[u8], settings: &Settings) {
+    let floor = per_call(&|| {
+        black_box(serde_json::from_slice::<IgnoredAny>(black_box(bytes)).ok());
     });
-    let tree = run(&|| {
+    let tree = per_call(&|| {
         black_box(serde_json::from_slice::<serde_json::Value>(black_box(bytes)).ok());
     });
+    let eval = per_call(&|| {
+        black_box(evaluate_json(black_box(bytes), settings));
+    });
     println!(
-        "{label:<44} {:>7} B  evaluate_json {:>9.1} µs  generic parse {:>9.1} µs  ratio {:.2}",
+        "| {label} | {} | {:.2} | {} | {} | {} | {:.2} |",
         bytes.len(),
-        eval / 1000.0,
-        tree / 1000.0,
-        eval / tree
+        eval / floor,
+        micros(eval),
+        micros(floor),
+        micros(tree),
+        tree / floor,
     );
-    (eval, tree)
+}
+
+fn read(name: &str) -> Vec<u8> {
+    let path = format!("{}/policies/bench/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        eprintln!("{path}: {e}");
+        std::process::exit(2)
+    })
+}
+
+fn settings(yaml: &str) -> Settings {
+    Settings::from_yaml(yaml).unwrap_or_else(|e| {
+        eprintln!("bench settings: {e:?}");
+        std::process::exit(2)
+    })
 }
 
 fn main() {
-    let settings = Settings::from_json(
-        r#"{"clusterRegion":"cn-hangzhou","accountId":"1609982529000000",
-            "customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234","region":"cn-hangzhou"}]}"#,
-    )
-    .unwrap_or_default();
-    let mut mutate = settings.clone();
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default();
+    let bench = settings(&String::from_utf8_lossy(&read("settings.yaml")));
+    let mut mutate = bench.clone();
     mutate.mutate = true;
-    let pod = request(
-        "Pod",
-        "",
-        r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/shop/a:1"}]}}"#,
+    let multi_team = settings(hostile::SETTINGS_YAML);
+    println!("secretfree bench: medians of {ROUNDS} batches, ratios to the floor of this run");
+    println!();
+    println!(
+        "| request | bytes | evaluate_json / floor | evaluate_json | floor (IgnoredAny) | serde_json::Value | Value / floor |"
     );
-    println!("secretfree bench (one run; compare the ratios, not the absolute times)");
-    time(
-        "pod, custom domain, instance missing (deny)",
-        &pod,
-        &settings,
-    );
-    time("same pod, mutate: true (patch)", &pod, &mutate);
-    time(
-        "deployment, 3 containers, allowed",
-        &request("Deployment", "apps", &deployment(3)),
-        &settings,
-    );
-    time(
-        "deployment, 40 containers, allowed",
-        &request("Deployment", "apps", &deployment(40)),
-        &settings,
-    );
-    let mut big = deployment(3);
-    big.insert_str(
-        big.len() - 1,
-        &format!(r#","status":{{"blob":"{}"}}"#, "x".repeat(512 * 1024)),
-    );
-    time(
-        "deployment with 512 KiB of skipped status",
-        &request("Deployment", "apps", &big),
-        &settings,
-    );
-    time(
-        "garbage (request-invalid)",
-        b"{\"request\": [1, 2",
-        &settings,
-    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut rows: Vec<(String, Vec<u8>, &Settings)> = vec![
+        ("small Pod review".into(), read("small.json"), &bench),
+        (
+            "typical Deployment review".into(),
+            read("typical.json"),
+            &bench,
+        ),
+        ("large Deployment review".into(), read("large.json"), &bench),
+        (
+            "small Pod, instance missing, mutate (patch)".into(),
+            read("small-repair.json"),
+            &mutate,
+        ),
+    ];
+    for family in hostile::Family::ALL {
+        rows.push((
+            format!("hostile {} 3 MiB", family.name()),
+            family.sized(hostile::LIMIT),
+            &multi_team,
+        ));
+    }
+    for (label, bytes, settings) in &rows {
+        if label.contains(&filter) {
+            row(label, bytes, settings);
+        }
+    }
 }
