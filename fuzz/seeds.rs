@@ -138,6 +138,7 @@ fn run() -> Result<(), String> {
         ("image_ref", &corpus.image_ref),
         // The OPA value text reader and writer take the same JSON the hosts send.
         ("opa_value", &corpus.evaluate_json),
+        ("decode", &corpus.evaluate_json),
     ] {
         let n = write(&out.join(target), inputs)?;
         println!("{target}: {n} seeds");

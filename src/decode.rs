@@ -81,6 +81,29 @@ fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest, B
             ),
         )));
     }
+    match read_fast(request) {
+        Some(decoded) => decoded,
+        None => read_serde(request, scan_nesting),
+    }
+}
+
+/// The fast path: one pass that bounds nesting as it reads (`json::reader`). `None` for
+/// anything it does not read, invalid input among it.
+pub(crate) fn read_fast(request: &[u8]) -> Option<Result<AdmissionRequest, Box<Verdict>>> {
+    let text = std::str::from_utf8(request).ok()?;
+    let input = json::reader::from_str::<model::Input>(text, MAX_DEPTH).ok()?;
+    Some(
+        input
+            .into_request()
+            .map_err(|msg| Box::new(Verdict::invalid("", msg))),
+    )
+}
+
+/// The nesting scan, then serde_json, whose errors say what is wrong and where.
+pub(crate) fn read_serde(
+    request: &[u8],
+    scan_nesting: bool,
+) -> Result<AdmissionRequest, Box<Verdict>> {
     if let Some(offset) = json::nesting_exceeds(request, MAX_DEPTH).filter(|_| scan_nesting) {
         return Err(Box::new(Verdict::invalid(
             "",

@@ -114,3 +114,17 @@ pub fn case_requests(dir: &std::path::Path) -> Result<Vec<(Vec<u8>, Value)>, Str
         })
         .collect())
 }
+
+/// The two ways the policy decodes request bytes: the one-pass reader (`None` where it does
+/// not read the bytes) and serde_json. Where the reader reads, both must give the same result.
+pub fn decode_paths(
+    request: &[u8],
+) -> (
+    Option<Result<crate::AdmissionRequest, crate::Verdict>>,
+    Result<crate::AdmissionRequest, crate::Verdict>,
+) {
+    (
+        crate::decode::read_fast(request).map(|r| r.map_err(|v| *v)),
+        crate::decode::read_serde(request, true).map_err(|v| *v),
+    )
+}

@@ -157,6 +157,8 @@ fn mutated_inputs_never_panic() {
                     }
                 }
             }
+            #[cfg(feature = "fuzzing")]
+            decode_paths_agree(&input);
             let v = evaluate_json(&input, &settings);
             let json = v.to_json();
             assert!(json.starts_with("{\"allowed\":"));
@@ -169,4 +171,56 @@ fn mutated_inputs_never_panic() {
             }
         }
     }
+}
+
+/// Where the one-pass reader decodes a request, serde_json decodes it the same way.
+#[cfg(feature = "fuzzing")]
+fn decode_paths_agree(input: &[u8]) {
+    let (fast, slow) = secretfree::fuzzing::decode_paths(input);
+    if let Some(fast) = fast {
+        assert_eq!(
+            fast,
+            slow,
+            "the two decoders disagree on {:?}",
+            String::from_utf8_lossy(input)
+        );
+    }
+}
+
+/// Every request of the corpus, the benchmark inputs and the hostile families: the reader
+/// takes the fast path on each valid one, and gives what serde_json gives.
+#[cfg(feature = "fuzzing")]
+#[test]
+fn the_one_pass_reader_agrees_with_serde_json() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for dir in ["policies/cases", "policies/bench", "policies/examples"] {
+        let mut stack = vec![std::path::Path::new(root).join(dir)];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(
+                    std::fs::read_dir(&path)
+                        .unwrap()
+                        .flatten()
+                        .map(|e| e.path()),
+                );
+            } else if path.extension().is_some_and(|e| e == "json") {
+                inputs.push(std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    assert!(inputs.len() > 20, "{} inputs", inputs.len());
+    let mut fast_path = 0;
+    for input in &inputs {
+        let (fast, slow) = secretfree::fuzzing::decode_paths(input);
+        if let Some(fast) = fast {
+            assert_eq!(fast, slow, "{}", String::from_utf8_lossy(input));
+            fast_path += 1;
+        } else {
+            // Left to serde_json: only what it refuses too (no valid input of these has a
+            // float or an out-of-range integer where the policy reads one).
+            assert!(slow.is_err(), "{}", String::from_utf8_lossy(input));
+        }
+    }
+    assert!(fast_path > 20, "{fast_path} of {}", inputs.len());
 }

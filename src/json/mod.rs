@@ -1,9 +1,11 @@
 //! JSON text as bytes: the one tokenizer every raw scan of the crate uses, the nesting bound
-//! checked before any recursive parser runs, and JSON Pointers (RFC 6901).
+//! checked before any recursive parser runs, JSON Pointers (RFC 6901), and the one-pass
+//! reader that decodes requests on the fast path.
 
 pub mod depth;
 pub mod lexer;
 pub mod pointer;
+pub mod reader;
 
 pub use depth::nesting_exceeds;
 

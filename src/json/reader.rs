@@ -1,0 +1,615 @@
+//! A serde [`Deserializer`] over JSON text that reads the request in one pass: it skips the
+//! fields no rule reads while counting their nesting (so no separate depth scan runs), and it
+//! borrows every string that has no escape.
+//!
+//! It is the fast path only. It accepts a subset of what `serde_json` accepts and, where it
+//! accepts, gives the value `serde_json` gives: anything it is unsure of (a float, an integer
+//! out of range, a lone surrogate, a type the target does not take, nesting deeper than the
+//! bound, any syntax error) is [`Rejected`], and the caller then decodes with `serde_json`,
+//! whose error says what is wrong and where. `decode.rs` tests and `fuzz/` check that both
+//! paths agree.
+
+#![forbid(unsafe_code)]
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// The text is not read on the fast path (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected;
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not read on the fast path")
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+impl de::Error for Rejected {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Rejected
+    }
+}
+
+type Result<T> = std::result::Result<T, Rejected>;
+
+/// Decode `text` as a `T`, or [`Rejected`]. Nesting deeper than `max_depth` (objects and
+/// lists, the outermost one counting 1, as [`super::nesting_exceeds`] counts) is rejected.
+pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str, max_depth: usize) -> Result<T> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+        max_depth,
+    };
+    let value = T::deserialize(&mut reader)?;
+    reader.skip_ws();
+    if reader.pos == reader.bytes.len() {
+        Ok(value)
+    } else {
+        Err(Rejected)
+    }
+}
+
+struct Reader<'de> {
+    text: &'de str,
+    bytes: &'de [u8],
+    pos: usize,
+    depth: usize,
+    max_depth: usize,
+}
+
+impl<'de> Reader<'de> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Result<u8> {
+        let b = self.peek().ok_or(Rejected)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn expect(&mut self, want: u8) -> Result<()> {
+        if self.next()? == want {
+            Ok(())
+        } else {
+            Err(Rejected)
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// The next value's first byte, after whitespace.
+    fn peek_value(&mut self) -> Result<u8> {
+        self.skip_ws();
+        self.peek().ok_or(Rejected)
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            Err(Rejected)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn literal(&mut self, rest: &[u8]) -> Result<()> {
+        let end = self.pos + rest.len();
+        if self.bytes.get(self.pos..end) == Some(rest) {
+            self.pos = end;
+            Ok(())
+        } else {
+            Err(Rejected)
+        }
+    }
+
+    /// A string whose opening quote was read: borrowed when it has no escape.
+    fn string(&mut self) -> Result<Cow<'de, str>> {
+        let start = self.pos;
+        loop {
+            match self.next()? {
+                b'"' => {
+                    let s = self.text.get(start..self.pos - 1).ok_or(Rejected)?;
+                    return Ok(Cow::Borrowed(s));
+                }
+                b'\\' => break,
+                b if b < 0x20 => return Err(Rejected),
+                _ => {}
+            }
+        }
+        let mut out = String::from(self.text.get(start..self.pos - 1).ok_or(Rejected)?);
+        self.escape(&mut out)?;
+        loop {
+            let run = self.pos;
+            loop {
+                match self.peek().ok_or(Rejected)? {
+                    b'"' | b'\\' => break,
+                    b if b < 0x20 => return Err(Rejected),
+                    _ => self.pos += 1,
+                }
+            }
+            out.push_str(self.text.get(run..self.pos).ok_or(Rejected)?);
+            if self.next()? == b'"' {
+                return Ok(Cow::Owned(out));
+            }
+            self.escape(&mut out)?;
+        }
+    }
+
+    /// One escape after its backslash. A surrogate must come as a pair (serde_json's rule for
+    /// the strings it builds).
+    fn escape(&mut self, out: &mut String) -> Result<()> {
+        let c = match self.next()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = self.hex4()?;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    self.literal(b"\\u")?;
+                    let lo = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err(Rejected);
+                    }
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else {
+                    hi
+                };
+                char::from_u32(code).ok_or(Rejected)?
+            }
+            _ => return Err(Rejected),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let digit = char::from(self.next()?).to_digit(16).ok_or(Rejected)?;
+            n = n * 16 + digit;
+        }
+        Ok(n)
+    }
+
+    /// Skip a string whose opening quote was read, checking its escapes.
+    fn skip_string(&mut self) -> Result<()> {
+        loop {
+            match self.next()? {
+                b'"' => return Ok(()),
+                b'\\' => match self.next()? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    b'u' => {
+                        self.hex4()?;
+                    }
+                    _ => return Err(Rejected),
+                },
+                b if b < 0x20 => return Err(Rejected),
+                _ => {}
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// Skip a number (JSON grammar, any magnitude: serde_json skips without converting).
+    fn skip_number(&mut self) -> Result<()> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return Err(Rejected),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(Rejected);
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Rejected);
+            }
+        }
+        Ok(())
+    }
+
+    /// Skip one value, nested values included, without recursion.
+    fn skip_value(&mut self) -> Result<()> {
+        let base = self.depth;
+        // Bit i: the container at depth base + i + 1 is an object.
+        let mut objects: u64 = 0;
+        let mut open = 0usize;
+        loop {
+            // A value starts here.
+            match self.peek_value()? {
+                b'{' | b'[' => {
+                    let object = self.next()? == b'{';
+                    if base + open + 1 > self.max_depth || open >= 64 {
+                        return Err(Rejected);
+                    }
+                    if object {
+                        objects |= 1 << open;
+                    } else {
+                        objects &= !(1 << open);
+                    }
+                    open += 1;
+                    match (object, self.peek_value()?) {
+                        (true, b'}') | (false, b']') => {
+                            self.pos += 1;
+                            open -= 1;
+                        }
+                        (true, _) => {
+                            self.key()?;
+                            continue;
+                        }
+                        (false, _) => continue,
+                    }
+                }
+                b'"' => {
+                    self.pos += 1;
+                    self.skip_string()?;
+                }
+                b't' => {
+                    self.pos += 1;
+                    self.literal(b"rue")?;
+                }
+                b'f' => {
+                    self.pos += 1;
+                    self.literal(b"alse")?;
+                }
+                b'n' => {
+                    self.pos += 1;
+                    self.literal(b"ull")?;
+                }
+                _ => self.skip_number()?,
+            }
+            // After a value: a comma, or the end of enclosing containers.
+            loop {
+                let Some(top) = open.checked_sub(1) else {
+                    return Ok(());
+                };
+                let object = objects & (1 << top) != 0;
+                self.skip_ws();
+                match (self.next()?, object) {
+                    (b',', true) => {
+                        self.skip_ws();
+                        self.key()?;
+                        break;
+                    }
+                    (b',', false) => break,
+                    (b'}', true) | (b']', false) => open = top,
+                    _ => return Err(Rejected),
+                }
+            }
+        }
+    }
+
+    /// A key and its colon, inside a skipped object.
+    fn key(&mut self) -> Result<()> {
+        self.expect(b'"')?;
+        self.skip_string()?;
+        self.skip_ws();
+        self.expect(b':')
+    }
+
+    /// An integer as serde_json reads it for `deserialize_any`: u64 when not negative, i64 when
+    /// negative. Floats, `-0` and integers out of range are rejected (serde_json would give
+    /// f64s there).
+    fn integer<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        self.skip_number()?;
+        let text = self.text.get(start..self.pos).ok_or(Rejected)?;
+        if text.contains(['.', 'e', 'E']) {
+            return Err(Rejected);
+        }
+        if negative {
+            match text.parse::<i64>() {
+                Ok(n) if n < 0 => visitor.visit_i64(n),
+                _ => Err(Rejected),
+            }
+        } else {
+            visitor.visit_u64(text.parse::<u64>().map_err(|_| Rejected)?)
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for &mut Reader<'de> {
+    type Error = Rejected;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek_value()? {
+            b'n' => {
+                self.pos += 1;
+                self.literal(b"ull")?;
+                visitor.visit_unit()
+            }
+            b't' => {
+                self.pos += 1;
+                self.literal(b"rue")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.pos += 1;
+                self.literal(b"alse")?;
+                visitor.visit_bool(false)
+            }
+            b'"' => self.deserialize_string(visitor),
+            b'[' => self.deserialize_seq(visitor),
+            b'{' => self.deserialize_map(visitor),
+            _ => self.integer(visitor),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.peek_value()? != b'"' {
+            return Err(Rejected);
+        }
+        self.pos += 1;
+        match self.string()? {
+            Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+            Cow::Owned(s) => visitor.visit_string(s),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.peek_value()? == b'n' {
+            self.pos += 1;
+            self.literal(b"ull")?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.peek_value()? != b'[' {
+            return Err(Rejected);
+        }
+        self.pos += 1;
+        self.enter()?;
+        let mut access = Items {
+            reader: &mut *self,
+            first: true,
+            done: false,
+        };
+        let value = visitor.visit_seq(&mut access)?;
+        if !access.done {
+            return Err(Rejected);
+        }
+        self.depth -= 1;
+        Ok(value)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.peek_value()? != b'{' {
+            return Err(Rejected);
+        }
+        self.pos += 1;
+        self.enter()?;
+        let mut access = Items {
+            reader: &mut *self,
+            first: true,
+            done: false,
+        };
+        let value = visitor.visit_map(&mut access)?;
+        if !access.done {
+            return Err(Rejected);
+        }
+        self.depth -= 1;
+        Ok(value)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.skip_value()?;
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit
+        unit_struct newtype_struct tuple tuple_struct struct enum identifier
+    }
+}
+
+/// The entries of a list or an object being read.
+struct Items<'a, 'de> {
+    reader: &'a mut Reader<'de>,
+    first: bool,
+    done: bool,
+}
+
+impl Items<'_, '_> {
+    /// Past the separator before the next entry; `false` at the closing bracket.
+    fn advance(&mut self, close: u8) -> Result<bool> {
+        let b = self.reader.peek_value()?;
+        if b == close {
+            self.reader.pos += 1;
+            self.done = true;
+            return Ok(false);
+        }
+        if !self.first {
+            if b != b',' {
+                return Err(Rejected);
+            }
+            self.reader.pos += 1;
+        }
+        self.first = false;
+        Ok(true)
+    }
+}
+
+impl<'de> SeqAccess<'de> for Items<'_, 'de> {
+    type Error = Rejected;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.done || !self.advance(b']')? {
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.reader).map(Some)
+    }
+}
+
+impl<'de> MapAccess<'de> for Items<'_, 'de> {
+    type Error = Rejected;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if self.done || !self.advance(b'}')? {
+            return Ok(None);
+        }
+        if self.reader.peek_value()? != b'"' {
+            return Err(Rejected);
+        }
+        seed.deserialize(&mut *self.reader).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        self.reader.skip_ws();
+        self.reader.expect(b':')?;
+        seed.deserialize(&mut *self.reader)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use serde::de::IgnoredAny;
+    use serde_json::Value;
+
+    /// What the reader makes of `text` as a `T`, checked against serde_json: where the reader
+    /// accepts, serde_json accepts and agrees.
+    fn read<T>(text: &str) -> Option<T>
+    where
+        T: for<'de> de::Deserialize<'de> + PartialEq + fmt::Debug,
+    {
+        let fast = from_str::<T>(text, 64).ok();
+        if let Some(v) = &fast {
+            let slow: T = serde_json::from_str(text).unwrap();
+            assert_eq!(v, &slow, "{text}");
+        }
+        fast
+    }
+
+    #[test]
+    fn values_agree_with_serde_json() {
+        for text in [
+            r#"{"a":"b","c":["d",{"e":null}],"f":true,"g":false,"h":12,"i":-3}"#,
+            r#" { "a" : [ ] , "b" : { } } "#,
+            r#"["\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00x"]"#,
+            r#""plain""#,
+            "18446744073709551615",
+            "-9223372036854775807",
+            "[[[[1]]]]",
+        ] {
+            assert!(read::<Value>(text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn unsure_or_invalid_text_is_rejected() {
+        for text in [
+            "",
+            "{",
+            r#"{"a":1,}"#,
+            "[1,]",
+            "[1 2]",
+            r#"{"a" 1}"#,
+            r#"{1:2}"#,
+            "01",
+            "1.5",
+            "1e3",
+            "-0",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "\"\\ud800\"",
+            "\"\\udc00x\"",
+            "\"a\u{1}\"",
+            "\"\\x\"",
+            "nul",
+            "tru",
+            "[] []",
+            "\"unterminated",
+        ] {
+            assert!(read::<Value>(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn skipped_values_are_checked_like_serde_json_checks_them() {
+        for (text, ok) in [
+            (r#"{"a":[1,{"b":[true,false,null,"x\"y",-1.5e+3]}]}"#, true),
+            (r#"{"a":1e999}"#, true),
+            (r#"{"a":"\ud800"}"#, true),
+            (r#"{"a":[1,]}"#, false),
+            (r#"{"a":{"b":1,}}"#, false),
+            (r#"{"a":{"b" 1}}"#, false),
+            (r#"{"a":{1:1}}"#, false),
+            (r#"{"a":[}"#, false),
+            (r#"{"a":{]}"#, false),
+            (r#"{"a":01}"#, false),
+            (r#"{"a":1.}"#, false),
+            (r#"{"a":"\q"}"#, false),
+            ("{\"a\":\"\u{1f}\"}", false),
+        ] {
+            let fast = from_str::<IgnoredAny>(text, 64).is_ok();
+            let slow = serde_json::from_str::<IgnoredAny>(text).is_ok();
+            assert_eq!(slow, ok, "serde_json on {text}");
+            assert_eq!(fast, ok, "{text}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded_as_the_scan_bounds_it() {
+        for depth in [1, 2, 63, 64, 65, 200] {
+            let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(depth), "]".repeat(depth));
+            let over = super::super::nesting_exceeds(text.as_bytes(), 64).is_some();
+            assert_eq!(from_str::<IgnoredAny>(&text, 64).is_err(), over, "{depth}");
+            let over = super::super::nesting_exceeds(deep.as_bytes(), 64).is_some();
+            assert_eq!(from_str::<Value>(&deep, 64).is_err(), over, "{depth}");
+            assert_eq!(from_str::<IgnoredAny>(&deep, 64).is_err(), over, "{depth}");
+        }
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed() {
+        let s: &str = from_str(r#""abc""#, 64).unwrap();
+        assert_eq!(s, "abc");
+        // An escaped string cannot be borrowed: a `&str` target rejects it.
+        assert!(from_str::<&str>(r#""a\nb""#, 64).is_err());
+        assert_eq!(from_str::<String>(r#""a\nb""#, 64).unwrap(), "a\nb");
+    }
+}
