@@ -194,6 +194,8 @@ fn core_findings(input: &Input) -> (Found, Found) {
     let mut settings_doc = input.settings.clone();
     if let Some(map) = settings_doc.as_object_mut() {
         map.insert("mutate".into(), Value::Bool(false));
+        // Which findings a constraint reports: not a setting.
+        map.remove("action");
     }
     let settings =
         Settings::from_value(&settings_doc).unwrap_or_else(|e| panic!("{}: {e}", input.name));
@@ -216,30 +218,40 @@ fn core_findings(input: &Input) -> (Found, Found) {
     (deny, warn)
 }
 
+/// The violations of the constraint whose parameters are `parameters`.
+fn violations(
+    engine: &regorus::Engine,
+    request: &Value,
+    parameters: &Value,
+    context: &[Value],
+) -> Result<Vec<Value>, String> {
+    let mut engine = engine.clone();
+    let doc = json!({"review": admission_request(request), "parameters": parameters});
+    engine
+        .set_input_json(&doc.to_string())
+        .map_err(|e| e.to_string())?;
+    engine
+        .add_data_json(&inventory(context).to_string())
+        .map_err(|e| e.to_string())?;
+    let found = engine
+        .eval_rule("data.ecisecretfree.violation".into())
+        .map_err(|e| e.to_string())?;
+    let found: Value = serde_json::from_str(&found.to_json_str().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    Ok(found.as_array().cloned().unwrap_or_default())
+}
+
 fn rego_findings(engine: &regorus::Engine, input: &Input) -> Result<(Found, Found), String> {
     let mut out = Vec::new();
     for action in ["deny", "warn"] {
-        let mut engine = engine.clone();
         let mut parameters = input.settings.clone();
         if parameters.is_null() {
             parameters = json!({});
         }
         parameters["action"] = json!(action);
-        let doc = json!({"review": admission_request(&input.request), "parameters": parameters});
-        engine
-            .set_input_json(&doc.to_string())
-            .map_err(|e| e.to_string())?;
-        engine
-            .add_data_json(&inventory(&input.context).to_string())
-            .map_err(|e| e.to_string())?;
-        let violations = engine
-            .eval_rule("data.ecisecretfree.violation".into())
-            .map_err(|e| e.to_string())?;
-        let violations: Value =
-            serde_json::from_str(&violations.to_json_str().map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
+        let found_violations = violations(engine, &input.request, &parameters, &input.context)?;
         let mut found = Found::new();
-        for v in violations.as_array().into_iter().flatten() {
+        for v in &found_violations {
             let rule = v["details"]["rule"].as_str().unwrap_or_default().to_owned();
             let msg = v["msg"].as_str().unwrap_or_default();
             if !msg.starts_with(&format!("[{rule}] ")) {
@@ -452,4 +464,55 @@ fn parameters_schema_accepts_the_settings() {
         "the parameters schema refuses settings the core accepts:\n{}",
         problems.join("\n")
     );
+}
+
+/// `suite.yaml` as `gator verify` reads it: each case's violations of its constraint (count,
+/// or yes/no, of those whose message matches `message`).
+#[test]
+fn samples_follow_the_suite() {
+    let engine = engine();
+    let suite = manifest::yaml_to_value(&read(&dir().join("suite.yaml"))).unwrap();
+    assert_eq!(suite["kind"], "Suite");
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for test in suite["tests"].as_array().unwrap() {
+        assert_eq!(test["template"], "template.yaml");
+        let constraint =
+            manifest::yaml_to_value(&read(&dir().join(test["constraint"].as_str().unwrap())))
+                .unwrap();
+        let parameters = constraint["spec"]["parameters"].clone();
+        for case in test["cases"].as_array().unwrap() {
+            let file = dir().join(case["object"].as_str().unwrap());
+            let object = manifest::yaml_to_value(&read(&file)).unwrap();
+            let request = json!({
+                "uid": "", "operation": "CREATE",
+                "namespace": object["metadata"]["namespace"].as_str().unwrap_or("default"),
+                "object": object,
+            });
+            let found = violations(&engine, &request, &parameters, &[]).unwrap();
+            for assertion in case["assertions"].as_array().unwrap() {
+                let pattern = assertion["message"].as_str().unwrap_or("");
+                let matching = found
+                    .iter()
+                    .filter(|v| v["msg"].as_str().unwrap_or("").contains(pattern))
+                    .count();
+                let ok = match &assertion["violations"] {
+                    Value::String(s) if s == "yes" => matching > 0,
+                    Value::String(s) if s == "no" => matching == 0,
+                    Value::Bool(b) => (matching > 0) == *b,
+                    Value::Number(n) => Some(matching as u64) == n.as_u64(),
+                    other => panic!("violations: {other}"),
+                };
+                checked += 1;
+                if !ok {
+                    problems.push(format!(
+                        "{}: {} violations matching {pattern:?}, expected {}; got {found:?}",
+                        case["object"], matching, assertion["violations"]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 0);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
