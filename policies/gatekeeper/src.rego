@@ -224,8 +224,9 @@ action_of(f) := a if {
 rule_on(rule) if not params.rules[rule] in {"off", false}
 
 # A malformed request is only that; otherwise the request is judged.
-raw_findings := invalid_findings if count(invalid_findings) > 0
-else := judged_findings
+raw_findings := invalid_findings if {
+	count(invalid_findings) > 0
+} else := judged_findings
 
 finding(rule, path, message, fix) := {"rule": rule, "path": path, "message": message, "fix": fix, "soft": false}
 
@@ -246,8 +247,9 @@ list(o, k) := v if {
 	is_array(v)
 } else := []
 
-str_map(o) := o if is_object(o)
-else := {}
+str_map(o) := o if {
+	is_object(o)
+} else := {}
 
 escape(key) := replace(replace(key, "~", "~0"), "/", "~1")
 
@@ -306,9 +308,11 @@ one_edit(s, alphabet) := deletions | (substitutions | insertions) if {
 }
 
 # The edit distance of a and b when it is at most two.
-edit_distance_2(a, b) := 0 if a == b
-else := 1 if within_one(a, b)
-else := 2 if {
+edit_distance_2(a, b) := 0 if {
+	a == b
+} else := 1 if {
+	within_one(a, b)
+} else := 2 if {
 	abs(count(a) - count(b)) <= 2
 	alphabet := {c | some c in split(a, "")} | {c | some c in split(b, "")}
 	count(one_edit(a, alphabet) & one_edit(b, alphabet)) > 0
@@ -366,9 +370,11 @@ placeholder_kind(s) := "template" if {
 
 is_placeholder(s) if placeholder_kind(s)
 
-placeholder_text(s) := "a template expression that was never rendered" if placeholder_kind(s) == "template"
-else := "a <...> placeholder like those in the documentation, not a real value" if placeholder_kind(s) == "slot"
-else := "a masked value like those in the documentation's examples, not a real one"
+placeholder_text(s) := "a template expression that was never rendered" if {
+	placeholder_kind(s) == "template"
+} else := "a <...> placeholder like those in the documentation, not a real value" if {
+	placeholder_kind(s) == "slot"
+} else := "a masked value like those in the documentation's examples, not a real one"
 
 masked_with_x(s) if all_x(trim_space(s))
 
@@ -386,11 +392,13 @@ masked_with_x(s) if {
 }
 
 # `[<region>:]cri-...` tokens of an acr-instance-ids value, each {raw, ok, region, id, problem}.
-instance_tokens(value) := [] if trim_space(value) == ""
-else := [parse_instance_token(t) | some segment in regex.split(`[,;|]`, value); some t in segment_pieces(segment)]
+instance_tokens(value) := [] if {
+	trim_space(value) == ""
+} else := [parse_instance_token(t) | some segment in regex.split(`[,;|]`, value); some t in segment_pieces(segment)]
 
-segment_pieces(segment) := [""] if trim_space(segment) == ""
-else := regex.split(`[\t\n\v\f\r ]+`, trim_space(segment))
+segment_pieces(segment) := [""] if {
+	trim_space(segment) == ""
+} else := regex.split(`[\t\n\v\f\r ]+`, trim_space(segment))
 
 instance_list_bad_separator(value) if regex.match(`[;|]`, value)
 
@@ -401,9 +409,11 @@ instance_list_bad_separator(value) if {
 
 instance_list_too_long(value) if count(instance_tokens(value)) > max_list_entries
 
-parse_instance_token(t) := {"raw": t, "ok": false, "problem": "empty"} if t == ""
-else := {"raw": t, "ok": false, "problem": "placeholder"} if is_placeholder(t)
-else := token if {
+parse_instance_token(t) := {"raw": t, "ok": false, "problem": "empty"} if {
+	t == ""
+} else := {"raw": t, "ok": false, "problem": "placeholder"} if {
+	is_placeholder(t)
+} else := token if {
 	contains(t, ":")
 	i := indexof(t, ":")
 	region := substring(t, 0, i)
@@ -435,18 +445,23 @@ duplicate_ids(value) := {id |
 split_arns(value) := [p | some p in regex.split(`[,;\t\n\v\f\r ]`, value); p != ""]
 
 # Why a role ARN value does not parse (`ok` when it does).
-arn_problem(value) := "empty" if trim_space(value) == ""
-else := "placeholder" if is_placeholder(trim_space(value))
-else := "multiple" if count(split_arns(value)) > 1
-else := "ok" if regex.match(`^acs:ram::[0-9]{16}:role/[A-Za-z0-9._-]{1,64}$`, trim_space(value))
-else := "malformed"
+arn_problem(value) := "empty" if {
+	trim_space(value) == ""
+} else := "placeholder" if {
+	is_placeholder(trim_space(value))
+} else := "multiple" if {
+	count(split_arns(value)) > 1
+} else := "ok" if {
+	regex.match(`^acs:ram::[0-9]{16}:role/[A-Za-z0-9._-]{1,64}$`, trim_space(value))
+} else := "malformed"
 
 arn_of(value) := {"account": parts[3], "role": substring(parts[4], 5, -1)} if {
 	parts := split(trim_space(value), ":")
 }
 
-arn_reason(v) := "this is an ACR resource ARN, not a RAM role ARN (acs:ram::<account id>:role/<name>)" if startswith(v, "acs:cr:")
-else := "prefix must be lower-case \"acs:ram::\"" if {
+arn_reason(v) := "this is an ACR resource ARN, not a RAM role ARN (acs:ram::<account id>:role/<name>)" if {
+	startswith(v, "acs:cr:")
+} else := "prefix must be lower-case \"acs:ram::\"" if {
 	not startswith(v, "acs:ram::")
 	startswith(lower(v), "acs:ram::")
 } else := "region field must be empty (\"acs:ram::<account id>:role/<name>\")" if {
@@ -485,11 +500,15 @@ split_once(text, sep) := [substring(text, 0, i), substring(text, i + count(sep),
 	i := indexof(text, sep)
 } else := [text, null]
 
-bracket_port(rest) := null if rest == ""
-else := port_number(substring(rest, 1, -1)) if startswith(rest, ":")
+bracket_port(rest) := null if {
+	rest == ""
+} else := port_number(substring(rest, 1, -1)) if {
+	startswith(rest, ":")
+}
 
-port_number(p) := null if p == null
-else := n if {
+port_number(p) := null if {
+	p == null
+} else := n if {
 	regex.match(`^[0-9]+$`, p)
 	n := to_number(p)
 	n >= 1
@@ -525,11 +544,15 @@ parse_image(s) := {"ok": false, "reason": reason} if {
 	reason := image_error(s)
 } else := image_parts(s)
 
-image_error(s) := "image reference is empty" if s == ""
-else := "image reference has leading or trailing whitespace" if regex.match(`^[\t\n\v\f\r ]|[\t\n\v\f\r ]$`, s)
-else := "image reference contains an invalid character" if regex.match(`[^A-Za-z0-9._/:@+\[\]-]`, s)
-else := "image reference has more than one '@'" if count(indexof_n(s, "@")) > 1
-else := reason if {
+image_error(s) := "image reference is empty" if {
+	s == ""
+} else := "image reference has leading or trailing whitespace" if {
+	regex.match(`^[\t\n\v\f\r ]|[\t\n\v\f\r ]$`, s)
+} else := "image reference contains an invalid character" if {
+	regex.match(`[^A-Za-z0-9._/:@+\[\]-]`, s)
+} else := "image reference has more than one '@'" if {
+	count(indexof_n(s, "@")) > 1
+} else := reason if {
 	digest := split_once(s, "@")[1]
 	digest != null
 	reason := digest_error(digest)
@@ -598,13 +621,19 @@ docker_path(host, d) := concat("/", ["library", d.path]) if {
 	not contains(d.path, "/")
 } else := d.path
 
-tag_error(tag) := "empty tag after ':'" if tag == ""
-else := "tag is longer than 128 characters" if count(tag) > 128
-else := sprintf("tag %s must start with a letter, digit or '_'", [quote(tag)]) if not regex.match(`^[A-Za-z0-9_]`, tag)
-else := sprintf("tag %s contains an invalid character", [quote(tag)]) if not regex.match(`^[A-Za-z0-9_.-]+$`, tag)
+tag_error(tag) := "empty tag after ':'" if {
+	tag == ""
+} else := "tag is longer than 128 characters" if {
+	count(tag) > 128
+} else := sprintf("tag %s must start with a letter, digit or '_'", [quote(tag)]) if {
+	not regex.match(`^[A-Za-z0-9_]`, tag)
+} else := sprintf("tag %s contains an invalid character", [quote(tag)]) if {
+	not regex.match(`^[A-Za-z0-9_.-]+$`, tag)
+}
 
-digest_error(d) := sprintf("digest %s must have the form <algorithm>:<hex>, e.g. sha256:<64 hex>", [quote(d)]) if not contains(d, ":")
-else := sprintf("digest algorithm %s is invalid", [quote(alg)]) if {
+digest_error(d) := sprintf("digest %s must have the form <algorithm>:<hex>, e.g. sha256:<64 hex>", [quote(d)]) if {
+	not contains(d, ":")
+} else := sprintf("digest algorithm %s is invalid", [quote(alg)]) if {
 	alg := split_once(d, ":")[0]
 	not regex.match(`^[a-z0-9]+([.+_-][a-z0-9]+)*$`, alg)
 } else := sprintf("digest %s must be lower-case hexadecimal", [quote(d)]) if {
@@ -619,25 +648,30 @@ else := sprintf("digest algorithm %s is invalid", [quote(alg)]) if {
 	count(parts[1]) < 32
 }
 
-path_error(path) := "repository path is empty" if path == ""
-else := sprintf("repository path %s must be lower-case", [quote(path)]) if regex.match(`[A-Z]`, path)
-else := sprintf("repository path %s has an invalid component", [quote(path)]) if {
+path_error(path) := "repository path is empty" if {
+	path == ""
+} else := sprintf("repository path %s must be lower-case", [quote(path)]) if {
+	regex.match(`[A-Z]`, path)
+} else := sprintf("repository path %s has an invalid component", [quote(path)]) if {
 	some comp in split(path, "/")
 	not regex.match(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$`, comp)
 }
 
-image_registry(img) := sprintf("%s:%d", [img.host, img.port]) if img.port != null
-else := img.host
+image_registry(img) := sprintf("%s:%d", [img.host, img.port]) if {
+	img.port != null
+} else := img.host
 
 image_name(img) := concat("/", [image_registry(img), img.path])
 
 image_full(img) := concat("", [image_name(img), tag_text(img.tag), digest_text(img.digest)])
 
-tag_text(t) := "" if t == null
-else := concat("", [":", t])
+tag_text(t) := "" if {
+	t == null
+} else := concat("", [":", t])
 
-digest_text(d) := "" if d == null
-else := concat("", ["@", d])
+digest_text(d) := "" if {
+	d == null
+} else := concat("", ["@", d])
 
 # ---------------------------------------------------------------------------------------------
 # Registry hosts (src/acr.rs): which ACR endpoint, or which configured custom domain, a host is.
@@ -698,8 +732,11 @@ enterprise_default(h) := c if {
 	c := {"kind": "enterprise", "name": nn.name, "region": region, "network": nn.network, "distributed": distributed}
 }
 
-ee_name_network(base) := {"name": trim_suffix(base, "-registry-vpc"), "network": "vpc"} if endswith(base, "-registry-vpc")
-else := {"name": trim_suffix(base, "-registry"), "network": "public"} if endswith(base, "-registry")
+ee_name_network(base) := {"name": trim_suffix(base, "-registry-vpc"), "network": "vpc"} if {
+	endswith(base, "-registry-vpc")
+} else := {"name": trim_suffix(base, "-registry"), "network": "public"} if {
+	endswith(base, "-registry")
+}
 
 is_instance_name(s) if regex.match(`^[a-z0-9]([a-z0-9-]{1,28})[a-z0-9]$`, s)
 
@@ -719,14 +756,20 @@ is_acr(c) if c.kind != "none"
 
 vpc_host(c) := sprintf("registry%s-vpc.%s.aliyuncs.com", [c.intl, c.region]) if c.kind == "personal-legacy"
 
-describe_host(c) := sprintf("ACR Personal Edition shared domain (%s)", [c.region]) if c.kind == "personal-legacy"
-else := sprintf("ACR Personal Edition instance domain (instance %s, %s)", [c.instance, c.region]) if c.kind == "personal-new"
-else := sprintf("ACR Enterprise Edition default domain (instance name %s, %s)", [quote(c.name), c.region]) if c.kind == "enterprise"
-else := sprintf("ACR Enterprise Edition custom domain %s (instance %s)", [quote(c.host), c.instance]) if c.kind == "custom"
+describe_host(c) := sprintf("ACR Personal Edition shared domain (%s)", [c.region]) if {
+	c.kind == "personal-legacy"
+} else := sprintf("ACR Personal Edition instance domain (instance %s, %s)", [c.instance, c.region]) if {
+	c.kind == "personal-new"
+} else := sprintf("ACR Enterprise Edition default domain (instance name %s, %s)", [quote(c.name), c.region]) if {
+	c.kind == "enterprise"
+} else := sprintf("ACR Enterprise Edition custom domain %s (instance %s)", [quote(c.host), c.instance]) if {
+	c.kind == "custom"
+}
 
 # The instance behind a registry, where the settings know it: {instance, account, custom}.
-known_instance(c) := {"instance": c.instance, "account": instance_account(c.instance), "custom": true} if c.kind == "custom"
-else := {"instance": id, "account": instance_account(id), "custom": false} if {
+known_instance(c) := {"instance": c.instance, "account": instance_account(c.instance), "custom": true} if {
+	c.kind == "custom"
+} else := {"instance": id, "account": instance_account(id), "custom": false} if {
 	c.kind == "enterprise"
 	ids := [i.instanceId | some i in list(params, "instances"); i.name == c.name; i.region == c.region]
 	count(ids) > 0
@@ -752,23 +795,26 @@ review := input.review
 
 operation := get(review, "operation", "")
 
-object := get(review, "object", null)
+request_object := get(review, "object", null)
 
 old_object := get(review, "oldObject", null)
 
 request_kind := k if {
 	k := get(get(review, "kind", {}), "kind", "")
 	k != ""
-} else := get(object, "kind", "")
+} else := get(request_object, "kind", "")
 
-request_group := get(get(review, "kind", {}), "group", "") if get(get(review, "kind", {}), "kind", "") != ""
-else := api_group(get(object, "apiVersion", ""))
+request_group := get(get(review, "kind", {}), "group", "") if {
+	get(get(review, "kind", {}), "kind", "") != ""
+} else := api_group(get(request_object, "apiVersion", ""))
 
-api_group(api_version) := substring(api_version, 0, max(indexof_n(api_version, "/"))) if contains(api_version, "/")
-else := ""
+api_group(api_version) := substring(api_version, 0, max(indexof_n(api_version, "/"))) if {
+	contains(api_version, "/")
+} else := ""
 
-api_version_of(api_version) := substring(api_version, max(indexof_n(api_version, "/")) + 1, -1) if contains(api_version, "/")
-else := api_version
+api_version_of(api_version) := substring(api_version, max(indexof_n(api_version, "/")) + 1, -1) if {
+	contains(api_version, "/")
+} else := api_version
 
 shape := "pod" if {
 	request_group == ""
@@ -790,22 +836,30 @@ sub_resource_ignored if not get(review, "subResource", "") in {"", "ephemeralcon
 namespace := ns if {
 	ns := get(review, "namespace", "")
 	ns != ""
-} else := get(get(object, "metadata", {}), "namespace", "default")
+} else := get(get(request_object, "metadata", {}), "namespace", "default")
 
 # The pod template (or the object itself) and where it sits.
-template := object if shape in {"pod", "imagecache"}
-else := get(get(object, "spec", {}), "template", null) if shape == "template"
-else := get(get(get(get(object, "spec", {}), "jobTemplate", {}), "spec", {}), "template", null) if shape == "cronjob"
+template := request_object if {
+	shape in {"pod", "imagecache"}
+} else := get(get(request_object, "spec", {}), "template", null) if {
+	shape == "template"
+} else := get(get(get(get(request_object, "spec", {}), "jobTemplate", {}), "spec", {}), "template", null) if {
+	shape == "cronjob"
+}
 
-meta_path := "/metadata" if shape in {"pod", "imagecache"}
-else := "/spec/template/metadata" if shape == "template"
-else := "/spec/jobTemplate/spec/template/metadata"
+meta_path := "/metadata" if {
+	shape in {"pod", "imagecache"}
+} else := "/spec/template/metadata" if {
+	shape == "template"
+} else := "/spec/jobTemplate/spec/template/metadata"
 
 meta_dots := trim_prefix(replace(concat("", [meta_path, "/annotations"]), "/", "."), ".")
 
-spec_path := "/spec" if shape in {"pod", "imagecache"}
-else := "/spec/template/spec" if shape == "template"
-else := "/spec/jobTemplate/spec/template/spec"
+spec_path := "/spec" if {
+	shape in {"pod", "imagecache"}
+} else := "/spec/template/spec" if {
+	shape == "template"
+} else := "/spec/jobTemplate/spec/template/spec"
 
 meta := get(template, "metadata", {})
 
@@ -818,29 +872,32 @@ labels := str_map(get(meta, "labels", {}))
 label_path(key) := sprintf("%s/labels/%s", [meta_path, escape(key)])
 
 # Controller metadata ECI never reads: [{path, dots, annotations}].
-ignored_meta := [] if shape in {"pod", "imagecache"}
-else := [{"path": "/metadata", "dots": "metadata.annotations", "annotations": top}] if {
+ignored_meta := [] if {
+	shape in {"pod", "imagecache"}
+} else := [{"path": "/metadata", "dots": "metadata.annotations", "annotations": top}] if {
 	shape == "template"
-	top := str_map(get(get(object, "metadata", {}), "annotations", {}))
+	top := str_map(get(get(request_object, "metadata", {}), "annotations", {}))
 } else := [
-	{"path": "/metadata", "dots": "metadata.annotations", "annotations": str_map(get(get(object, "metadata", {}), "annotations", {}))},
+	{"path": "/metadata", "dots": "metadata.annotations", "annotations": str_map(get(get(request_object, "metadata", {}), "annotations", {}))},
 	{"path": "/spec/jobTemplate/metadata", "dots": "spec.jobTemplate.metadata.annotations", "annotations": job},
 ] if {
-	job := str_map(get(get(get(get(object, "spec", {}), "jobTemplate", {}), "metadata", {}), "annotations", {}))
+	job := str_map(get(get(get(get(request_object, "spec", {}), "jobTemplate", {}), "metadata", {}), "annotations", {}))
 }
 
 kind_word := request_kind
 
-pod_word := "ImageCache" if shape == "imagecache"
-else := "pod"
+pod_word := "ImageCache" if {
+	shape == "imagecache"
+} else := "pod"
 
 # Every image reference: [{who, path, raw}].
 image_sites := [site |
 	shape == "imagecache"
 	some i, img in list(spec, "images")
 	site := {"who": sprintf("ImageCache spec.images[%d]", [i]), "path": sprintf("/spec/images/%d", [i]), "raw": scalar_text(img)}
-] if shape == "imagecache"
-else := [site |
+] if {
+	shape == "imagecache"
+} else := [site |
 	some [field, label] in [["containers", "container"], ["initContainers", "init container"], ["ephemeralContainers", "ephemeral container"]]
 	some i, c in list(spec, field)
 	site := {"who": container_who(label, c, i), "path": sprintf("%s/%s/%d/image", [spec_path, field, i]), "raw": get(c, "image", "")}
@@ -851,13 +908,15 @@ container_who(label, c, i) := sprintf("%s %s", [label, quote(c.name)]) if {
 	c.name != ""
 } else := sprintf("%s #%d", [label, i])
 
-scalar_text(v) := v if is_string(v)
-else := json.marshal(v)
+scalar_text(v) := v if {
+	is_string(v)
+} else := json.marshal(v)
 
 pull_secret_names := [name_of_secret(s) | some s in list(spec, "imagePullSecrets")]
 
-name_of_secret(s) := s if is_string(s)
-else := get(s, "name", "")
+name_of_secret(s) := s if {
+	is_string(s)
+} else := get(s, "name", "")
 
 # ---------------------------------------------------------------------------------------------
 # Scope (src/scope.rs): whether the pods may run on ECI, and whether the policy judges them.
@@ -984,8 +1043,9 @@ key_distance(name, target) := 1 if {
 	name in {concat("", [target, "s"]), trim_suffix(target, "s"), plural_y(target)}
 } else := edit_distance_2(name, target)
 
-plural_y(target) := concat("", [trim_suffix(target, "y"), "ies"]) if endswith(target, "y")
-else := ""
+plural_y(target) := concat("", [trim_suffix(target, "y"), "ies"]) if {
+	endswith(target, "y")
+} else := ""
 
 # ---------------------------------------------------------------------------------------------
 # Findings of a malformed request (`request-invalid`): what the core's decoder refuses.
@@ -1027,7 +1087,7 @@ invalid_reasons contains ["/object", sprintf("the %s request for a %s carries no
 	operation in {"CREATE", "UPDATE"}
 	shape
 	not sub_resource_ignored
-	object == null
+	request_object == null
 }
 
 # A request whose kind disagrees with its object's apiVersion and kind: the API server never
@@ -1070,7 +1130,7 @@ type_errors contains [sprintf("/kind/%s", [field]), "string"] if {
 }
 
 type_errors contains [path, want] if {
-	some [base, o] in [["", object], ["/oldObject", old_object]]
+	some [base, o] in [["", request_object], ["/oldObject", old_object]]
 	o != null
 	some [p, v] in [[q, w] | walk(o, [q, w])]
 	want := object_field_type(p, v)
@@ -1078,16 +1138,19 @@ type_errors contains [path, want] if {
 	path := concat("", [base, pointer(p)])
 }
 
-pointer(p) := "" if count(p) == 0
-else := concat("", [concat("", ["/", escape(segment_text(e))]) | some e in p])
+pointer(p) := "" if {
+	count(p) == 0
+} else := concat("", [concat("", ["/", escape(segment_text(e))]) | some e in p])
 
-segment_text(e) := e if is_string(e)
-else := format_int(e, 10)
+segment_text(e) := e if {
+	is_string(e)
+} else := format_int(e, 10)
 
 # The type the core reads at path p of an object (undefined: not read). A null field is absent;
 # a null list item or map value is wrong.
-object_field_type(p, v) := "object" if count(p) == 0
-else := t if {
+object_field_type(p, v) := "object" if {
+	count(p) == 0
+} else := t if {
 	v != null
 	t := typed_path(p)
 } else := "present" if {
@@ -1234,21 +1297,26 @@ term_type(["matchExpressions", i, "values", j]) := "string" if {
 # ---------------------------------------------------------------------------------------------
 # Findings of a request the policy judges (src/eval.rs).
 
-judged_findings := set() if not operation in {"CREATE", "UPDATE"}
-else := set() if not shape
-else := set() if sub_resource_ignored
-else := set() if template == null
-
 # ECI creates the instance from the pod as it is when the pod is bound: an update after that
 # changes nothing, but what it adds still goes through the access gate.
-else := existing_pod_findings | gate_findings if bound_update
-else := set() if not judged
-else := (((placement_findings | value_findings) | image_findings) | access_findings) | imagecache_findings
+judged_findings := set() if {
+	not operation in {"CREATE", "UPDATE"}
+} else := set() if {
+	not shape
+} else := set() if {
+	sub_resource_ignored
+} else := set() if {
+	template == null
+} else := existing_pod_findings | gate_findings if {
+	bound_update
+} else := set() if {
+	not judged
+} else := (((placement_findings | value_findings) | image_findings) | access_findings) | imagecache_findings
 
 bound_update if {
 	shape == "pod"
 	operation == "UPDATE"
-	some o in [object, old_object]
+	some o in [request_object, old_object]
 	get(get(o, "spec", {}), "nodeName", "") != ""
 }
 
@@ -1332,15 +1400,19 @@ placement_findings contains finding("annotations-off-eci", concat("", [meta_path
 	fix := "if a namespace label or eci-profile sends these pods to ECI, list the namespace in the policy's eciScope.namespaces (or let Gatekeeper sync Namespaces); otherwise schedule the pods onto ECI (label alibabacloud.com/eci: \"true\" or nodeSelector type: virtual-kubelet) or drop the annotations"
 }
 
-off_eci_context := sprintf("namespace %s is not labelled alibabacloud.com/eci: \"true\", and an eci-profile selector, which the policy cannot see, may still send the pods to ECI", [quote(namespace)]) if namespace_known
-else := "a namespace label or eci-profile selector, which the policy cannot see, may still send the pods to ECI"
+off_eci_context := sprintf("namespace %s is not labelled alibabacloud.com/eci: \"true\", and an eci-profile selector, which the policy cannot see, may still send the pods to ECI", [quote(namespace)]) if {
+	namespace_known
+} else := "a namespace label or eci-profile selector, which the policy cannot see, may still send the pods to ECI"
 
 # ---------------------------------------------------------------------------------------------
 # Values (src/checks/values.rs): the instance-id list, role ARNs, registry lists, cache ids.
 
 # The instance-id key in use: the plural, else the legacy singular.
-ids_key := instance_ids_key if has(annotations, instance_ids_key)
-else := legacy_key if has(annotations, legacy_key)
+ids_key := instance_ids_key if {
+	has(annotations, instance_ids_key)
+} else := legacy_key if {
+	has(annotations, legacy_key)
+}
 
 ids_value := annotations[ids_key]
 
@@ -1348,8 +1420,9 @@ ids_path := ann_path(meta_path, ids_key)
 
 ids_placeholder if is_placeholder(ids_value)
 
-listed := listed_ids(ids_value) if ids_key
-else := set()
+listed := listed_ids(ids_value) if {
+	ids_key
+} else := set()
 
 fix_real_id := sprintf("replace it with your real instance id (ACR console, instance details: cri-...) in %s", [meta_dots])
 
@@ -1411,15 +1484,17 @@ token_finding(t) := finding("instance-region-unknown", ids_path, message, fix) i
 	message := sprintf("%s entry %s is not an ACR Enterprise Edition instance id%s", [ids_key, quote(t.raw), id_hint(t.id)])
 }
 
-region_hint(region) := sprintf(" (did you mean %s?)", [closest_region(region)]) if closest_region(region)
-else := ""
+region_hint(region) := sprintf(" (did you mean %s?)", [closest_region(region)]) if {
+	closest_region(region)
+} else := ""
 
 region_fix(t) := sprintf("write it as %s:%s if %s is the instance's region", [g, t.id, g]) if {
 	g := closest_region(t.region)
 } else := "check the instance's region id in the ACR console (instance details); a region newer than the policy's list can be accepted with rules: {instance-region-unknown: \"off\"}"
 
-id_hint(id) := " (crpi- ids are Personal Edition instances, which need no acr-instance-ids)" if startswith(id, "crpi-")
-else := " (instance ids are lower-case)" if {
+id_hint(id) := " (crpi- ids are Personal Edition instances, which need no acr-instance-ids)" if {
+	startswith(id, "crpi-")
+} else := " (instance ids are lower-case)" if {
 	lower(id) != id
 	is_cri_id(lower(id))
 } else := ""
@@ -1440,8 +1515,9 @@ value_findings contains soft_finding("instance-id-invalid", ids_path, message, f
 # Role ARNs.
 role_fix(key) := sprintf("set %s to one role ARN, acs:ram::<16-digit account id>:role/<role name>", [key])
 
-role_items(value) := array.slice(split_arns(value), 0, max_list_entries) if arn_problem(value) == "multiple"
-else := [value]
+role_items(value) := array.slice(split_arns(value), 0, max_list_entries) if {
+	arn_problem(value) == "multiple"
+} else := [value]
 
 # The ARNs of a role key that parse.
 role_arns(key) := [arn_of(item) | some item in role_items(annotations[key]); arn_problem(item) == "ok"]
@@ -1521,13 +1597,17 @@ imc_key_on_imagecache(key) if {
 registry_list(key) := annotations[key] if not is_placeholder(annotations[key])
 
 # [raw item, reason] problems and {host, port} entries of a registry list.
-registry_problems(value) := [["", "empty value"]] if trim_space(value) == ""
-else := [p | some raw in split(value, ","); some p in registry_item_problems(trim_space(raw))]
+registry_problems(value) := [["", "empty value"]] if {
+	trim_space(value) == ""
+} else := [p | some raw in split(value, ","); some p in registry_item_problems(trim_space(raw))]
 
-registry_item_problems(item) := [["", "empty item"]] if item == ""
-else := [[item, "separate registries with ',', not ';', '|' or whitespace"]] if regex.match(`[;|\t\n\v\f\r ]`, item)
-else := [[item, reason]] if reason := registry_item_error(item)
-else := []
+registry_item_problems(item) := [["", "empty item"]] if {
+	item == ""
+} else := [[item, "separate registries with ',', not ';', '|' or whitespace"]] if {
+	regex.match(`[;|\t\n\v\f\r ]`, item)
+} else := [[item, reason]] if {
+	reason := registry_item_error(item)
+} else := []
 
 registry_entries(value) := [e |
 	some raw in split(value, ",")
@@ -1538,11 +1618,17 @@ registry_entries(value) := [e |
 	e := {"host": lower(hp.host), "port": hp.port}
 ]
 
-registry_item_error(item) := sprintf("drop the scheme %s", [quote(concat("", [split_once(item, "://")[0], "://"]))]) if contains(item, "://")
-else := sprintf("remove the path %s; list only host[:port]", [quote(concat("", ["/", split_once(item, "/")[1]]))]) if contains(item, "/")
-else := "looks like a placeholder" if is_placeholder(item)
-else := "invalid host or port (must be host[:port], port 1-65535)" if not host_port(item)
-else := "invalid host name" if not is_rfc1123(host_port(item))
+registry_item_error(item) := sprintf("drop the scheme %s", [quote(concat("", [split_once(item, "://")[0], "://"]))]) if {
+	contains(item, "://")
+} else := sprintf("remove the path %s; list only host[:port]", [quote(concat("", ["/", split_once(item, "/")[1]]))]) if {
+	contains(item, "/")
+} else := "looks like a placeholder" if {
+	is_placeholder(item)
+} else := "invalid host or port (must be host[:port], port 1-65535)" if {
+	not host_port(item)
+} else := "invalid host name" if {
+	not is_rfc1123(host_port(item))
+}
 
 value_findings contains finding("registry-list-invalid", ann_path(meta_path, key), message, fix) if {
 	some key in [plain_http_registry_key, insecure_registry_key]
@@ -1575,8 +1661,9 @@ value_findings contains finding("imc-id-invalid", ann_path(meta_path, key), mess
 # ---------------------------------------------------------------------------------------------
 # Images (src/checks/images.rs).
 
-invalid_image_rule := "imagecache-images-invalid" if shape == "imagecache"
-else := "image-invalid"
+invalid_image_rule := "imagecache-images-invalid" if {
+	shape == "imagecache"
+} else := "image-invalid"
 
 image_findings contains finding(invalid_image_rule, site.path, sprintf("%s has no image", [site.who]), fix) if {
 	some site in image_sites
@@ -1705,11 +1792,13 @@ image_findings contains finding("custom-domain-missing-instance", concat("", [me
 	fix := missing_instance_fix(text)
 }
 
-cross_account_note := "; a cross-account pull through a custom domain needs all three annotations" if has(annotations, user_arns_key)
-else := ""
+cross_account_note := "; a cross-account pull through a custom domain needs all three annotations" if {
+	has(annotations, user_arns_key)
+} else := ""
 
-missing_instance_fix(text) := sprintf("add %s to %s (now %s) in %s", [quote(text), ids_key, quote(ids_value), meta_dots]) if ids_key
-else := sprintf("add %s: %s to %s", [instance_ids_key, quote(text), meta_dots])
+missing_instance_fix(text) := sprintf("add %s to %s (now %s) in %s", [quote(text), ids_key, quote(ids_value), meta_dots]) if {
+	ids_key
+} else := sprintf("add %s: %s to %s", [instance_ids_key, quote(text), meta_dots])
 
 # Instances listed only where ECI never reads them: annotation-misplaced's finding alone.
 misplaced_ids := ids if {
@@ -1782,8 +1871,9 @@ image_findings contains finding("cross-account-without-roles", p.site.path, mess
 	fix := sprintf("add %s (a role of account %s that may pull from %s) with %s (a role of account %s) to %s", [user_arns_key, owner, id, service_arns_key, eci, meta_dots])
 }
 
-user_accounts := [a.account | some item in array.slice(split_arns(annotations[user_arns_key]), 0, max_list_entries); arn_problem(item) == "ok"; a := arn_of(item)] if has(annotations, user_arns_key)
-else := []
+user_accounts := [a.account | some item in array.slice(split_arns(annotations[user_arns_key]), 0, max_list_entries); arn_problem(item) == "ok"; a := arn_of(item)] if {
+	has(annotations, user_arns_key)
+} else := []
 
 cross_account_message(p, owner, eci, id) := sprintf("%s pulls %s from %s (ACR instance %s), which belongs to account %s per the policy's settings, while ECI runs in account %s; a pull from another account's registry needs %s and %s, and the %s has %s", [p.site.who, p.site.raw, image_registry(p.image), id, owner, eci, service_arns_key, user_arns_key, pod_word, lacking]) if {
 	not has(annotations, user_arns_key)
@@ -1794,14 +1884,16 @@ cross_account_message(p, owner, eci, id) := sprintf("%s pulls %s from %s (ACR in
 	not owner in user_accounts
 }
 
-has_service_arns := true if has(annotations, service_arns_key)
-else := false
+has_service_arns := true if {
+	has(annotations, service_arns_key)
+} else := false
 
 # ---------------------------------------------------------------------------------------------
 # The access gate (src/checks/access.rs): whether the namespace may use a role or an instance.
 
-access_namespace := "*" if shape == "imagecache"
-else := namespace
+access_namespace := "*" if {
+	shape == "imagecache"
+} else := namespace
 
 access_on if is_array(params.access)
 
@@ -1820,23 +1912,27 @@ instance_allowed(id) if {
 	any_glob(list(access_entry, "instanceIds"), id)
 }
 
-access_subject := "cluster-scoped ImageCache objects (access entry \"*\")" if shape == "imagecache"
-else := sprintf("namespace %s", [quote(namespace)])
+access_subject := "cluster-scoped ImageCache objects (access entry \"*\")" if {
+	shape == "imagecache"
+} else := sprintf("namespace %s", [quote(namespace)])
 
 access_detail(field) := sprintf("allowed: %s", [concat(", ", allowed)]) if {
 	allowed := list(access_entry, field)
 	count(allowed) > 0
-} else := "its access entry allows none" if access_entry
-else := "no access entry matches, so it may use none"
+} else := "its access entry allows none" if {
+	access_entry
+} else := "no access entry matches, so it may use none"
 
-gate_sites := [{"path": meta_path, "map": annotations, "labels": false}] if bound_update
-else := array.concat(
+gate_sites := [{"path": meta_path, "map": annotations, "labels": false}] if {
+	bound_update
+} else := array.concat(
 	array.concat([{"path": meta_path, "map": annotations, "labels": false}], [{"path": m.path, "map": m.annotations, "labels": false} | some m in ignored_meta]),
 	[{"path": meta_path, "map": labels, "labels": true}],
 )
 
-gate_path(site, key) := label_path(key) if site.labels
-else := ann_path(site.path, key)
+gate_path(site, key) := label_path(key) if {
+	site.labels
+} else := ann_path(site.path, key)
 
 # What a site names for key, unless the update leaves it as it was or it repeats the template's
 # copy (annotation-duplicated: judged once, where ECI reads it).
@@ -1963,8 +2059,11 @@ imagecache_findings contains finding("imagecache-images-invalid", "/spec/images"
 	message := images_problem(images)
 }
 
-images_problem(images) := "the ImageCache has no spec.images; it needs at least one image to cache" if images == null
-else := "the ImageCache's spec.images is empty; it needs at least one image to cache" if count(images) == 0
+images_problem(images) := "the ImageCache has no spec.images; it needs at least one image to cache" if {
+	images == null
+} else := "the ImageCache's spec.images is empty; it needs at least one image to cache" if {
+	count(images) == 0
+}
 
 imagecache_findings contains soft_finding("imagecache-images-invalid", "/spec/images", message, "split the images over several ImageCache objects") if {
 	shape == "imagecache"
@@ -2012,6 +2111,8 @@ secret_ref_ok(secret) if {
 	}
 }
 
-secret_ref_problem(secret) := sprintf("ImageCache pull secret %s is not \"<namespace>:<secret name>\"", [quote(secret)]) if is_string(secret)
-else := sprintf("ImageCache pull secret {name: %s} uses the pod form; ImageCache takes \"<namespace>:<secret name>\" strings", [quote(secret.name)]) if is_string(secret.name)
-else := "ImageCache pull secret is a mapping, not a \"<namespace>:<secret name>\" string (in YAML an unquoted namespace:name becomes a mapping; quote it)"
+secret_ref_problem(secret) := sprintf("ImageCache pull secret %s is not \"<namespace>:<secret name>\"", [quote(secret)]) if {
+	is_string(secret)
+} else := sprintf("ImageCache pull secret {name: %s} uses the pod form; ImageCache takes \"<namespace>:<secret name>\" strings", [quote(secret.name)]) if {
+	is_string(secret.name)
+} else := "ImageCache pull secret is a mapping, not a \"<namespace>:<secret name>\" string (in YAML an unquoted namespace:name becomes a mapping; quote it)"
