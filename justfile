@@ -176,6 +176,10 @@ fuzz-check:
 rules-readme:
     SECRETFREE_WRITE_DOCS=1 cargo test --quiet --test docs -- --nocapture
 
+# Regenerate policies/gatekeeper: the tables in src.rego from the Rust tables, and template.yaml's Rego from src.rego (tests/gatekeeper.rs writes them).
+gatekeeper:
+    SECRETFREE_WRITE_GATEKEEPER=1 cargo test --quiet --all-features --test gatekeeper generated -- --nocapture
+
 # Accept changed case snapshots after reviewing them (needs cargo-insta).
 snap:
     cargo insta review

@@ -19,7 +19,7 @@ pub const RAM_ROLE_NAME: &str = "k8s.aliyun.com/eci-ram-role-name";
 pub const ACR_PULL_KEYS: &[&str] = &[INSTANCE_IDS, SERVICE_ARNS, USER_ARNS, INSTANCE_ID_LEGACY];
 
 /// Keys whose misspellings the policy reports (`annotation-key-unknown`).
-const NEAR_MISS_TARGETS: &[&str] = &[
+pub(crate) const NEAR_MISS_TARGETS: &[&str] = &[
     INSTANCE_IDS,
     SERVICE_ARNS,
     USER_ARNS,
@@ -30,7 +30,7 @@ const NEAR_MISS_TARGETS: &[&str] = &[
 ];
 
 /// Every `k8s.aliyun.com/` key that ECI documents; never reported as a near miss.
-const KNOWN: &[&str] = &[
+pub(crate) const KNOWN: &[&str] = &[
     INSTANCE_IDS,
     INSTANCE_ID_LEGACY,
     SERVICE_ARNS,
@@ -59,7 +59,7 @@ const KNOWN: &[&str] = &[
 ];
 
 /// Prefixes people write instead of `k8s.aliyun.com`.
-const LOOKALIKE_PREFIXES: &[&str] = &[
+pub(crate) const LOOKALIKE_PREFIXES: &[&str] = &[
     "",
     "k8s.alibabacloud.com",
     "alibabacloud.com",

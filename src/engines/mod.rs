@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admission;
+pub mod gatekeeper;
 pub mod kubewarden;
 pub mod opa;
 pub mod opa_value;
