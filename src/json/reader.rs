@@ -112,36 +112,44 @@ impl<'de> Reader<'de> {
         }
     }
 
+    /// Past the bytes of a string up to its next quote, backslash or control character
+    /// (which it returns, or `None` at the end of the text).
+    fn scan_plain(&mut self) -> Option<u8> {
+        let rest = self.bytes.get(self.pos..)?;
+        let n = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        self.pos += n;
+        rest.get(n).copied()
+    }
+
     /// A string whose opening quote was read: borrowed when it has no escape.
     fn string(&mut self) -> Result<Cow<'de, str>> {
         let start = self.pos;
+        let mut out = match self.scan_plain().ok_or(Rejected)? {
+            b'"' => {
+                let s = self.text.get(start..self.pos).ok_or(Rejected)?;
+                self.pos += 1;
+                return Ok(Cow::Borrowed(s));
+            }
+            b'\\' => String::from(self.text.get(start..self.pos).ok_or(Rejected)?),
+            _ => return Err(Rejected),
+        };
         loop {
-            match self.next()? {
-                b'"' => {
-                    let s = self.text.get(start..self.pos - 1).ok_or(Rejected)?;
-                    return Ok(Cow::Borrowed(s));
-                }
-                b'\\' => break,
-                b if b < 0x20 => return Err(Rejected),
-                _ => {}
-            }
-        }
-        let mut out = String::from(self.text.get(start..self.pos - 1).ok_or(Rejected)?);
-        self.escape(&mut out)?;
-        loop {
-            let run = self.pos;
-            loop {
-                match self.peek().ok_or(Rejected)? {
-                    b'"' | b'\\' => break,
-                    b if b < 0x20 => return Err(Rejected),
-                    _ => self.pos += 1,
-                }
-            }
-            out.push_str(self.text.get(run..self.pos).ok_or(Rejected)?);
-            if self.next()? == b'"' {
-                return Ok(Cow::Owned(out));
-            }
+            // At a backslash.
+            self.pos += 1;
             self.escape(&mut out)?;
+            let run = self.pos;
+            let stop = self.scan_plain().ok_or(Rejected)?;
+            out.push_str(self.text.get(run..self.pos).ok_or(Rejected)?);
+            match stop {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                b'\\' => {}
+                _ => return Err(Rejected),
+            }
         }
     }
 
@@ -189,17 +197,22 @@ impl<'de> Reader<'de> {
     /// Skip a string whose opening quote was read, checking its escapes.
     fn skip_string(&mut self) -> Result<()> {
         loop {
-            match self.next()? {
-                b'"' => return Ok(()),
-                b'\\' => match self.next()? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        self.hex4()?;
+            match self.scan_plain().ok_or(Rejected)? {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    match self.next()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            self.hex4()?;
+                        }
+                        _ => return Err(Rejected),
                     }
-                    _ => return Err(Rejected),
-                },
-                b if b < 0x20 => return Err(Rejected),
-                _ => {}
+                }
+                _ => return Err(Rejected),
             }
         }
     }
