@@ -147,10 +147,10 @@ fn sarif_is_2_1_0_with_results() {
             .iter()
             .any(|r| r["ruleId"] == "annotation-misplaced" && r["level"] == "error")
     );
-    assert_eq!(
-        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
-        1
-    );
+    // The finding points at the misplaced annotation's key, not the document's first line.
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 7, "{region}");
+    assert_eq!(region["startColumn"], 5, "{region}");
 }
 
 #[test]

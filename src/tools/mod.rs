@@ -6,5 +6,7 @@
 pub mod lint;
 #[cfg(feature = "yaml")]
 pub mod manifest;
+#[cfg(feature = "yaml")]
+pub mod positions;
 #[cfg(feature = "cli")]
 pub mod suite;
