@@ -104,11 +104,12 @@ fn check_json_lists_every_object() {
 }
 
 #[test]
-fn check_reads_stdin_and_fix_prints_the_repaired_manifest() {
+fn check_reads_stdin_and_fix_write_prints_the_repaired_manifest() {
     let out = run(
         &[
             "check",
             "--fix",
+            "--write",
             "--settings",
             "policies/settings/minimal.yaml",
             "-",

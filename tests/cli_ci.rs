@@ -572,3 +572,107 @@ fn test_runs_a_team_s_own_suites_without_the_coverage_check() {
         out.stdout
     );
 }
+
+#[test]
+fn fix_prints_a_diff_and_fix_write_edits_only_the_repaired_lines() {
+    let dir = TempDir::new("fix");
+    let settings = dir.write(
+        "settings.yaml",
+        "customDomains: [{host: registry.example.com, instanceId: cri-j36zhodptmyq1234}]\n",
+    );
+    let settings = settings.to_str().unwrap();
+    let text = format!(
+        "{BAD}---\napiVersion: v1\nkind: ConfigMap   # untouched\nmetadata: {{name: c}}\ndata:\n  k: 'v'\n"
+    );
+    dir.write("deploy/web.yaml", &text);
+    let out = run(
+        dir.path(),
+        &["check", "deploy", "--fix", "--settings", settings],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "--- a/deploy/web.yaml\n+++ b/deploy/web.yaml\n@@ -4,12 +4,13 @@\n metadata:\n   name: bad\n   namespace: shop\n-  annotations:\n-    k8s.aliyun.com/acr-instance-ids: cri-j36zhodptmyq1234   # misplaced\n+  annotations: {}\n spec:\n   template:\n     metadata:\n       labels: {alibabacloud.com/eci: \"true\"}\n+      annotations:\n+        k8s.aliyun.com/acr-instance-ids: cri-j36zhodptmyq1234\n     spec:\n       containers:\n       - name: app\n"
+    );
+    // The file is untouched until --write.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("deploy/web.yaml")).unwrap(),
+        text
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "deploy",
+            "--fix",
+            "--write",
+            "--settings",
+            settings,
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("deploy/web.yaml: repaired"),
+        "{}",
+        out.stderr
+    );
+    let after = std::fs::read_to_string(dir.path().join("deploy/web.yaml")).unwrap();
+    let before_lines: Vec<&str> = text.lines().collect();
+    let after_lines: Vec<&str> = after.lines().collect();
+    let removed: Vec<&&str> = before_lines
+        .iter()
+        .filter(|l| !after_lines.contains(l))
+        .collect();
+    let added: Vec<&&str> = after_lines
+        .iter()
+        .filter(|l| !before_lines.contains(l))
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            &"  annotations:",
+            &"    k8s.aliyun.com/acr-instance-ids: cri-j36zhodptmyq1234   # misplaced"
+        ]
+    );
+    assert_eq!(
+        added,
+        [
+            &"  annotations: {}",
+            &"      annotations:",
+            &"        k8s.aliyun.com/acr-instance-ids: cri-j36zhodptmyq1234"
+        ]
+    );
+    // Comments, order and flow style elsewhere stay; the repaired file is allowed.
+    assert!(after.starts_with("# the shop's web deployment\n"));
+    assert!(after.contains("kind: ConfigMap   # untouched\n"));
+    let again = run(
+        dir.path(),
+        &[
+            "check",
+            "deploy",
+            "--settings",
+            settings,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(again.code, Some(0), "{}", again.stdout);
+
+    // Flow style is not edited: the file stays, the reason is on stderr, the run fails.
+    let flow = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {alibabacloud.com/eci: \"true\"}, annotations: {a: b}}\nspec:\n  containers:\n  - {name: app, image: registry.example.com/shop/app:1.0}\n";
+    dir.write("flow/pod.yaml", flow);
+    let out = run(
+        dir.path(),
+        &["check", "flow", "--fix", "--write", "--settings", settings],
+    );
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("flow/pod.yaml: not repaired"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("flow/pod.yaml")).unwrap(),
+        flow
+    );
+}

@@ -4,6 +4,7 @@
 use crate::context::Context;
 use crate::rules::RuleId;
 use crate::settings::Settings;
+use crate::tools::fix;
 use crate::tools::lint::{self, Linted};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -67,10 +68,16 @@ pub fn evaluate(manifest: &str, settings: &str, fix: bool, context: &str) -> Str
         Ok(found) => {
             let results = found.objects;
             let objects: Vec<Value> = results.iter().map(|r| object(r, json_input)).collect();
-            let fixed = results
-                .iter()
-                .any(|r| r.patched.is_some())
-                .then(|| lint::fixed_manifest(&results, !json_input));
+            // The repairs as line edits of the manifest (what `check --fix --write` writes);
+            // where they cannot be (flow style, JSON), the repaired objects written out whole.
+            let refs: Vec<&Linted> = results.iter().collect();
+            let fixed = match fix::fix_text(manifest, &refs) {
+                Ok(fixed) => fixed,
+                Err(_) => results
+                    .iter()
+                    .any(|r| r.patched.is_some())
+                    .then(|| lint::fixed_manifest(&results, !json_input)),
+            };
             (None, objects, found.skipped, fixed)
         }
         Err(e) => (Some(e.to_string()), Vec::new(), 0, None),

@@ -3,6 +3,8 @@
 //! runner (`suite`: `secretfree test`, `tests/cases.rs`). The core never calls into it.
 
 #[cfg(feature = "yaml")]
+pub mod fix;
+#[cfg(feature = "yaml")]
 pub mod lint;
 #[cfg(feature = "yaml")]
 pub mod manifest;

@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use input::{Found, MAX_MANIFEST_BYTES, WalkOptions, display, expand, read_input};
 use report::{Checked, Problem, Run};
 use secretfree::engines::admission;
-use secretfree::tools::lint;
 use secretfree::tools::suite;
+use secretfree::tools::{fix, lint};
 use secretfree::{Action, Context, RuleId, Settings, rules};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -340,10 +340,8 @@ fn check(args: &CheckArgs) -> ExitCode {
                         file: file.clone(),
                         linted,
                     }));
-                if args.fix && path.as_os_str() != "-" {
+                if args.fix {
                     texts.push((path, text));
-                } else if args.fix {
-                    texts.push((PathBuf::from("-"), text));
                 }
             }
             Err(e) => run.problems.push(Problem::error(&file, e.to_string())),
@@ -378,26 +376,78 @@ fn check(args: &CheckArgs) -> ExitCode {
     if args.format != Format::Text && (run.skipped_documents > 0 || run.skipped_files > 0) {
         eprintln!("secretfree: {}", report::skipped_note(&run));
     }
-    let mut code = if run.problems.iter().any(|p| p.fatal) {
-        ExitCode::from(2)
+    let mut code: u8 = if run.problems.iter().any(|p| p.fatal) {
+        2
     } else if failed {
-        ExitCode::from(1)
+        1
     } else {
-        ExitCode::SUCCESS
+        0
     };
     if args.fix {
         eprint!("{report}");
-        let linted: Vec<lint::Linted> = run.checked.into_iter().map(|c| c.linted).collect();
-        let yaml_input = !texts.iter().any(|(_, t)| lint::is_json_text(t));
-        let out = lint::fixed_manifest(&linted, yaml_input);
-        if args.write {
-            eprintln!("secretfree: --write is not available yet");
-            code = ExitCode::from(2);
+        let (out, unrepaired) = repair(&run, &texts, args.write);
+        if unrepaired {
+            code = code.max(1);
         }
-        finish(&out, code)
+        finish(&out, ExitCode::from(code))
     } else {
-        finish(&report, code)
+        finish(&report, ExitCode::from(code))
     }
+}
+
+/// `--fix`: the repairs of each file as line edits, printed as a unified diff, or with
+/// `--write` written back (stdin: the repaired text on stdout). Returns what goes to stdout and
+/// whether some repair could not be made (the file is left as it was, the reason on stderr).
+fn repair(run: &Run, texts: &[(PathBuf, String)], write: bool) -> (String, bool) {
+    let mut out = String::new();
+    let mut unrepaired = false;
+    for (path, text) in texts {
+        let file = display(path);
+        let objects: Vec<&lint::Linted> = run
+            .checked
+            .iter()
+            .filter(|c| c.file == file)
+            .map(|c| &c.linted)
+            .collect();
+        let fixed = match fix::fix_text(text, &objects) {
+            Ok(Some(fixed)) => fixed,
+            Ok(None) => {
+                if write && path.as_os_str() == "-" {
+                    out.push_str(text);
+                }
+                continue;
+            }
+            Err(e) => {
+                eprintln!("secretfree: {file}: not repaired: {e}");
+                unrepaired = true;
+                if write && path.as_os_str() == "-" {
+                    out.push_str(text);
+                }
+                continue;
+            }
+        };
+        if !write {
+            let name = file.strip_prefix("./").unwrap_or(&file);
+            out.push_str(
+                &similar::TextDiff::from_lines(text.as_str(), fixed.as_str())
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{name}"), &format!("b/{name}"))
+                    .to_string(),
+            );
+        } else if path.as_os_str() == "-" {
+            out.push_str(&fixed);
+        } else {
+            match std::fs::write(path, &fixed) {
+                Ok(()) => eprintln!("secretfree: {file}: repaired"),
+                Err(e) => {
+                    eprintln!("secretfree: {file}: cannot write the repair: {e}");
+                    unrepaired = true;
+                }
+            }
+        }
+    }
+    (out, unrepaired)
 }
 
 fn review(settings_path: Option<&Path>) -> ExitCode {
