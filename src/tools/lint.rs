@@ -513,6 +513,113 @@ mod tests {
     }
 
     #[test]
+    fn findings_are_located_in_lists_reviews_and_json() {
+        let list = format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}",
+            MISPLACED.replace('\n', "\n  ").trim_end()
+        );
+        let found = lint_text(&list, "l.yaml", &Settings::default()).unwrap();
+        let f = &found[0];
+        let i = f
+            .verdict
+            .findings
+            .iter()
+            .position(|x| x.rule.id() == "annotation-misplaced")
+            .unwrap();
+        assert_eq!(
+            f.locations[i],
+            Pos {
+                line: 10,
+                column: 7
+            }
+        );
+        let entry = f.to_json();
+        assert_eq!(entry["verdict"]["findings"][i]["line"], 10);
+        assert_eq!(entry["verdict"]["findings"][i]["column"], 7);
+
+        let review = format!(
+            "apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: u\n  operation: CREATE\n  kind: {{group: apps, version: v1, kind: Deployment}}\n  object:\n    {}",
+            MISPLACED.replace('\n', "\n    ").trim_end()
+        );
+        let found = lint_text(&review, "r.yaml", &Settings::default()).unwrap();
+        let f = &found[0];
+        let i = f
+            .verdict
+            .findings
+            .iter()
+            .position(|x| x.rule.id() == "annotation-misplaced")
+            .unwrap();
+        assert_eq!(
+            f.locations[i],
+            Pos {
+                line: 14,
+                column: 9
+            }
+        );
+
+        let json = serde_json::to_string_pretty(&yaml_to_json(MISPLACED)).unwrap();
+        let found = lint_text(&json, "j.json", &Settings::default()).unwrap();
+        let f = &found[0];
+        let i = f
+            .verdict
+            .findings
+            .iter()
+            .position(|x| x.rule.id() == "annotation-misplaced")
+            .unwrap();
+        let line = json
+            .lines()
+            .position(|l| l.contains("acr-instance-ids"))
+            .unwrap()
+            + 1;
+        assert_eq!(f.locations[i], Pos { line, column: 7 });
+    }
+
+    #[test]
+    fn helm_templates_and_non_objects_are_told_apart() {
+        assert_eq!(
+            helm_template_line("a: 1\n{{- if .Values.x }}\nb: 2\n"),
+            Some(2)
+        );
+        assert_eq!(
+            helm_template_line("metadata:\n  name: {{ .Release.Name }}\n"),
+            Some(2)
+        );
+        assert_eq!(
+            helm_template_line("args:\n  - {{ .Values.arg }}\n"),
+            Some(2)
+        );
+        // Quoted templates (Prometheus, Argo) and comments are text.
+        assert_eq!(
+            helm_template_line("summary: \"{{ $labels.instance }} down\"\n# {{ x }}\n"),
+            None
+        );
+        assert!(is_judged(&yaml_to_json("apiVersion: v1\nkind: Pod\n")));
+        assert!(!is_judged(&yaml_to_json("apiVersion: v2\nname: chart\n")));
+        assert!(!is_judged(&yaml_to_json("kind: DaemonSet\nimage: x\n")));
+        assert!(is_judged(&yaml_to_json(
+            "uid: u\noperation: CREATE\nobject: {}\n"
+        )));
+        let found = lint_objects(
+            "name: ci\non: [push]\n---\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: c}\n",
+            "-",
+            &Settings::default(),
+            &Context::new(),
+            false,
+        )
+        .unwrap();
+        assert_eq!((found.objects.len(), found.skipped), (1, 1));
+        let strict = lint_objects(
+            "name: ci\n",
+            "-",
+            &Settings::default(),
+            &Context::new(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(strict.objects[0].verdict.rule_ids(), ["request-invalid"]);
+    }
+
+    #[test]
     fn documents_without_kind_fail_closed_and_bad_text_is_an_error() {
         let found = lint_text("metadata: {name: x}\n", "-", &Settings::default()).unwrap();
         assert_eq!(found[0].verdict.rule_ids(), ["request-invalid"]);
