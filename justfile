@@ -121,7 +121,7 @@ soak n="1000000": node-deps
 
 # Run the case suites through the CLI (prints "N passed, M failed").
 cases:
-    cargo run --quiet -- test policies/cases
+    cargo run --quiet -- test policies/cases --require-coverage
 
 # Time evaluate_json against a plain JSON parse of the same bytes (ratios from one run).
 bench:

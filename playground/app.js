@@ -149,6 +149,9 @@ function finding(f) {
       el("span", { class: `badge ${f.action}`, text: ACTION_LABEL[f.action] || f.action }),
       el("button", { type: "button", class: "rule-id", title: "Show this rule in the rule reference", onclick: () => showRule(f.rule) }, f.rule),
       el("span", { class: "path", title: "JSON pointer into the object" }, "at ", el("code", { text: f.path || "/" })),
+      f.line > 0
+        ? el("button", { type: "button", class: "line", title: "Show this finding in the manifest", onclick: () => jumpToLine(f.line) }, `line ${f.line}`)
+        : null,
     ),
     el("p", { class: "message", text: f.message }),
     el("p", { class: "fix" }, el("strong", { text: "Fix: " }), f.fix),

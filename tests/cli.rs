@@ -104,11 +104,12 @@ fn check_json_lists_every_object() {
 }
 
 #[test]
-fn check_reads_stdin_and_fix_prints_the_repaired_manifest() {
+fn check_reads_stdin_and_fix_write_prints_the_repaired_manifest() {
     let out = run(
         &[
             "check",
             "--fix",
+            "--write",
             "--settings",
             "policies/settings/minimal.yaml",
             "-",
@@ -147,10 +148,10 @@ fn sarif_is_2_1_0_with_results() {
             .iter()
             .any(|r| r["ruleId"] == "annotation-misplaced" && r["level"] == "error")
     );
-    assert_eq!(
-        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
-        1
-    );
+    // The finding points at the misplaced annotation's key, not the document's first line.
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 7, "{region}");
+    assert_eq!(region["startColumn"], 5, "{region}");
 }
 
 #[test]

@@ -314,7 +314,7 @@ test("context (namespaces, eci-profile) decides scope as `secretfree check --con
   await page.close();
 });
 
-test("with Repair on, the patched manifest is the one `secretfree check --fix` prints", async () => {
+test("with Repair on, the patched manifest is the file `secretfree check --fix --write` writes", async () => {
   const page = await openPage();
   const settings = fs.readFileSync(path.join(root, "policies/settings/strict.yaml"), "utf8");
   for (const file of ["bad-annotations-on-deployment.yaml", "bad-list-region-prefix-missing.yaml"]) {
@@ -324,9 +324,11 @@ test("with Repair on, the patched manifest is the one `secretfree check --fix` p
     const n = await evaluations(page);
     await page.check("#fix");
     await settled(page, n);
-    const r = cli(["check", "--fix", "--settings", tmpFile(settings), tmpFile(manifest)]);
+    const target = tmpFile(manifest);
+    const r = cli(["check", "--fix", "--write", "--settings", tmpFile(settings), target]);
+    assert.equal(r.status, 0, r.stderr);
     assert.equal(await page.isDisabled("#copy-fixed"), false);
-    assert.equal(await copied(page, "#copy-fixed", "Patched manifest"), r.stdout, file);
+    assert.equal(await copied(page, "#copy-fixed", "Patched manifest"), fs.readFileSync(target, "utf8"), file);
     assert.ok((await page.$$eval("li.finding[data-action=mutated]", (l) => l.length)) > 0);
     await page.uncheck("#fix");
   }

@@ -4,6 +4,7 @@
 use crate::context::Context;
 use crate::rules::RuleId;
 use crate::settings::Settings;
+use crate::tools::fix;
 use crate::tools::lint::{self, Linted};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -34,8 +35,12 @@ fn object(r: &Linted, json_input: bool) -> Value {
 /// Returns `{"settingsProblems": [{"path", "message"}], "contextProblem": null | "<why the
 /// context cannot be read>", "error": null | "<why the manifest cannot be read>", "objects":
 /// [{"source", "kind", "name", "namespace", "verdict", "line", "label", "status", "patched"}],
-/// "fixed": null | "<the whole manifest, repaired>"}`. When the settings have problems the
-/// manifest is judged with the default settings; when the context has one, without context.
+/// "skipped": <documents that are not Kubernetes objects>, "fixed": null | "<the whole
+/// manifest, repaired>"}`. Each finding of a verdict carries `line` and `column` (1-based) where
+/// it is in the manifest, as `secretfree check --format json` prints them. Only Kubernetes
+/// objects are judged (apiVersion and kind), as `check` judges them. When the settings have
+/// problems the manifest is judged with the default settings; when the context has one,
+/// without context.
 #[wasm_bindgen]
 pub fn evaluate(manifest: &str, settings: &str, fix: bool, context: &str) -> String {
     let (mut parsed, problems) = match Settings::from_yaml(settings) {
@@ -58,23 +63,31 @@ pub fn evaluate(manifest: &str, settings: &str, fix: bool, context: &str) -> Str
         }
     };
     let json_input = lint::is_json_text(manifest);
-    let linted = lint::lint_text_with_context(manifest, "manifest", &parsed, &context);
-    let (error, objects, fixed) = match linted {
-        Ok(results) => {
+    let linted = lint::lint_objects(manifest, "manifest", &parsed, &context, false);
+    let (error, objects, skipped, fixed) = match linted {
+        Ok(found) => {
+            let results = found.objects;
             let objects: Vec<Value> = results.iter().map(|r| object(r, json_input)).collect();
-            let fixed = results
-                .iter()
-                .any(|r| r.patched.is_some())
-                .then(|| lint::fixed_manifest(&results, !json_input));
-            (None, objects, fixed)
+            // The repairs as line edits of the manifest (what `check --fix --write` writes);
+            // where they cannot be (flow style, JSON), the repaired objects written out whole.
+            let refs: Vec<&Linted> = results.iter().collect();
+            let fixed = match fix::fix_text(manifest, &refs) {
+                Ok(fixed) => fixed,
+                Err(_) => results
+                    .iter()
+                    .any(|r| r.patched.is_some())
+                    .then(|| lint::fixed_manifest(&results, !json_input)),
+            };
+            (None, objects, found.skipped, fixed)
         }
-        Err(e) => (Some(e.to_string()), Vec::new(), None),
+        Err(e) => (Some(e.to_string()), Vec::new(), 0, None),
     };
     json!({
         "settingsProblems": problems,
         "contextProblem": context_problem,
         "error": error,
         "objects": objects,
+        "skipped": skipped,
         "fixed": fixed,
     })
     .to_string()

@@ -47,7 +47,7 @@ fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
 
 /// The text of a string's contents (between the quotes), escapes decoded; anything that does
 /// not decode becomes U+FFFD.
-fn decode(content: &[u8]) -> String {
+pub(crate) fn decode(content: &[u8]) -> String {
     let mut out = Vec::with_capacity(content.len());
     let mut i = 0usize;
     while let Some(&b) = content.get(i) {

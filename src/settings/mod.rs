@@ -368,6 +368,39 @@ impl Settings {
         }
     }
 
+    /// What the settings name that is valid but likely a mistake, one warning per problem (the
+    /// policy runs with them as written): a region id (`clusterRegion`, `customDomains[].region`,
+    /// `instances[].region`) that fits the grammar but is not a known region, with the closest
+    /// known one ("did you mean cn-hangzhou?"). A mistyped `clusterRegion` would otherwise make
+    /// every same-region instance look like another region's.
+    pub fn warnings(&self) -> Vec<SettingsError> {
+        let mut out = Vec::new();
+        let mut check = |path: String, region: &str| {
+            if regions::is_known_region(region) {
+                return;
+            }
+            let hint = nearest_region(region)
+                .map(|r| format!("; did you mean {r}?"))
+                .unwrap_or_default();
+            out.push(SettingsError {
+                path,
+                message: format!("{region} is not a known region{hint}"),
+            });
+        };
+        if let Some(r) = &self.cluster_region {
+            check("clusterRegion".into(), r);
+        }
+        for (i, d) in self.custom_domains.iter().enumerate() {
+            if let Some(r) = &d.region {
+                check(format!("customDomains[{i}].region"), r);
+            }
+        }
+        for (i, inst) in self.instances.iter().enumerate() {
+            check(format!("instances[{i}].region"), &inst.region);
+        }
+        out
+    }
+
     /// The access entry that governs `namespace` (`*` for cluster-scoped objects).
     pub fn access_for(&self, namespace: &str) -> Option<Option<&AccessEntry>> {
         self.access.as_ref().map(|entries| {
@@ -376,6 +409,28 @@ impl Settings {
                 .find(|e| e.namespaces.iter().any(|p| text::glob_match(p, namespace)))
         })
     }
+}
+
+/// The known region closest to `s` by edit distance (at most 3), when one is closest.
+fn nearest_region(s: &str) -> Option<&'static str> {
+    if let Some(r) = regions::closest_region(s) {
+        return Some(r);
+    }
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tie = false;
+    for &r in regions::KNOWN_REGIONS {
+        if let Some(d) = text::edit_distance(s, r, 3) {
+            match best {
+                Some((b, _)) if d > b => {}
+                Some((b, _)) if d == b => tie = true,
+                _ => {
+                    best = Some((d, r));
+                    tie = false;
+                }
+            }
+        }
+    }
+    best.filter(|_| !tie).map(|(_, r)| r)
 }
 
 #[cfg(test)]
@@ -388,6 +443,25 @@ mod tests {
         assert_eq!(Settings::from_json("{}").unwrap(), Settings::default());
         assert_eq!(Settings::from_json("").unwrap(), Settings::default());
         assert_eq!(Settings::from_json("null").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn unknown_regions_warn_with_the_closest_known_one() {
+        let s = Settings::from_yaml(
+            "clusterRegion: cn-hangzhu\ncustomDomains: [{host: r.example.com, instanceId: cri-j36zhodptmyq1234, region: cn-beijing}]\ninstances: [{instanceId: cri-nwj395hgf6f3abcd, name: shop, region: xx-nowhere-9}]\n",
+        )
+        .unwrap();
+        let w = s.warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(w[0].path, "clusterRegion");
+        assert_eq!(
+            w[0].message,
+            "cn-hangzhu is not a known region; did you mean cn-hangzhou?"
+        );
+        assert_eq!(w[1].path, "instances[0].region");
+        assert_eq!(w[1].message, "xx-nowhere-9 is not a known region");
+        let known = Settings::from_yaml("clusterRegion: cn-hangzhou\n").unwrap();
+        assert!(known.warnings().is_empty());
     }
 
     #[test]

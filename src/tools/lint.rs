@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 use super::manifest::{self, Document, ManifestError};
+use super::positions::Pos;
 use crate::context::Context;
 use crate::rules::Action;
 use crate::settings::Settings;
@@ -31,6 +32,10 @@ pub struct Linted {
     pub patched: Option<Value>,
     /// The document as read.
     pub original: Value,
+    /// Where each finding is in the source text, in the order of `verdict.findings` (line 0
+    /// when unknown): the key (or list item) its JSON path names, or the deepest part of the
+    /// path that exists (for a key to add).
+    pub locations: Vec<Pos>,
 }
 
 /// Whether a case's request document is an AdmissionReview or a bare AdmissionRequest rather
@@ -113,6 +118,13 @@ pub fn lint_document(
     let value = doc.value;
     // For an AdmissionReview, name the object inside its request.
     let admission = is_admission_review(&value);
+    let object_tree = doc.positions.as_ref().and_then(|t| {
+        if admission {
+            t.get("/request/object")
+        } else {
+            Some(t)
+        }
+    });
     let request = value.get("request");
     let object = if admission {
         request
@@ -149,7 +161,18 @@ pub fn lint_document(
             .ok()
             .map(|()| obj)
     };
+    let locations = verdict
+        .findings
+        .iter()
+        .map(|f| {
+            object_tree
+                .map(|t| t.locate(&f.path))
+                .or_else(|| doc.positions.as_ref().map(|t| t.pos()))
+                .unwrap_or_default()
+        })
+        .collect();
     Linted {
+        locations,
         source: format!("{source}#{}", doc.locator),
         line: doc.line,
         kind,
@@ -202,6 +225,83 @@ pub fn lint_text_with_context(
         .collect())
 }
 
+/// Whether a manifest document is a Kubernetes object `check` judges: a string `apiVersion`
+/// and a string `kind` (an AdmissionReview is one), or something meant for the policy that is
+/// not one (a bare AdmissionRequest: it fails closed with `request-invalid` and says where it is
+/// read). Anything else (`package.json`, a CI workflow, `Chart.yaml`, `values.yaml`) is not a
+/// Kubernetes object: `check` skips and counts it unless `--strict-input`.
+pub fn is_judged(v: &Value) -> bool {
+    let text = |key: &str| v.get(key).and_then(Value::as_str).is_some();
+    (text("apiVersion") && text("kind"))
+        || v.get("request").is_some_and(Value::is_object)
+        || (v.get("object").is_some() && (v.get("operation").is_some() || v.get("uid").is_some()))
+}
+
+/// What [`lint_objects`] found in one text: the objects judged and how many documents were
+/// skipped as not Kubernetes objects.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LintedText {
+    pub objects: Vec<Linted>,
+    /// Documents (or `List` items) without `apiVersion` and `kind`, not judged.
+    pub skipped: usize,
+}
+
+/// [`lint_text_with_context`] for `check`: only Kubernetes objects are judged ([`is_judged`]);
+/// the other documents are counted in [`LintedText::skipped`]. `strict`: every document is
+/// judged (one without a string `kind` fails closed with `request-invalid`).
+pub fn lint_objects(
+    text: &str,
+    source: &str,
+    settings: &Settings,
+    context: &Context,
+    strict: bool,
+) -> Result<LintedText, ManifestError> {
+    let mut out = LintedText::default();
+    for doc in manifest::parse_documents(text)? {
+        if strict || is_judged(&doc.value) {
+            out.objects
+                .push(lint_document(source, doc, settings, context));
+        } else {
+            out.skipped += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The first line (1-based) that shows Go template syntax where YAML structure goes, as the
+/// files under a Helm chart's `templates/` do: a line whose content, after its indentation,
+/// a `- ` and a `key: `, starts with `{{` (`{{- if .Values.x }}`, `image: {{ .Values.image }}`).
+/// `{{` inside a quoted value (`"{{ .Values.x }}"`, Prometheus and Argo templates) is a string
+/// like any other and does not count. Comments do not count.
+pub fn helm_template_line(text: &str) -> Option<usize> {
+    if !text.contains("{{") {
+        return None;
+    }
+    text.lines().enumerate().find_map(|(i, line)| {
+        let mut rest = line.trim_start();
+        if rest.starts_with('#') {
+            return None;
+        }
+        while let Some(r) = rest.strip_prefix("- ") {
+            rest = r.trim_start();
+        }
+        if !rest.starts_with("{{")
+            && let Some(colon) = rest.find(": ")
+            && !rest.starts_with(['"', '\''])
+        {
+            rest = rest.get(colon + 2..).unwrap_or("").trim_start();
+        }
+        rest.starts_with("{{").then_some(i + 1)
+    })
+}
+
+/// Whether a text can hold a Kubernetes object at all: it names both `apiVersion` and `kind`
+/// somewhere. A directory walk skips other files without parsing them (a `package-lock.json`,
+/// a `tsconfig.json` with comments).
+pub fn may_hold_objects(text: &str) -> bool {
+    text.contains("apiVersion") && text.contains("kind")
+}
+
 /// Read a context text: every object of a YAML or JSON text (several documents, `List`s
 /// unrolled), as `kubectl get namespaces -o yaml` and `kubectl get configmap eci-profile -n
 /// kube-system -o yaml` print them. `source` names the text in errors, with the document.
@@ -229,11 +329,7 @@ pub fn is_json_text(text: &str) -> bool {
 
 /// An object as a YAML document (ends with a newline).
 pub fn to_yaml(value: &Value) -> String {
-    let mut out = serde_saphyr::to_string(value).unwrap_or_default();
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
+    crate::yaml::to_text(value)
 }
 
 /// Every object, repaired where the verdict has a patch, as one manifest: YAML documents
@@ -288,13 +384,24 @@ impl Linted {
     }
 
     /// `{"source", "kind", "name", "namespace", "verdict"}`: one entry of `check --format json`.
+    /// Each finding of the verdict also carries `line` and `column` (1-based) where the source
+    /// position is known: a tooling addition, the verdict itself is the core's.
     pub fn to_json(&self) -> Value {
+        let mut verdict = serde_json::to_value(&self.verdict).unwrap_or(Value::Null);
+        if let Some(Value::Array(findings)) = verdict.get_mut("findings") {
+            for (f, at) in findings.iter_mut().zip(&self.locations) {
+                if let (Some(map), true) = (f.as_object_mut(), at.line > 0) {
+                    map.insert("line".into(), json!(at.line));
+                    map.insert("column".into(), json!(at.column));
+                }
+            }
+        }
         json!({
             "source": self.source,
             "kind": self.kind,
             "name": self.name,
             "namespace": self.namespace,
-            "verdict": serde_json::to_value(&self.verdict).unwrap_or(Value::Null),
+            "verdict": verdict,
         })
     }
 }
@@ -403,6 +510,113 @@ mod tests {
 
     fn yaml_to_json(text: &str) -> Value {
         manifest::yaml_to_value(text).unwrap()
+    }
+
+    #[test]
+    fn findings_are_located_in_lists_reviews_and_json() {
+        let list = format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}",
+            MISPLACED.replace('\n', "\n  ").trim_end()
+        );
+        let found = lint_text(&list, "l.yaml", &Settings::default()).unwrap();
+        let f = &found[0];
+        let i = f
+            .verdict
+            .findings
+            .iter()
+            .position(|x| x.rule.id() == "annotation-misplaced")
+            .unwrap();
+        assert_eq!(
+            f.locations[i],
+            Pos {
+                line: 10,
+                column: 7
+            }
+        );
+        let entry = f.to_json();
+        assert_eq!(entry["verdict"]["findings"][i]["line"], 10);
+        assert_eq!(entry["verdict"]["findings"][i]["column"], 7);
+
+        let review = format!(
+            "apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: u\n  operation: CREATE\n  kind: {{group: apps, version: v1, kind: Deployment}}\n  object:\n    {}",
+            MISPLACED.replace('\n', "\n    ").trim_end()
+        );
+        let found = lint_text(&review, "r.yaml", &Settings::default()).unwrap();
+        let f = &found[0];
+        let i = f
+            .verdict
+            .findings
+            .iter()
+            .position(|x| x.rule.id() == "annotation-misplaced")
+            .unwrap();
+        assert_eq!(
+            f.locations[i],
+            Pos {
+                line: 14,
+                column: 9
+            }
+        );
+
+        let json = serde_json::to_string_pretty(&yaml_to_json(MISPLACED)).unwrap();
+        let found = lint_text(&json, "j.json", &Settings::default()).unwrap();
+        let f = &found[0];
+        let i = f
+            .verdict
+            .findings
+            .iter()
+            .position(|x| x.rule.id() == "annotation-misplaced")
+            .unwrap();
+        let line = json
+            .lines()
+            .position(|l| l.contains("acr-instance-ids"))
+            .unwrap()
+            + 1;
+        assert_eq!(f.locations[i], Pos { line, column: 7 });
+    }
+
+    #[test]
+    fn helm_templates_and_non_objects_are_told_apart() {
+        assert_eq!(
+            helm_template_line("a: 1\n{{- if .Values.x }}\nb: 2\n"),
+            Some(2)
+        );
+        assert_eq!(
+            helm_template_line("metadata:\n  name: {{ .Release.Name }}\n"),
+            Some(2)
+        );
+        assert_eq!(
+            helm_template_line("args:\n  - {{ .Values.arg }}\n"),
+            Some(2)
+        );
+        // Quoted templates (Prometheus, Argo) and comments are text.
+        assert_eq!(
+            helm_template_line("summary: \"{{ $labels.instance }} down\"\n# {{ x }}\n"),
+            None
+        );
+        assert!(is_judged(&yaml_to_json("apiVersion: v1\nkind: Pod\n")));
+        assert!(!is_judged(&yaml_to_json("apiVersion: v2\nname: chart\n")));
+        assert!(!is_judged(&yaml_to_json("kind: DaemonSet\nimage: x\n")));
+        assert!(is_judged(&yaml_to_json(
+            "uid: u\noperation: CREATE\nobject: {}\n"
+        )));
+        let found = lint_objects(
+            "name: ci\non: [push]\n---\nkind: ConfigMap\napiVersion: v1\nmetadata: {name: c}\n",
+            "-",
+            &Settings::default(),
+            &Context::new(),
+            false,
+        )
+        .unwrap();
+        assert_eq!((found.objects.len(), found.skipped), (1, 1));
+        let strict = lint_objects(
+            "name: ci\n",
+            "-",
+            &Settings::default(),
+            &Context::new(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(strict.objects[0].verdict.rule_ids(), ["request-invalid"]);
     }
 
     #[test]

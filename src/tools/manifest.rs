@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use super::positions::{self, PosTree};
 use serde_json::Value;
 
 /// One object found in a manifest file.
@@ -10,9 +11,11 @@ pub struct Document {
     /// `"<doc index>"`, or `"<doc index>/items/<i>"` for items of a `List` (and
     /// `"<doc index>/items/<i>/items/<j>"` for items of a `List` inside it, and so on).
     pub locator: String,
-    /// 1-based line where the document starts (0 when unknown).
+    /// 1-based line where the object starts (0 when unknown).
     pub line: usize,
     pub value: Value,
+    /// Where each part of the object is in the source text (`None` when unknown).
+    pub positions: Option<PosTree>,
 }
 
 /// Why a manifest could not be read.
@@ -30,54 +33,44 @@ pub fn yaml_to_value(text: &str) -> Result<Value, ManifestError> {
     crate::yaml::to_value(text).map_err(ManifestError)
 }
 
-/// Lines at which each `---`-separated YAML document starts.
-fn doc_start_lines(text: &str) -> Vec<usize> {
-    let mut starts = Vec::new();
-    let mut pending = Some(1usize);
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        if line.starts_with("---") {
-            pending = Some(n + 1);
-            continue;
-        }
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with('%') {
-            continue;
-        }
-        if let Some(p) = pending.take() {
-            starts.push(p.max(1).min(n));
-        }
-    }
-    starts
-}
-
 /// Read every object of a manifest (YAML stream or JSON; JSON arrays and `List`s unrolled,
-/// `List`s inside `List`s too).
+/// `List`s inside `List`s too), each with its source positions.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, ManifestError> {
     let trimmed = text.trim_start_matches('\u{feff}');
+    // The BOM is one character: columns on the first line shift by it, lines do not.
     let first = trimmed.trim_start().chars().next();
-    let docs: Vec<Value> = if matches!(first, Some('{' | '[')) {
+    let docs: Vec<(Value, Option<PosTree>)> = if matches!(first, Some('{' | '[')) {
         match serde_json::from_str::<Value>(trimmed) {
-            Ok(Value::Array(items)) => items,
-            Ok(v) => vec![v],
-            Err(json_err) => match crate::yaml::to_values(trimmed) {
-                Ok(v) => v,
+            Ok(value) => {
+                let tree = positions::json_tree(trimmed);
+                match (value, tree) {
+                    (Value::Array(items), Some(PosTree::Seq(_, trees)))
+                        if items.len() == trees.len() =>
+                    {
+                        items.into_iter().zip(trees.into_iter().map(Some)).collect()
+                    }
+                    (Value::Array(items), _) => items.into_iter().map(|v| (v, None)).collect(),
+                    (v, tree) => vec![(v, tree)],
+                }
+            }
+            Err(json_err) => match crate::yaml::to_located(trimmed) {
+                Ok(v) => v.into_iter().map(|d| (d.value, Some(d.tree))).collect(),
                 Err(_) => return Err(ManifestError(format!("not valid JSON: {json_err}"))),
             },
         }
     } else {
-        crate::yaml::to_values(trimmed)
+        crate::yaml::to_located(trimmed)
             .map_err(|e| ManifestError(format!("not valid YAML: {e}")))?
+            .into_iter()
+            .map(|d| (d.value, Some(d.tree)))
+            .collect()
     };
-    let lines = doc_start_lines(trimmed);
     let mut out = Vec::new();
-    let mut line_iter = lines.into_iter();
-    for (i, doc) in docs.into_iter().enumerate() {
+    for (i, (doc, tree)) in docs.into_iter().enumerate() {
         if doc.is_null() {
             continue;
         }
-        let line = line_iter.next().unwrap_or(0);
-        unroll(doc, i.to_string(), line, &mut out)?;
+        unroll(doc, tree, i.to_string(), &mut out)?;
     }
     Ok(out)
 }
@@ -98,18 +91,19 @@ fn is_list(doc: &Value) -> bool {
 /// a `List`, `List`s inside it unrolled too (as kubectl does), without recursion.
 fn unroll(
     doc: Value,
+    tree: Option<PosTree>,
     locator: String,
-    line: usize,
     out: &mut Vec<Document>,
 ) -> Result<(), ManifestError> {
     // Last in, first out: a List's items are pushed in reverse so they come out in order.
-    let mut stack = vec![(doc, locator, 0usize)];
-    while let Some((mut value, locator, depth)) = stack.pop() {
+    let mut stack = vec![(doc, tree, locator, 0usize)];
+    while let Some((mut value, tree, locator, depth)) = stack.pop() {
         if !is_list(&value) {
             out.push(Document {
                 locator,
-                line,
+                line: tree.as_ref().map_or(0, |t| t.pos().line),
                 value,
+                positions: tree,
             });
             continue;
         }
@@ -118,9 +112,15 @@ fn unroll(
                 "Lists nested more than {MAX_LIST_NESTING} deep at {locator}"
             )));
         }
+        let mut item_trees = match tree.as_ref().and_then(|t| t.get("/items")) {
+            Some(PosTree::Seq(_, trees)) => trees.clone(),
+            _ => Vec::new(),
+        };
         if let Some(Value::Array(items)) = value.get_mut("items").map(Value::take) {
-            for (j, item) in items.into_iter().enumerate().rev() {
-                stack.push((item, format!("{locator}/items/{j}"), depth + 1));
+            item_trees.resize(items.len(), PosTree::Leaf(positions::Pos::default()));
+            for (j, (item, item_tree)) in items.into_iter().zip(item_trees).enumerate().rev() {
+                let item_tree = (item_tree.pos().line > 0).then_some(item_tree);
+                stack.push((item, item_tree, format!("{locator}/items/{j}"), depth + 1));
             }
         }
     }
@@ -139,7 +139,8 @@ mod tests {
                 .unwrap();
         let locators: Vec<&str> = docs.iter().map(|d| d.locator.as_str()).collect();
         assert_eq!(locators, ["0", "1/items/0", "1/items/1"]);
-        assert_eq!(docs[1].line, 3);
+        // The first item of the List, on its own line.
+        assert_eq!(docs[1].line, 5);
         let docs = parse_documents(r#"[{"kind":"Pod"},{"kind":"Job"}]"#).unwrap();
         assert_eq!(docs.len(), 2);
         assert!(parse_documents("a: [1, 2\n").is_err());
@@ -161,7 +162,11 @@ mod tests {
             ]
         );
         assert_eq!(docs[2].value["metadata"]["name"], "c");
-        assert!(docs.iter().all(|d| d.line == 1));
+        // Each item starts on its own line (the flow items here share the List's lines).
+        assert_eq!(
+            docs.iter().map(|d| d.line).collect::<Vec<_>>(),
+            [3, 6, 8, 9, 11]
+        );
         // A `*List` kind without an items array is an object like any other.
         let docs = parse_documents("kind: NetworkPolicyList\nitems: 3\n").unwrap();
         assert_eq!(docs[0].locator, "0");

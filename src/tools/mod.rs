@@ -3,8 +3,12 @@
 //! runner (`suite`: `secretfree test`, `tests/cases.rs`). The core never calls into it.
 
 #[cfg(feature = "yaml")]
+pub mod fix;
+#[cfg(feature = "yaml")]
 pub mod lint;
 #[cfg(feature = "yaml")]
 pub mod manifest;
+#[cfg(feature = "yaml")]
+pub mod positions;
 #[cfg(feature = "cli")]
 pub mod suite;

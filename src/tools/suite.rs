@@ -37,15 +37,34 @@ impl CaseOutcome {
     }
 }
 
-/// Every `suite.yaml` under `dir` (one level of rule folders), sorted.
+/// How deep [`find_suites`] looks for `suite.yaml` files under the folder it is given.
+const MAX_SUITE_DEPTH: usize = 16;
+
+/// Every `suite.yaml` under `dir` (any depth, hidden folders and symlinked folders left out),
+/// sorted; `dir` may also name one suite file.
 pub fn find_suites(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut suites: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("suite.yaml"))
-        .filter(|p| p.is_file())
-        .collect();
+    let meta = std::fs::metadata(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    if meta.is_file() {
+        return Ok(vec![dir.to_owned()]);
+    }
+    let mut suites = Vec::new();
+    let mut folders = vec![(dir.to_owned(), 0usize)];
+    while let Some((folder, depth)) = folders.pop() {
+        let entries = std::fs::read_dir(&folder)
+            .map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if file_type.is_dir() && !hidden && depth < MAX_SUITE_DEPTH {
+                folders.push((path, depth + 1));
+            } else if entry.file_name() == "suite.yaml" && path.is_file() {
+                suites.push(path);
+            }
+        }
+    }
     suites.sort();
     Ok(suites)
 }
@@ -127,11 +146,19 @@ impl Suite {
                 return suite;
             }
         };
-        if doc.get("rule").and_then(Value::as_str) != Some(suite.rule.as_str()) {
-            let folder = &suite.rule;
-            suite
-                .problems
-                .push(format!("suite `rule` must be {folder:?}, the folder name"));
+        // In a folder named after a rule (the project's corpus, policies/cases/<rule-id>/),
+        // `rule` must be that rule; elsewhere (a team's own suites) it is optional, and names
+        // the suite when given.
+        let named = doc.get("rule").and_then(Value::as_str);
+        if RuleId::from_id(&suite.rule).is_some() {
+            if named != Some(suite.rule.as_str()) {
+                let folder = &suite.rule;
+                suite
+                    .problems
+                    .push(format!("suite `rule` must be {folder:?}, the folder name"));
+            }
+        } else if let Some(named) = named {
+            suite.rule = named.to_owned();
         }
         match doc.get("cases").and_then(Value::as_array) {
             Some(cases) => suite.cases.clone_from(cases),
@@ -286,11 +313,13 @@ pub fn resolve_all(dir: &Path) -> Result<Vec<ResolvedCase>, String> {
     let mut out = Vec::new();
     for suite_path in find_suites(dir)? {
         let base = suite_path.parent().unwrap_or(Path::new("."));
-        let rule = base
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let suite = read_value(&suite_path)?;
+        let rule = suite
+            .get("rule")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| base.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
         for (i, case) in suite
             .get("cases")
             .and_then(Value::as_array)
@@ -529,6 +558,42 @@ mod tests {
         let all = run_all(&dir).unwrap();
         let names: Vec<&str> = all.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["fine", "case #1", "(suite)"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_team_s_own_suites_need_no_rule_folder() {
+        let pod = "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: a, image: nginx}]}}";
+        let dir = corpus(
+            "team",
+            &[
+                (
+                    "team-a/web",
+                    &format!(
+                        "cases:\n- name: web is fine\n  request: {pod}\n  expect: {{allowed: true, findings: []}}\n"
+                    ),
+                ),
+                (
+                    "team-b",
+                    &format!(
+                        "rule: my-checks\ncases:\n- name: b\n  request: {pod}\n  expect: {{allowed: true, findings: []}}\n"
+                    ),
+                ),
+                (".hidden", "cases: [{}]\n"),
+            ],
+        );
+        let all = run_all(&dir).unwrap();
+        let got: Vec<(&str, &str, bool)> = all
+            .iter()
+            .map(|o| (o.rule.as_str(), o.name.as_str(), o.passed()))
+            .collect();
+        assert_eq!(
+            got,
+            [("web", "web is fine", true), ("my-checks", "b", true)]
+        );
+        // One suite file named directly.
+        let one = run_all(&dir.join("team-b/suite.yaml")).unwrap();
+        assert_eq!(one.len(), 1);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

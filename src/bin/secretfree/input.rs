@@ -1,9 +1,13 @@
-//! What `check` reads: files, directories (walked once each, symlink loops cut, anything but
-//! regular files skipped) and stdin, every one read with a size bound.
+//! What `check` reads: files, directories (walked once each as git would: `.gitignore`, hidden
+//! folders and `--exclude` globs honoured, symlink loops cut, anything but regular files
+//! skipped) and stdin, every one read with a size bound.
 
+use ignore::WalkBuilder;
+use ignore::overrides::{Override, OverrideBuilder};
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The most one manifest file (or stdin) may hold: 16 times the 3 MiB the API server accepts
 /// for one request. Bigger input is an error for that file, found before it is read (by its
@@ -27,8 +31,16 @@ fn is_manifest_name(path: &Path) -> bool {
         .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
 }
 
+/// How a directory walk chooses files, beside their names: `.gitignore` (also outside a git
+/// checkout), `.ignore`, hidden files and folders, and `--exclude` globs.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Globs (gitignore syntax) matched against paths relative to the directory walked.
+    pub exclude: Vec<String>,
+}
+
 /// What to read: `-` and paths naming anything but a directory as given; directories walked.
-pub fn expand(paths: &[PathBuf]) -> Vec<Found> {
+pub fn expand(paths: &[PathBuf], options: &WalkOptions) -> Vec<Found> {
     let mut out = Vec::new();
     let list: Vec<PathBuf> = if paths.is_empty() {
         vec![PathBuf::from("-")]
@@ -44,7 +56,7 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Found> {
             continue;
         }
         match std::fs::metadata(&p) {
-            Ok(meta) if meta.is_dir() => walk(&p, &mut out),
+            Ok(meta) if meta.is_dir() => walk(&p, options, &mut out),
             // A file, or a pipe such as `<(kubectl get ... -o yaml)`: read with the size bound.
             Ok(_) => out.push(Found::Read {
                 path: p,
@@ -59,51 +71,90 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Found> {
     out
 }
 
+/// `--exclude` globs as `ignore` overrides (each one an ignore rule, `!glob`), relative to `root`.
+fn excludes(root: &Path, globs: &[String]) -> Result<Override, String> {
+    let mut builder = OverrideBuilder::new(root);
+    for glob in globs {
+        builder
+            .add(&format!("!{glob}"))
+            .map_err(|e| format!("--exclude {glob}: {e}"))?;
+    }
+    builder.build().map_err(|e| format!("--exclude: {e}"))
+}
+
 /// The `.yaml`, `.yml` and `.json` regular files under `root`, sorted (problems first).
 ///
+/// Files and folders that `.gitignore` or `.ignore` files name (also outside a git checkout),
+/// hidden ones (`.github/`, `.git/`) and those an `--exclude` glob matches are left out.
 /// Symlinks to regular files are followed. A symlinked directory is followed only when its
 /// canonical path was not walked yet, and only after the real directories (so a file is named
 /// by its real path when it has one, and the order does not depend on the directory listing's).
 /// Every directory is therefore read at most once: symlink loops end. FIFOs, sockets and
 /// devices (also behind symlinks) are skipped with a note, never opened.
-fn walk(root: &Path, out: &mut Vec<Found>) {
-    let mut visited: HashSet<PathBuf> = HashSet::new();
-    let mut real_dirs = vec![root.to_path_buf()];
-    let mut linked_dirs: VecDeque<PathBuf> = VecDeque::new();
+fn walk(root: &Path, options: &WalkOptions, out: &mut Vec<Found>) {
+    let overrides = match excludes(root, &options.exclude) {
+        Ok(o) => o,
+        Err(e) => {
+            out.push(Found::Unreadable(e));
+            return;
+        }
+    };
+    let visited: Arc<Mutex<HashSet<PathBuf>>> = Arc::default();
+    let mut linked_dirs: VecDeque<PathBuf> = VecDeque::from([root.to_path_buf()]);
     let mut files = Vec::new();
-    while let Some(dir) = real_dirs.pop().or_else(|| linked_dirs.pop_front()) {
-        let canonical = match std::fs::canonicalize(&dir) {
+    while let Some(start) = linked_dirs.pop_front() {
+        let canonical = match std::fs::canonicalize(&start) {
             Ok(c) => c,
             Err(e) => {
                 out.push(Found::Unreadable(format!(
                     "cannot read directory {}: {e}",
-                    dir.display()
+                    start.display()
                 )));
                 continue;
             }
         };
-        if !visited.insert(canonical) {
+        // The start of each walk is not filtered: it is marked walked here.
+        if !visited.lock().is_ok_and(|mut v| v.insert(canonical)) {
             continue;
         }
-        let mut entries: Vec<(PathBuf, std::fs::FileType)> = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .filter_map(|e| e.file_type().ok().map(|t| (e.path(), t)))
-                .collect(),
-            Err(e) => {
-                out.push(Found::Unreadable(format!(
-                    "cannot read directory {}: {e}",
-                    dir.display()
-                )));
+        let seen = Arc::clone(&visited);
+        let walker = WalkBuilder::new(&start)
+            .follow_links(false)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .require_git(false)
+            .parents(true)
+            .overrides(overrides.clone())
+            .sort_by_file_name(|a, b| a.cmp(b))
+            // Each real directory once: a second way into it (a bind mount, the start of a
+            // linked walk already inside the first) is cut here.
+            .filter_entry(move |entry| {
+                if !entry.file_type().is_some_and(|t| t.is_dir()) {
+                    return true;
+                }
+                match std::fs::canonicalize(entry.path()) {
+                    Ok(c) => seen.lock().is_ok_and(|mut v| v.insert(c)),
+                    Err(_) => true,
+                }
+            })
+            .build();
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    out.push(Found::Unreadable(format!("cannot read directory: {e}")));
+                    continue;
+                }
+            };
+            let Some(file_type) = entry.file_type() else {
                 continue;
-            }
-        };
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut subdirs = Vec::new();
-        for (path, file_type) in entries {
+            };
+            let path = entry.into_path();
             let manifest = is_manifest_name(&path);
             if file_type.is_dir() {
-                subdirs.push(path);
+                continue;
             } else if file_type.is_file() {
                 if manifest {
                     files.push(path);
@@ -129,8 +180,6 @@ fn walk(root: &Path, out: &mut Vec<Found>) {
                 )));
             }
         }
-        // Reversed onto the stack: subdirectories are walked in name order.
-        real_dirs.extend(subdirs.into_iter().rev());
     }
     files.sort();
     out.extend(
