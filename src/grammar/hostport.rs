@@ -49,6 +49,50 @@ fn is_label(s: &str) -> bool {
 /// Parse `host[:port]`: a DNS name or IPv4 address (labels of letters, digits and inner '-')
 /// or a bracketed IPv6 literal, and an optional port 1-65535 written as digits.
 pub fn parse(text: &str) -> Result<HostPort<'_>, HostPortError<'_>> {
+    match plain(text) {
+        Some(parsed) => Ok(parsed),
+        None => parse_slow(text),
+    }
+}
+
+/// The usual address, a DNS name with an optional port, in one pass over its bytes; `None`
+/// for anything else, which [`parse_slow`] reads and words the error for.
+fn plain(text: &str) -> Option<HostPort<'_>> {
+    let bytes = text.as_bytes();
+    let (mut label_start, mut prev) = (0usize, b'.');
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'.' | b':' => {
+                // A label is non-empty and does not end with '-'.
+                if i == label_start || !prev.is_ascii_alphanumeric() {
+                    return None;
+                }
+                if b == b':' {
+                    let port = text.get(i + 1..)?;
+                    if port.is_empty() || !port.bytes().all(|c| c.is_ascii_digit()) {
+                        return None;
+                    }
+                    let port = port.parse::<u16>().ok().filter(|&p| p > 0)?;
+                    return Some(HostPort {
+                        host: text.get(..i)?,
+                        port: Some(port),
+                    });
+                }
+                label_start = i + 1;
+            }
+            b'-' if i != label_start => {}
+            _ if b.is_ascii_alphanumeric() => {}
+            _ => return None,
+        }
+        prev = b;
+    }
+    (!bytes.is_empty() && prev.is_ascii_alphanumeric()).then_some(HostPort {
+        host: text,
+        port: None,
+    })
+}
+
+fn parse_slow(text: &str) -> Result<HostPort<'_>, HostPortError<'_>> {
     let (host, port) = if text.starts_with('[') {
         let Some((inner, rest)) = text.split_once(']') else {
             return Err(HostPortError::UnclosedBracket);
@@ -113,6 +157,41 @@ impl HostPort<'_> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
+    #[test]
+    fn the_one_pass_reading_agrees_with_the_full_parser() {
+        for text in [
+            "registry.example.com",
+            "registry.example.com:5000",
+            "Registry.Example.COM:443",
+            "a",
+            "a-b.c-d",
+            "localhost:1",
+            "10.0.0.1:65535",
+            "",
+            ".",
+            "a.",
+            ".a",
+            "a..b",
+            "-a",
+            "a-",
+            "a-.b",
+            "a:",
+            "a:0",
+            "a:65536",
+            "a:x",
+            "a:1:2",
+            "a_b",
+            "[::1]:5000",
+            "ä.com",
+        ] {
+            let fast = plain(text);
+            if let Some(fast) = fast {
+                assert_eq!(Ok(fast), parse_slow(text), "{text:?}");
+            }
+            assert_eq!(parse(text), parse_slow(text), "{text:?}");
+        }
+    }
+
     use super::*;
     use HostPortError::*;
 
