@@ -11,7 +11,7 @@ demo:
     cargo run --quiet --release -- check policies/examples --settings policies/settings/strict.yaml || true
 
 # Everything CI runs: formatting, lints, unit, case and CLI tests, every artifact in real hosts, the playground in Chromium.
-test: fmt-check clippy clippy-wasm deny deps-check test-native wasm-core dist-reproducible wasm-tests playground-test cases
+test: fmt-check clippy clippy-wasm deny deps-check test-native wasm-core artifacthub-check dist-reproducible wasm-tests playground-test cases
 
 # Formatting.
 fmt-check:
@@ -56,6 +56,15 @@ wasm-core:
 dist:
     cargo run --quiet --release --manifest-path xtask/Cargo.toml -- dist
 
+# Write policies/kubewarden/artifacthub-pkg.yml from metadata.yml and questions-ui.yml (what `kwctl scaffold artifacthub` writes; createdAt changes with the version). Commit it: Artifact Hub reads it from the repository.
+artifacthub:
+    cargo run --quiet --release --manifest-path xtask/Cargo.toml -- artifacthub
+
+# policies/kubewarden/artifacthub-pkg.yml is what the metadata generates (the xtask's own tests too).
+artifacthub-check:
+    cargo run --quiet --release --manifest-path xtask/Cargo.toml -- artifacthub --check
+    cd xtask && cargo test --quiet --release
+
 # Two clean builds of dist/ give the same SHA256SUMS.
 dist-reproducible:
     rm -rf target/dist dist && just dist && cp dist/SHA256SUMS target/SHA256SUMS.first
@@ -98,6 +107,27 @@ kwctl-context:
         echo "$session: allowed $got"
         [ "$got" = "$want" ] || { echo "expected allowed $want"; exit 1; }
     done
+
+# Optional, needs kwctl (KWCTL=path, default kwctl on PATH; not part of `just test`): the Kubewarden package as kwctl sees it. `kwctl annotate` of the built module gives the metadata our build wrote (usage included), `kwctl inspect` reads it, and `kwctl scaffold artifacthub` gives the committed artifacthub-pkg.yml (but createdAt).
+kwctl-package:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    kwctl="${KWCTL:-kwctl}"
+    command -v "$kwctl" >/dev/null || { echo "kwctl not found (set KWCTL=/path/to/kwctl)"; exit 1; }
+    test -f dist/SHA256SUMS || just dist
+    out=target/kwctl-package
+    rm -rf "$out" && mkdir -p "$out"
+    kw=policies/kubewarden
+    "$kwctl" annotate -m $kw/metadata.yml -u $kw/README.md -o "$out/annotated.wasm" dist/kubewarden/policy.wasm 2>/dev/null
+    "$kwctl" inspect -o yaml "file://$PWD/$out/annotated.wasm" 2>/dev/null > "$out/kwctl.yml"
+    "$kwctl" inspect -o yaml "file://$PWD/dist/kubewarden/policy.wasm" 2>/dev/null > "$out/ours.yml"
+    # kwctl adds only its own version annotation.
+    diff <(grep -v 'io.kubewarden.kwctl:' "$out/kwctl.yml") "$out/ours.yml" && echo "kwctl annotate writes the metadata dist/kubewarden/policy.wasm carries"
+    grep -q 'io.kubewarden.policy.usage:' "$out/ours.yml" && grep -q 'io.kubewarden.policy.ociUrl:' "$out/ours.yml"
+    "$kwctl" inspect "file://$PWD/dist/kubewarden/policy.wasm" 2>/dev/null > "$out/inspect.txt"
+    sed -n '1,/^Rules/p' "$out/inspect.txt"
+    "$kwctl" scaffold artifacthub -m $kw/metadata.yml -q $kw/questions-ui.yml -o "$out/artifacthub-pkg.yml" 2>/dev/null
+    diff <(grep -v '^#\|^createdAt:' "$out/artifacthub-pkg.yml") <(grep -v '^#\|^createdAt:' $kw/artifacthub-pkg.yml) && echo "kwctl scaffold artifacthub gives the committed $kw/artifacthub-pkg.yml (createdAt aside)"
 
 # Node packages of the Node hosts (OPA npm SDK, jco), from the lockfile.
 node-deps:

@@ -8,6 +8,7 @@ use crate::context::{Applied, Context};
 use crate::model::{AdmissionRequest, K8sObject};
 use crate::scope;
 use crate::settings::Settings;
+use crate::skip;
 use crate::verdict::Verdict;
 use crate::workload::{Shape, Workload, object_annotations};
 
@@ -134,6 +135,9 @@ pub fn evaluate_in(req: &AdmissionRequest, settings: &Settings, ctx: &Context) -
     let Some(workload) = Workload::new(shape, kind, namespace, object) else {
         return allowed();
     };
+    // `secretfree.io/skip`: the rules this object turns off, and the findings that say so.
+    let skip = skip::plan(&workload, settings);
+    let settings = skip.settings.as_ref();
     // ECI creates the instance from the pod as it is when the pod is bound to the virtual
     // node: an update before that counts like a create, one after that changes nothing but
     // is still gated (what it adds must be allowed).
@@ -145,7 +149,9 @@ pub fn evaluate_in(req: &AdmissionRequest, settings: &Settings, ctx: &Context) -
         let mut report = Report::new(settings);
         placement::existing_pod(&mut report, object, old);
         access::gate(&mut report, &workload, old.map(object_annotations));
-        return Verdict::new(report.finish(), Vec::new());
+        let mut findings = report.finish();
+        findings.extend(skip.findings);
+        return Verdict::new(findings, Vec::new());
     }
     // eci-profile injects into pods, never into an ImageCache (always ECI anyway); a pod
     // routed to ACS is not ECI whatever the context says.
@@ -158,7 +164,8 @@ pub fn evaluate_in(req: &AdmissionRequest, settings: &Settings, ctx: &Context) -
     if !scope.judged {
         return allowed();
     }
-    let (findings, repairs) = checks::run(&workload, scope.on_eci, &applied, settings);
+    let (mut findings, repairs) = checks::run(&workload, scope.on_eci, &applied, settings);
+    findings.extend(skip.findings);
     let patch = if settings.mutate {
         repairs.patch(&workload)
     } else {

@@ -34,6 +34,7 @@ mod repair;
 pub mod rules;
 mod scope;
 mod settings;
+mod skip;
 #[cfg(feature = "yaml")]
 pub mod tools;
 mod verdict;

@@ -164,6 +164,8 @@ rules! {
         "ImageCache `spec.imagePullSecrets` item not `<namespace>:<secret name>`";
     ImcIdInvalid = "imc-id-invalid", Warn, false, Other,
         "`k8s.aliyun.com/eci-imc-id` / `eci-image-snapshot-id` not an image cache id (`imc-...`)";
+    RuleSkipped = "rule-skipped", Warn, false, Other,
+        "`secretfree.io/skip: rule-a,rule-b` on the pod (template) or ImageCache metadata turned rules off for the object, or named an unknown rule or one the settings do not let objects skip (the access gate unless `allowSkip` lists it): every skip shows in audits";
     RequestInvalid = "request-invalid", Deny, false, Other,
         "malformed input (not JSON/YAML, wrong shapes, invalid UTF-8, absurd size or depth): fail closed";
 }

@@ -13,7 +13,9 @@
 //! check is the test `every_rule_has_allow_and_deny_cases`.
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use secretfree::engines::admission;
 use secretfree::tools::suite::{self, CaseRef};
+use secretfree::{Action, Verdict};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -93,6 +95,7 @@ fn check_case(case: &CaseRef) -> Result<(), Failed> {
     let Some(verdict) = o.verdict.as_ref() else {
         return Ok(());
     };
+    admission_text_holds(verdict).map_err(|e| format!("{} :: {}: {e}", o.rule, o.name))?;
     let request = o
         .request
         .as_deref()
@@ -107,6 +110,41 @@ fn check_case(case: &CaseRef) -> Result<(), Failed> {
         });
     });
     Ok(())
+}
+
+/// What the admission hosts show of a verdict: every warning within Kubernetes' recommended
+/// 120 characters; the deny message a summary line, then every finding in full, one a line.
+fn admission_text_holds(verdict: &Verdict) -> Result<(), String> {
+    for w in admission::warnings(verdict) {
+        let n = w.chars().count();
+        if n > admission::MAX_WARNING_CHARS || w.contains('\n') {
+            return Err(format!("warning of {n} characters: {w}"));
+        }
+    }
+    match admission::deny_message(verdict) {
+        None if verdict.allowed => Ok(()),
+        None => Err("denied without a deny message".into()),
+        Some(_) if verdict.allowed => Err("allowed with a deny message".into()),
+        Some(message) => {
+            let lines: Vec<&str> = message.lines().skip(1).collect();
+            let want: Vec<String> = verdict
+                .with_action(Action::Deny)
+                .map(Verdict::line)
+                .chain(
+                    verdict
+                        .with_action(Action::Warn)
+                        .map(|f| format!("warning: {}", Verdict::line(f))),
+                )
+                .collect();
+            if lines == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "deny message {message:?} does not list the findings one a line"
+                ))
+            }
+        }
+    }
 }
 
 fn every_rule_has_allow_and_deny_cases() -> Result<(), Failed> {

@@ -421,6 +421,56 @@ test("unseen manifests: the page shows what `secretfree check --format json` say
   await page.close();
 });
 
+test("loading the page logs no error and no request fails (the favicon included)", async () => {
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e}`));
+  page.on("console", (m) => m.type() === "error" && problems.push(`console error: ${m.text()}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on("response", (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
+  await page.goto(base);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+  await page.waitForLoadState("networkidle");
+  assert.deepEqual(problems, []);
+  assert.ok(await page.$("link[rel=icon]"), "the page names its icon, so the browser asks for no /favicon.ico");
+  await page.close();
+});
+
+test("at a 420 px wide window the footer does not cover the results", async () => {
+  const narrow = await browser.newContext({ viewport: { width: 420, height: 800 } });
+  const page = await narrow.newPage();
+  await page.goto(base);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+  const n = await evaluations(page);
+  await page.selectOption("#example-picker", "example:bad-annotations-on-deployment.yaml");
+  await settled(page, n);
+  const boxes = () =>
+    page.evaluate(() => {
+      const box = (sel) => {
+        const r = document.querySelector(sel).getBoundingClientRect();
+        return { top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, left: r.left, right: r.right };
+      };
+      return { foot: box("footer.foot"), output: box("section.output"), results: box("#results") };
+    });
+  const overlaps = (a, b) => a.top < b.bottom && b.top < a.bottom && a.left < b.right && b.left < a.right;
+  for (const scroll of ["top", "bottom"]) {
+    await page.evaluate((s) => window.scrollTo(0, s === "top" ? 0 : document.documentElement.scrollHeight), scroll);
+    const b = await boxes();
+    assert.ok(!overlaps(b.foot, b.output), `scrolled to the ${scroll}: footer ${JSON.stringify(b.foot)} overlaps the output ${JSON.stringify(b.output)}`);
+    assert.ok(b.foot.top >= b.results.bottom, `scrolled to the ${scroll}: the footer starts above the end of the results`);
+    // What the window shows at the footer's place is the footer, not a result under it.
+    const hit = await page.evaluate(() => {
+      const r = document.querySelector("footer.foot").getBoundingClientRect();
+      if (r.bottom < 0 || r.top > window.innerHeight) return "footer";
+      const el = document.elementFromPoint(r.left + r.width / 2, Math.max(0, r.top) + 2);
+      return el?.closest("footer") ? "footer" : el?.closest("#results") ? "results" : "other";
+    });
+    assert.notEqual(hit, "results");
+  }
+  await page.screenshot({ path: path.join(artifacts, "playground-420.png"), fullPage: true });
+  await narrow.close();
+});
+
 test("screenshots at 1280x800 (target/playground/)", async () => {
   const page = await openPage();
   // The first view: a common mistake, denied, every finding with its rule, path and fix.

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::rules::Action;
-use crate::verdict::Verdict;
+use crate::verdict::{Finding, Verdict};
 use serde_json::{Map, Value, json};
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -31,25 +31,68 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// The denial message: every deny finding as one line, joined.
+/// The denial message: a short summary line, then every finding on a line of its own (deny
+/// findings first, then warnings), in full: `[rule] message (at /path); fix: ...`. Audit
+/// reports (Kubewarden PolicyReports) show this text as it is, so one finding per line keeps
+/// them readable. `None` when nothing denies.
 pub fn deny_message(verdict: &Verdict) -> Option<String> {
-    let lines: Vec<String> = verdict
-        .with_action(Action::Deny)
-        .map(Verdict::line)
-        .collect();
-    if lines.is_empty() {
-        None
-    } else {
-        Some(lines.join("; "))
+    let denies = verdict.with_action(Action::Deny).count();
+    if denies == 0 {
+        return None;
     }
+    let warns = verdict.with_action(Action::Warn).count();
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut message = format!(
+        "secretfree: {} the request",
+        plural(denies, "finding denies", "findings deny")
+    );
+    if warns > 0 {
+        message.push_str(&format!(", {}", plural(warns, "warning", "warnings")));
+    }
+    for finding in verdict.with_action(Action::Deny) {
+        message.push('\n');
+        message.push_str(&Verdict::line(finding));
+    }
+    for finding in verdict.with_action(Action::Warn) {
+        message.push_str("\nwarning: ");
+        message.push_str(&Verdict::line(finding));
+    }
+    Some(message)
 }
 
-/// The warnings: every warn finding as one line.
+/// The longest admission warning, in characters (what Kubernetes recommends for the
+/// `warnings` of an AdmissionResponse).
+pub const MAX_WARNING_CHARS: usize = 120;
+
+/// One admission warning: `[rule] message`, at most [`MAX_WARNING_CHARS`] characters (cut on
+/// a character boundary, ending in `…`), control characters shown as spaces. The full text
+/// is in the verdict (the CLI, the playground) and, when the request is denied, in the deny
+/// message.
+pub fn warning(finding: &Finding) -> String {
+    let full = format!("[{}] {}", finding.rule.id(), finding.message);
+    let clean = |c: char| if c.is_control() { ' ' } else { c };
+    if full.chars().count() <= MAX_WARNING_CHARS {
+        return full.chars().map(clean).collect();
+    }
+    let mut short: String = full
+        .chars()
+        .take(MAX_WARNING_CHARS.saturating_sub(1))
+        .map(clean)
+        .collect();
+    short.truncate(short.trim_end().len());
+    short.push('…');
+    short
+}
+
+/// The warnings: every warn finding, one entry each, shortened by [`warning`].
 pub fn warnings(verdict: &Verdict) -> Vec<String> {
-    verdict
-        .with_action(Action::Warn)
-        .map(Verdict::line)
-        .collect()
+    verdict.with_action(Action::Warn).map(warning).collect()
 }
 
 /// The `response` object of an admission.k8s.io/v1 AdmissionReview.
@@ -82,8 +125,82 @@ pub fn admission_review(uid: &str, verdict: &Verdict) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::rules::RuleId;
+
+    fn finding(rule: RuleId, action: Action, message: &str) -> Finding {
+        Finding {
+            rule,
+            action,
+            path: "/metadata/annotations".into(),
+            message: message.into(),
+            fix: "do this".into(),
+        }
+    }
+
+    #[test]
+    fn the_deny_message_has_one_finding_per_line_after_a_summary() {
+        let v = Verdict::new(
+            vec![
+                finding(
+                    RuleId::ImageInvalid,
+                    Action::Deny,
+                    "image \"a b\" does not parse",
+                ),
+                finding(
+                    RuleId::PlaceholderValue,
+                    Action::Deny,
+                    "value \"****\" is masked",
+                ),
+                finding(
+                    RuleId::PullSecretRedundant,
+                    Action::Warn,
+                    "secrets are not needed",
+                ),
+            ],
+            Vec::new(),
+        );
+        let message = deny_message(&v).unwrap();
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "secretfree: 2 findings deny the request, 1 warning",
+                "[image-invalid] image \"a b\" does not parse (at /metadata/annotations); fix: do this",
+                "[placeholder-value] value \"****\" is masked (at /metadata/annotations); fix: do this",
+                "warning: [pull-secret-redundant] secrets are not needed (at /metadata/annotations); fix: do this",
+            ]
+        );
+        let warned = Verdict::new(
+            vec![finding(RuleId::PullSecretRedundant, Action::Warn, "x")],
+            Vec::new(),
+        );
+        assert_eq!(deny_message(&warned), None);
+        assert_eq!(warnings(&warned), ["[pull-secret-redundant] x"]);
+    }
+
+    #[test]
+    fn warnings_stay_within_120_characters_and_cut_between_characters() {
+        let long = "ü".repeat(300);
+        let w = warning(&finding(RuleId::PullSecretRedundant, Action::Warn, &long));
+        assert_eq!(w.chars().count(), MAX_WARNING_CHARS);
+        assert!(
+            w.starts_with("[pull-secret-redundant] üü") && w.ends_with("ü…"),
+            "{w}"
+        );
+        let exact = "x".repeat(MAX_WARNING_CHARS - "[pull-secret-redundant] ".len());
+        let w = warning(&finding(RuleId::PullSecretRedundant, Action::Warn, &exact));
+        assert_eq!(w.chars().count(), MAX_WARNING_CHARS);
+        assert!(w.ends_with('x'));
+        let w = warning(&finding(
+            RuleId::PullSecretRedundant,
+            Action::Warn,
+            "a\nb\tc",
+        ));
+        assert_eq!(w, "[pull-secret-redundant] a b c");
+    }
 
     #[test]
     fn base64_matches_rfc4648_vectors() {

@@ -69,6 +69,9 @@ pub struct Settings {
     pub access: Option<Vec<AccessEntry>>,
     pub mutate: bool,
     pub rules: BTreeMap<RuleId, RuleSetting>,
+    /// The rules an object may turn off with `secretfree.io/skip`. `None`: every rule but the
+    /// access gate (see [`Settings::may_skip`]).
+    pub allow_skip: Option<Vec<RuleId>>,
 }
 
 /// One problem in the settings.
@@ -107,6 +110,16 @@ impl fmt::Display for SettingsErrors {
 
 impl std::error::Error for SettingsErrors {}
 
+/// ` (did you mean <rule>?)` for a near-miss of a rule id, else empty.
+pub(crate) fn rule_hint(id: &str) -> String {
+    RuleId::ALL
+        .iter()
+        .filter_map(|r| text::edit_distance(id, r.id(), 4).map(|d| (d, r.id())))
+        .min()
+        .map(|(_, r)| format!(" (did you mean {r}?)"))
+        .unwrap_or_default()
+}
+
 const KEYS: &[&str] = &[
     "clusterRegion",
     "accountId",
@@ -117,6 +130,7 @@ const KEYS: &[&str] = &[
     "access",
     "mutate",
     "rules",
+    "allowSkip",
 ];
 
 impl Settings {
@@ -316,15 +330,12 @@ impl Settings {
             for (id, action) in m {
                 let at = format!("rules.{id}");
                 let Some(rule) = RuleId::from_id(id) else {
-                    let hint = RuleId::ALL
-                        .iter()
-                        .filter_map(|r| text::edit_distance(id, r.id(), 4).map(|d| (d, r.id())))
-                        .min()
-                        .map(|(_, r)| format!(" (did you mean {r}?)"))
-                        .unwrap_or_default();
                     c.err(
                         at,
-                        format!("unknown rule id{hint}; `secretfree rules` lists them"),
+                        format!(
+                            "unknown rule id{}; `secretfree rules` lists them",
+                            rule_hint(id)
+                        ),
                     );
                     continue;
                 };
@@ -357,6 +368,23 @@ impl Settings {
                 }
                 s.rules.insert(rule, setting);
             }
+        }
+
+        if let Some(v) = map.get("allowSkip").filter(|v| !v.is_null()) {
+            let mut allowed = Vec::new();
+            for (i, id) in c.strings(v, "allowSkip").iter().enumerate() {
+                let at = format!("allowSkip[{i}]");
+                match RuleId::from_id(id) {
+                    None => c.err(at, format!("unknown rule id{}; `secretfree rules` lists them", rule_hint(id))),
+                    Some(rule @ (RuleId::RequestInvalid | RuleId::RuleSkipped)) => c.err(
+                        at,
+                        format!("{rule} cannot be skipped: malformed input fails closed, and a skip is always reported"),
+                    ),
+                    Some(rule) if !allowed.contains(&rule) => allowed.push(rule),
+                    Some(_) => {}
+                }
+            }
+            s.allow_skip = Some(allowed);
         }
 
         if c.0.is_empty() {
@@ -399,6 +427,19 @@ impl Settings {
             check(format!("instances[{i}].region"), &inst.region);
         }
         out
+    }
+
+    /// Whether an object may turn `rule` off with `secretfree.io/skip`: the rules `allowSkip`
+    /// lists, or by default every rule but the access gate (which limits what the writer of
+    /// the object may borrow), `request-invalid` and `rule-skipped` itself.
+    pub fn may_skip(&self, rule: RuleId) -> bool {
+        if matches!(rule, RuleId::RequestInvalid | RuleId::RuleSkipped) {
+            return false;
+        }
+        match &self.allow_skip {
+            Some(allowed) => allowed.contains(&rule),
+            None => rule.category() != crate::rules::Category::Access,
+        }
     }
 
     /// The access entry that governs `namespace` (`*` for cluster-scoped objects).
@@ -462,6 +503,42 @@ mod tests {
         assert_eq!(w[1].message, "xx-nowhere-9 is not a known region");
         let known = Settings::from_yaml("clusterRegion: cn-hangzhou\n").unwrap();
         assert!(known.warnings().is_empty());
+    }
+
+    #[test]
+    fn allow_skip_names_rules_and_replaces_the_default() {
+        let s = Settings::default();
+        assert!(s.may_skip(RuleId::PlaceholderValue));
+        for gate in [
+            RuleId::RoleNotAllowed,
+            RuleId::InstanceNotAllowed,
+            RuleId::RamRoleNotAllowed,
+            RuleId::RequestInvalid,
+            RuleId::RuleSkipped,
+        ] {
+            assert!(!s.may_skip(gate), "{gate}");
+        }
+        let s = Settings::from_json(r#"{"allowSkip":["role-not-allowed","role-not-allowed"]}"#)
+            .unwrap();
+        assert_eq!(s.allow_skip, Some(vec![RuleId::RoleNotAllowed]));
+        assert!(s.may_skip(RuleId::RoleNotAllowed) && !s.may_skip(RuleId::PlaceholderValue));
+        let errs = Settings::from_json(
+            r#"{"allowSkip":["role-not-alowed","request-invalid","rule-skipped"]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            errs.contains("allowSkip[0]: unknown rule id (did you mean role-not-allowed?)"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("allowSkip[1]: request-invalid cannot be skipped"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("allowSkip[2]: rule-skipped cannot be skipped"),
+            "{errs}"
+        );
     }
 
     #[test]

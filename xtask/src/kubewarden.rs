@@ -2,7 +2,8 @@
 //!
 //! The custom section `io.kubewarden.metadata` holds the JSON of policy-evaluator's `Metadata`
 //! (camelCase), taken from `policies/kubewarden/metadata.yml`, with `executionMode` and
-//! `protocolVersion` set per artifact.
+//! `protocolVersion` set per artifact and `io.kubewarden.policy.usage` read from the README.md
+//! beside it.
 
 use crate::wasm;
 use anyhow::{Context, Result, bail};
@@ -29,6 +30,14 @@ pub fn metadata(
         Value::String(protocol_version.into()),
     );
     map.insert("executionMode".into(), Value::String(execution_mode.into()));
+    // The usage text `kwctl annotate -u README.md` would add: the README beside metadata.yml.
+    let readme = metadata_yml.with_file_name("README.md");
+    let usage = std::fs::read_to_string(&readme)
+        .with_context(|| format!("reading {}", readme.display()))?;
+    let Some(annotations) = map.get_mut("annotations").and_then(Value::as_object_mut) else {
+        bail!("{}: `annotations` is required", metadata_yml.display());
+    };
+    annotations.insert("io.kubewarden.policy.usage".into(), Value::String(usage));
     if execution_mode == "gatekeeper" {
         // Gatekeeper mode cannot return patches.
         map.insert("mutating".into(), Value::Bool(false));

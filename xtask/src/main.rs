@@ -2,10 +2,13 @@
 //!
 //! - `dist`: build every artifact into `dist/` (DESIGN §7, the playground included) and write
 //!   `dist/SHA256SUMS`.
+//! - `artifacthub [--check]`: write `policies/kubewarden/artifacthub-pkg.yml` from the policy
+//!   metadata (`--check`: fail when the committed file is stale; `dist` checks too).
 //! - `inspect FILE...`: print a module's imports, exports, memories, globals and custom sections.
 //!
 //! Builds go to `target/dist` with paths remapped, so two clean builds give the same bytes.
 
+mod artifacthub;
 mod component;
 mod kubewarden;
 mod opa;
@@ -30,6 +33,13 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("dist") => dist(args.get(1..).unwrap_or_default()),
+        Some("artifacthub") => match args.get(1).map(String::as_str) {
+            None => artifacthub::write(&repo_root()),
+            Some("--check") => artifacthub::checked(&repo_root()).map(|_| {
+                println!("{} is up to date", artifacthub::PKG);
+            }),
+            Some(other) => bail!("xtask artifacthub: unknown argument {other:?}"),
+        },
         Some("inspect") => {
             for file in args.get(1..).unwrap_or_default() {
                 let bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
@@ -39,7 +49,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: xtask dist [kubewarden|opa|component|playground]... | xtask inspect FILE..."
+                "usage: xtask dist [kubewarden|opa|component|playground]... | xtask artifacthub [--check] | xtask inspect FILE..."
             );
             std::process::exit(2);
         }
@@ -114,6 +124,9 @@ fn dist(only: &[String]) -> Result<()> {
     let dist = root.join("dist");
     let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     if want("kubewarden") {
+        // Artifact Hub's package file, checked against the metadata before anything is built.
+        let pkg = artifacthub::checked(&root)?;
+        write(&dist.join("kubewarden/artifacthub-pkg.yml"), pkg.as_bytes())?;
         let module = cargo_build("kubewarden", &[])?;
         wasm::check_no_opa_exports(&module)?;
         let annotated = kubewarden::annotate(
