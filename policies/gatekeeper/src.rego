@@ -47,6 +47,7 @@ rule_table := {
 	"imagecache-retention-invalid": {"action": "deny", "summary": "ImageCache `spec.retentionDays` not an integer in 1..=65536"},
 	"imagecache-secret-ref-invalid": {"action": "deny", "summary": "ImageCache `spec.imagePullSecrets` item not `<namespace>:<secret name>`"},
 	"imc-id-invalid": {"action": "warn", "summary": "`k8s.aliyun.com/eci-imc-id` / `eci-image-snapshot-id` not an image cache id (`imc-...`)"},
+	"rule-skipped": {"action": "warn", "summary": "`secretfree.io/skip: rule-a,rule-b` on the pod (template) or ImageCache metadata turned rules off for the object, or named an unknown rule or one the settings do not let objects skip (the access gate unless `allowSkip` lists it): every skip shows in audits"},
 	"request-invalid": {"action": "deny", "summary": "malformed input (not JSON/YAML, wrong shapes, invalid UTF-8, absurd size or depth): fail closed"},
 }
 
@@ -182,6 +183,28 @@ known_regions := {
 
 # The most entries of a list the policy reads.
 max_list_entries := 64
+
+# The most findings of one rule a report lists (src/checks/mod.rs).
+max_per_rule := 10
+
+# The per-object opt-out (src/skip.rs): its key and the most ids it reads.
+skip_key := "secretfree.io/skip"
+
+max_skip_ids := 64
+
+# Rules no allowSkip lets an object skip.
+never_skippable := {
+	"rule-skipped",
+	"request-invalid",
+}
+
+# Rules an object may skip only when allowSkip lists them (without allowSkip, every
+# other rule may be skipped).
+skippable_only_if_allowed := {
+	"role-not-allowed",
+	"instance-not-allowed",
+	"ram-role-not-allowed",
+}
 # generated:end
 # ---------------------------------------------------------------------------------------------
 
