@@ -191,7 +191,11 @@ mod tests {
         assert_eq!(never, ["rule-skipped", "request-invalid"]);
         assert_eq!(
             gate,
-            ["role-not-allowed", "instance-not-allowed", "ram-role-not-allowed"]
+            [
+                "role-not-allowed",
+                "instance-not-allowed",
+                "ram-role-not-allowed"
+            ]
         );
     }
 
