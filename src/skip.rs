@@ -23,7 +23,7 @@ use std::borrow::Cow;
 pub const SKIP_KEY: &str = "secretfree.io/skip";
 
 /// The most ids of one skip annotation the policy reads (there are fewer rules).
-const MAX_IDS: usize = 64;
+pub(crate) const MAX_IDS: usize = 64;
 
 /// What the object's skip annotation does: the settings to judge it with, and the findings
 /// that report the skip.

@@ -16,6 +16,9 @@
 //!   mutation off: Gatekeeper cannot mutate), and the `warn` constraint's equals the warn
 //!   findings. Cases that cannot agree are listed in the README with the reason; a case outside
 //!   the list that disagrees fails, and so does a listed case that agrees.
+//! - `skip_edges_agree`: the same comparison on inputs that reach the edges of
+//!   `secretfree.io/skip` the corpus does not (the id bound, a full report, a CronJob's ignored
+//!   metadata, a bound pod's UPDATE, `rule-skipped` off).
 //! - `parameters_schema_accepts_the_settings`: the template's OpenAPI schema accepts every
 //!   settings document of the corpus.
 
@@ -514,5 +517,113 @@ fn samples_follow_the_suite() {
         }
     }
     assert!(checked > 0);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The skip annotation's edges the case corpus does not reach: the id bound, more refusals
+/// than a report lists, a CronJob's two ignored metadata, a bound pod's UPDATE, `rule-skipped`
+/// turned off, an object the policy does not judge.
+#[test]
+fn skip_edges_agree() {
+    let engine = engine();
+    let pod = |skip: &str, labels: Value| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "team-a", "labels": labels,
+                "annotations": {"secretfree.io/skip": skip,
+                    "k8s.aliyun.com/acr-instance-ids": "cri-xxxxxxxxxxxxxxxx",
+                    "k8s.aliyun.com/acr-service-arns": "acs:ram::1609982529000000:role/acr-team-b"}},
+            "spec": {"containers": [{"name": "a", "image": "nginx"}]}})
+    };
+    let eci = json!({"alibabacloud.com/eci": "true"});
+    let create = |object: Value| json!({"uid": "", "operation": "CREATE", "namespace": "team-a", "object": object});
+    let unknown = |n: usize| {
+        (0..n)
+            .map(|i| format!("r{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let access = json!({"clusterRegion": "cn-hangzhou", "accountId": "1609982529000000",
+        "access": [{"namespaces": ["team-a"], "serviceRoleArns": ["acs:ram::1609982529000000:role/acr-team-a"]}]});
+    let mut bound = pod("placeholder-value,role-not-allowed,nope", eci.clone());
+    bound["spec"]["nodeName"] = json!("virtual-kubelet-cn-hangzhou-k");
+    let mut old = bound.clone();
+    old["metadata"]["annotations"] = json!({});
+    let cronjob = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": "c", "namespace": "team-a", "annotations": {"secretfree.io/skip": "placeholder-value"}},
+        "spec": {"schedule": "* * * * *", "jobTemplate": {
+            "metadata": {"annotations": {"secretfree.io/skip": "image-tag-latest"}},
+            "spec": {"template": {
+                "metadata": {"labels": eci.clone(), "annotations": {"secretfree.io/skip": "placeholder-value",
+                    "k8s.aliyun.com/acr-instance-ids": "cri-xxxxxxxxxxxxxxxx"}},
+                "spec": {"containers": [{"name": "a", "image": "nginx:latest"}]}}}}}});
+    // Twelve refusals fill the report: the ignored metadata's finding is only counted.
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "team-a", "annotations": {"secretfree.io/skip": "placeholder-value"}},
+        "spec": {"template": {
+            "metadata": {"labels": eci.clone(), "annotations": {"secretfree.io/skip": unknown(12)}},
+            "spec": {"containers": [{"name": "a", "image": "nginx"}]}}}});
+    let inputs = [
+        (
+            "the id bound",
+            create(pod(&unknown(70), eci.clone())),
+            json!({}),
+        ),
+        (
+            "more refusals than listed",
+            create(pod(&unknown(12), eci.clone())),
+            json!({}),
+        ),
+        (
+            "blanks, repeats, the never-skippable",
+            create(pod(
+                " placeholder-value , ,placeholder-value,rule-skipped,request-invalid,placeholder-valu",
+                eci.clone(),
+            )),
+            json!({}),
+        ),
+        ("a cronjob's ignored metadata", create(cronjob), json!({})),
+        (
+            "allowSkip without the rule",
+            create(pod("role-not-allowed,placeholder-value", eci.clone())),
+            {
+                let mut s = access.clone();
+                s["allowSkip"] = json!(["placeholder-value"]);
+                s
+            },
+        ),
+        (
+            "a bound pod's update",
+            json!({"uid": "", "operation": "UPDATE", "namespace": "team-a", "object": bound, "oldObject": old}),
+            access.clone(),
+        ),
+        (
+            "rule-skipped off",
+            create(pod("placeholder-value,nope", eci.clone())),
+            json!({"rules": {"rule-skipped": "off"}}),
+        ),
+        (
+            "not judged",
+            create(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "annotations": {"secretfree.io/skip": "nope"}},
+                "spec": {"containers": [{"name": "a", "image": "nginx"}]}})),
+            json!({}),
+        ),
+        ("a full report", create(deployment), json!({})),
+    ];
+    let mut problems = Vec::new();
+    for (name, request, settings) in inputs {
+        let input = Input {
+            name: name.to_owned(),
+            request,
+            settings,
+            context: Vec::new(),
+        };
+        let core = core_findings(&input);
+        match rego_findings(&engine, &input) {
+            Ok(rego) if rego == core => {}
+            Ok(rego) => problems.push(format!("{name}: core {core:?}\n  rego {rego:?}")),
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

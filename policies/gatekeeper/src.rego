@@ -47,6 +47,7 @@ rule_table := {
 	"imagecache-retention-invalid": {"action": "deny", "summary": "ImageCache `spec.retentionDays` not an integer in 1..=65536"},
 	"imagecache-secret-ref-invalid": {"action": "deny", "summary": "ImageCache `spec.imagePullSecrets` item not `<namespace>:<secret name>`"},
 	"imc-id-invalid": {"action": "warn", "summary": "`k8s.aliyun.com/eci-imc-id` / `eci-image-snapshot-id` not an image cache id (`imc-...`)"},
+	"rule-skipped": {"action": "warn", "summary": "`secretfree.io/skip: rule-a,rule-b` on the pod (template) or ImageCache metadata turned rules off for the object, or named an unknown rule or one the settings do not let objects skip (the access gate unless `allowSkip` lists it): every skip shows in audits"},
 	"request-invalid": {"action": "deny", "summary": "malformed input (not JSON/YAML, wrong shapes, invalid UTF-8, absurd size or depth): fail closed"},
 }
 
@@ -182,6 +183,28 @@ known_regions := {
 
 # The most entries of a list the policy reads.
 max_list_entries := 64
+
+# The most findings of one rule a report lists (src/checks/mod.rs).
+max_per_rule := 10
+
+# The per-object opt-out (src/skip.rs): its key and the most ids it reads.
+skip_key := "secretfree.io/skip"
+
+max_skip_ids := 64
+
+# Rules no allowSkip lets an object skip.
+never_skippable := {
+	"rule-skipped",
+	"request-invalid",
+}
+
+# Rules an object may skip only when allowSkip lists them (without allowSkip, every
+# other rule may be skipped).
+skippable_only_if_allowed := {
+	"role-not-allowed",
+	"instance-not-allowed",
+	"ram-role-not-allowed",
+}
 # generated:end
 # ---------------------------------------------------------------------------------------------
 
@@ -211,7 +234,10 @@ findings contains object.union(f, {"action": act}) if {
 	act != "off"
 }
 
-action_of(f) := a if {
+action_of(f) := "off" if {
+	# An object's secretfree.io/skip turns the rule off for it.
+	f.rule in skipped_rules
+} else := a if {
 	a := params.rules[f.rule]
 	is_string(a)
 } else := "off" if {
@@ -221,7 +247,10 @@ action_of(f) := a if {
 	f.soft
 } else := rule_table[f.rule].action
 
-rule_on(rule) if not params.rules[rule] in {"off", false}
+rule_on(rule) if {
+	not params.rules[rule] in {"off", false}
+	not rule in skipped_rules
+}
 
 # A malformed request is only that; otherwise the request is judged.
 raw_findings := invalid_findings if {
@@ -1307,11 +1336,11 @@ judged_findings := set() if {
 	sub_resource_ignored
 } else := set() if {
 	template == null
-} else := existing_pod_findings | gate_findings if {
+} else := (existing_pod_findings | gate_findings) | skip_findings if {
 	bound_update
 } else := set() if {
 	not judged
-} else := (((placement_findings | value_findings) | image_findings) | access_findings) | imagecache_findings
+} else := ((((placement_findings | value_findings) | image_findings) | access_findings) | imagecache_findings) | skip_findings
 
 bound_update if {
 	shape == "pod"
@@ -1321,6 +1350,116 @@ bound_update if {
 }
 
 old_annotations := str_map(get(get(old_object, "metadata", {}), "annotations", {}))
+
+# ---------------------------------------------------------------------------------------------
+# The per-object opt-out (src/skip.rs): `secretfree.io/skip: rule-a,rule-b` on the metadata the
+# policy judges (a Pod's or ImageCache's own, a controller's pod template) turns those rules off
+# for the object, and every skip is reported (`rule-skipped`). Ids that name no rule, or a rule
+# the object may not skip, are reported and skip nothing; on a controller's own metadata the
+# annotation is not read, and that is reported too.
+
+skip_value := annotations[skip_key]
+
+# The ids as written, in order, without blanks.
+skip_tokens := [t | some raw in split(skip_value, ","); t := trim_space(raw); t != ""]
+
+# The first max_skip_ids of them, each once.
+skip_read := array.slice(skip_tokens, 0, max_skip_ids)
+
+skip_ids := [t | some i, t in skip_read; not t in array.slice(skip_read, 0, i)]
+
+# Whether the settings let an object skip `rule`: allowSkip replaces the default (every rule
+# but the access gate); request-invalid and rule-skipped never.
+may_skip(rule) if {
+	rule_table[rule]
+	not rule in never_skippable
+	allowed := get(params, "allowSkip", null)
+	allowed == null
+	not rule in skippable_only_if_allowed
+}
+
+may_skip(rule) if {
+	rule_table[rule]
+	not rule in never_skippable
+	allowed := get(params, "allowSkip", null)
+	is_array(allowed)
+	rule in allowed
+}
+
+skipped_rules := {t | some t in skip_ids; may_skip(t)}
+
+skip_path := ann_path(meta_path, skip_key)
+
+# The skip report's entries in the core's order: [path, message, fix].
+skip_entries := array.concat(
+	array.concat(skip_bound_entries, skip_refused_entries),
+	array.concat(skip_summary_entries, skip_ignored_entries),
+)
+
+skip_bound_entries := [[skip_path, msg, fix] |
+	count(skip_tokens) > max_skip_ids
+	msg := sprintf("%s lists more than %d ids; the rest are not read", [skip_key, max_skip_ids])
+	fix := sprintf("list each rule id once in %s", [skip_key])
+]
+
+skip_refused_entries := [[skip_path, msg, fix] |
+	some t in skip_ids
+	not may_skip(t)
+	[msg, fix] := skip_refusal(t)
+]
+
+skip_refusal(t) := [msg, fix] if {
+	not rule_table[t]
+	msg := sprintf("%s names %s, which is no rule id%s, so it skips nothing", [skip_key, quote(t), rule_hint(t)])
+	fix := sprintf("write rule ids as `secretfree rules` lists them, comma-separated, in %s", [meta_dots])
+} else := [msg, fix] if {
+	why := skip_refusal_reason
+	msg := sprintf("%s asks to skip %s, which objects may not skip (%s), so the rule still applies", [skip_key, t, why])
+	fix := sprintf("remove %s from %s, or ask the policy's owner to list it in allowSkip", [t, skip_key])
+}
+
+skip_refusal_reason := "the settings' allowSkip does not list it" if {
+	get(params, "allowSkip", null) != null
+} else := "only the settings' allowSkip can open the access gate to skips"
+
+# The rule id one edit away, as a hint.
+rule_hint(t) := sprintf(" (did you mean %s?)", [r]) if {
+	close := sort([id | some id, _ in rule_table; within_one(t, id)])
+	count(close) > 0
+	r := close[0]
+} else := ""
+
+skip_summary_entries := [[skip_path, msg, fix] |
+	count(skipped_rules) > 0
+	names := sort([r | some r in skipped_rules])
+	msg := sprintf("%s turns off %s for this %s", [skip_key, concat(", ", names), kind_word])
+	fix := sprintf("fix what the rule%s would report and remove %s from %s", [plural_s(count(names)), skip_key, meta_dots])
+]
+
+plural_s(1) := ""
+
+plural_s(n) := "s" if n != 1
+
+# A controller's own metadata does not reach its pods: a skip there is not read.
+skip_ignored_entries := [[ann_path(m.path, skip_key), msg, fix] |
+	some m in ignored_meta
+	value := m.annotations[skip_key]
+	not skip_value == value
+	msg := sprintf("%s on %s has no effect: the policy reads it where the pods get it, %s", [skip_key, m.dots, meta_dots])
+	fix := sprintf("move %s to %s", [skip_key, meta_dots])
+]
+
+# Listed up to max_per_rule, then one summary (src/checks/mod.rs), as the core's report does.
+skip_findings contains finding("rule-skipped", e[0], e[1], e[2]) if {
+	some i, e in skip_entries
+	i < max_per_rule
+}
+
+skip_findings contains finding("rule-skipped", "", msg, "fix the findings listed, then check the object again") if {
+	n := count(skip_entries) - max_per_rule
+	n > 0
+	msg := sprintf("%d more rule-skipped findings are not listed (a verdict lists at most %d per rule)", [n, max_per_rule])
+}
 
 # ---------------------------------------------------------------------------------------------
 # Placement and keys (src/checks/placement.rs).

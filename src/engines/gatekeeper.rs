@@ -5,11 +5,14 @@
 
 #![forbid(unsafe_code)]
 
+use crate::checks::MAX_PER_RULE;
 use crate::context::{ACS_LABEL, ECI_LABEL};
 use crate::grammar::regions::KNOWN_REGIONS;
 use crate::grammar::values::MAX_LIST_ENTRIES;
 use crate::keys;
 use crate::rules::RuleId;
+use crate::settings::Settings;
+use crate::skip::{MAX_IDS as MAX_SKIP_IDS, SKIP_KEY};
 use std::fmt::Write;
 
 /// The line after which the generated section starts in the Rego source.
@@ -40,9 +43,30 @@ fn rego_array(name: &str, items: &[&str]) -> String {
     out
 }
 
+/// The rules no `allowSkip` opens to skips, and the rules objects may skip only when
+/// `allowSkip` lists them (the access gate): both read off [`Settings::may_skip`].
+fn skip_tables() -> (Vec<&'static str>, Vec<&'static str>) {
+    let open = Settings {
+        allow_skip: Some(RuleId::ALL.to_vec()),
+        ..Settings::default()
+    };
+    let default = Settings::default();
+    let never = RuleId::ALL
+        .iter()
+        .filter(|r| !open.may_skip(**r))
+        .map(|r| r.id())
+        .collect();
+    let gate = RuleId::ALL
+        .iter()
+        .filter(|r| open.may_skip(**r) && !default.may_skip(**r))
+        .map(|r| r.id())
+        .collect();
+    (never, gate)
+}
+
 /// The generated section of the Rego source: the rule table (id, default action, summary),
-/// the annotation keys, the near-miss targets and look-alike prefixes, the known regions and
-/// the list bound.
+/// the annotation keys, the near-miss targets and look-alike prefixes, the known regions, the
+/// list bound and the skip annotation's key, bound and tables.
 pub fn rego_tables() -> String {
     let mut out = String::new();
     out.push_str(
@@ -85,8 +109,22 @@ pub fn rego_tables() -> String {
     out.push_str(&rego_set("known_regions", KNOWN_REGIONS));
     let _ = writeln!(
         out,
-        "# The most entries of a list the policy reads.\nmax_list_entries := {MAX_LIST_ENTRIES}"
+        "# The most entries of a list the policy reads.\nmax_list_entries := {MAX_LIST_ENTRIES}\n\n# The most findings of one rule a report lists (src/checks/mod.rs).\nmax_per_rule := {MAX_PER_RULE}\n"
     );
+    let (never, gate) = skip_tables();
+    let _ = writeln!(
+        out,
+        "# The per-object opt-out (src/skip.rs): its key and the most ids it reads.\nskip_key := {}\n\nmax_skip_ids := {MAX_SKIP_IDS}\n",
+        quoted(SKIP_KEY)
+    );
+    out.push_str("# Rules no allowSkip lets an object skip.\n");
+    out.push_str(&rego_set("never_skippable", &never));
+    out.push_str(
+        "# Rules an object may skip only when allowSkip lists them (without allowSkip, every\n# other rule may be skipped).\n",
+    );
+    let mut gate_set = rego_set("skippable_only_if_allowed", &gate);
+    gate_set.truncate(gate_set.trim_end().len() + 1);
+    out.push_str(&gate_set);
     out
 }
 
@@ -145,6 +183,20 @@ mod tests {
             assert!(t.contains(&format!("\"{}\": {{\"action\"", rule.id())));
         }
         assert!(t.contains("\t\"cn-hangzhou\",\n"));
+    }
+
+    #[test]
+    fn skip_tables_follow_may_skip() {
+        let (never, gate) = skip_tables();
+        assert_eq!(never, ["rule-skipped", "request-invalid"]);
+        assert_eq!(
+            gate,
+            [
+                "role-not-allowed",
+                "instance-not-allowed",
+                "ram-role-not-allowed"
+            ]
+        );
     }
 
     #[test]
