@@ -3,14 +3,22 @@
 //! once with `serde_json::from_slice::<IgnoredAny>`, which any JSON evaluator must at least do.
 //! A generic `serde_json::Value` parse is shown beside it for scale. No timing is asserted.
 //!
+//! The second table runs the Gatekeeper template's Rego (`policies/gatekeeper/template.yaml`)
+//! in the `regorus` engine on the same requests, with the same settings as parameters, after
+//! checking that both give the same deny findings (rule id and path): one evaluation is setting
+//! the input (the AdmissionRequest as JSON text) and evaluating `violation`.
+//!
 //! `cargo bench --bench evaluate -- FILTER` runs the rows whose label contains FILTER.
 
 #[path = "support/hostile.rs"]
 #[allow(dead_code)]
 mod hostile;
 
+use secretfree::tools::manifest::yaml_to_value;
 use secretfree::{Settings, evaluate_json};
 use serde::de::IgnoredAny;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -83,12 +91,109 @@ fn settings(yaml: &str) -> Settings {
     })
 }
 
+/// The Gatekeeper template's Rego, compiled once.
+fn rego_engine() -> regorus::Engine {
+    let path = format!(
+        "{}/policies/gatekeeper/template.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let template = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| yaml_to_value(&t).ok())
+        .unwrap_or(Value::Null);
+    let rego = template["spec"]["targets"][0]["code"][0]["source"]["rego"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut engine = regorus::Engine::new();
+    if let Err(e) = engine.add_policy("template.rego".into(), rego) {
+        eprintln!("{path}: the Rego does not compile: {e}");
+        std::process::exit(2);
+    }
+    engine
+}
+
+/// The constraint input Gatekeeper builds: the AdmissionRequest and the parameters.
+fn rego_input(request: &[u8], parameters: &Value) -> String {
+    let review: Value = serde_json::from_slice(request).unwrap_or(Value::Null);
+    let review = review.get("request").cloned().unwrap_or(review);
+    json!({"review": review, "parameters": parameters}).to_string()
+}
+
+/// The (rule, path) of each violation, or the engine's error.
+fn rego_denies(
+    engine: &mut regorus::Engine,
+    input: &str,
+) -> Result<BTreeSet<(String, String)>, String> {
+    engine.set_input_json(input).map_err(|e| e.to_string())?;
+    let found = engine
+        .eval_rule("data.ecisecretfree.violation".into())
+        .map_err(|e| e.to_string())?;
+    let found: Value = serde_json::from_str(&found.to_json_str().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    Ok(found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            (
+                v["details"]["rule"].as_str().unwrap_or_default().to_owned(),
+                v["details"]["path"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+fn rego_row(label: &str, bytes: &[u8], settings: &Settings, parameters: &Value) {
+    let mut engine = rego_engine();
+    let input = rego_input(bytes, parameters);
+    let verdict = evaluate_json(bytes, settings);
+    let core: BTreeSet<(String, String)> = verdict
+        .findings
+        .iter()
+        .filter(|f| f.action.as_str() == "deny")
+        .map(|f| (f.rule.id().to_owned(), f.path.clone()))
+        .collect();
+    match rego_denies(&mut engine, &input) {
+        Ok(rego) if rego == core => {}
+        Ok(rego) => {
+            eprintln!("{label}: the Rego and the core disagree: {rego:?} against {core:?}");
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("{label}: regorus: {e}");
+            std::process::exit(1);
+        }
+    }
+    let engine = std::cell::RefCell::new(engine);
+    let rego = per_call(&|| {
+        let mut engine = engine.borrow_mut();
+        black_box(rego_denies(&mut engine, black_box(&input)).ok());
+    });
+    let eval = per_call(&|| {
+        black_box(evaluate_json(black_box(bytes), settings));
+    });
+    println!(
+        "| {label} | {} | {:.0} | {} | {} |",
+        core.len(),
+        rego / eval,
+        micros(eval),
+        micros(rego),
+    );
+}
+
 fn main() {
     let filter = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .unwrap_or_default();
-    let bench = settings(&String::from_utf8_lossy(&read("settings.yaml")));
+    let bench_yaml = String::from_utf8_lossy(&read("settings.yaml")).into_owned();
+    let bench = settings(&bench_yaml);
+    let mut parameters = yaml_to_value(&bench_yaml).unwrap_or_else(|e| {
+        eprintln!("bench settings: {e}");
+        std::process::exit(2)
+    });
+    parameters["action"] = json!("deny");
     let mut mutate = bench.clone();
     mutate.mutate = true;
     let multi_team = settings(hostile::SETTINGS_YAML);
@@ -122,6 +227,16 @@ fn main() {
     for (label, bytes, settings) in &rows {
         if label.contains(&filter) {
             row(label, bytes, settings);
+        }
+    }
+    println!();
+    println!(
+        "| request (Gatekeeper template's Rego in regorus) | deny findings (same in both) | Rego / evaluate_json | evaluate_json | regorus |"
+    );
+    println!("|---|---|---|---|---|");
+    for (label, bytes, settings) in rows.iter().take(4) {
+        if label.contains(&filter) {
+            rego_row(label, bytes, settings, &parameters);
         }
     }
 }
