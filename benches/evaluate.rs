@@ -101,8 +101,9 @@ fn rego_engine() -> regorus::Engine {
         .ok()
         .and_then(|t| yaml_to_value(&t).ok())
         .unwrap_or(Value::Null);
-    let rego = template["spec"]["targets"][0]["code"][0]["source"]["rego"]
-        .as_str()
+    let rego = template
+        .pointer("/spec/targets/0/code/0/source/rego")
+        .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
     let mut engine = regorus::Engine::new();
@@ -136,9 +137,10 @@ fn rego_denies(
         .into_iter()
         .flatten()
         .map(|v| {
+            let text = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or_default();
             (
-                v["details"]["rule"].as_str().unwrap_or_default().to_owned(),
-                v["details"]["path"].as_str().unwrap_or_default().to_owned(),
+                text("/details/rule").to_owned(),
+                text("/details/path").to_owned(),
             )
         })
         .collect())
@@ -193,7 +195,9 @@ fn main() {
         eprintln!("bench settings: {e}");
         std::process::exit(2)
     });
-    parameters["action"] = json!("deny");
+    if let Some(map) = parameters.as_object_mut() {
+        map.insert("action".into(), json!("deny"));
+    }
     let mut mutate = bench.clone();
     mutate.mutate = true;
     let multi_team = settings(hostile::SETTINGS_YAML);
