@@ -157,6 +157,11 @@ cases:
 bench:
     cargo bench --quiet --bench evaluate
 
+# Per-evaluation time of each artifact in wasmtime (waPC call, OPA opa_eval, component call, and a fresh waPC instance per request) as ratios to native evaluate_json in the same run, on policies/bench; module compile times (release build of wasm-tests).
+bench-hosts:
+    test -f dist/SHA256SUMS || just dist
+    cd wasm-tests && SECRETFREE_TIMING=1 cargo test --release --quiet --test timing -- --nocapture
+
 # Hostile request families at 16 KiB to 3 MiB: native evaluate_json time, the release CLI's peak RSS and response size, PASS/FAIL against the targets (GNU time).
 bench-hostile:
     cargo build --quiet --release
