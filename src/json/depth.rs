@@ -2,23 +2,33 @@
 
 #![forbid(unsafe_code)]
 
-use super::lexer::{Lexer, Token};
-
 /// Byte offset where JSON nesting first exceeds `limit`, if it does. One pass, no allocation:
 /// the parser skips unknown fields without recursion, so depth is bounded here for all of them.
 /// Bytes that are not JSON are read past (the parser reports them); brackets inside strings do
-/// not count.
+/// not count, and strings are skipped with a search for their next quote or backslash.
 pub fn nesting_exceeds(bytes: &[u8], limit: usize) -> Option<usize> {
     let mut depth = 0usize;
-    for lexeme in Lexer::new(bytes) {
-        match lexeme.token {
-            Token::ObjectStart | Token::ArrayStart => {
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            b'"' => loop {
+                // An unterminated string ends the scan (the parser reports it).
+                let rest = bytes.get(i..)?;
+                let at = i + memchr::memchr2(b'"', b'\\', rest)?;
+                if bytes.get(at) == Some(&b'"') {
+                    i = at + 1;
+                    break;
+                }
+                i = at + 2;
+            },
+            b'{' | b'[' => {
                 depth += 1;
                 if depth > limit {
-                    return Some(lexeme.start);
+                    return Some(i - 1);
                 }
             }
-            Token::ObjectEnd | Token::ArrayEnd => depth = depth.saturating_sub(1),
+            b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -26,6 +36,7 @@ pub fn nesting_exceeds(bytes: &[u8], limit: usize) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::nesting_exceeds;
 
@@ -46,5 +57,47 @@ mod tests {
         assert_eq!(nesting_exceeds(b"{x[ tru -[", 2), Some(9));
         assert_eq!(nesting_exceeds(b"[]]]][[", 1), Some(6));
         assert_eq!(nesting_exceeds(b"\xff[\xfe[", 1), Some(3));
+    }
+
+    /// The scan agrees with counting the lexer's bracket tokens, on random bytes drawn from
+    /// the characters that matter.
+    #[test]
+    fn agrees_with_the_lexer_on_random_text() {
+        use super::super::lexer::{Lexer, Token};
+        let reference = |bytes: &[u8], limit: usize| {
+            let mut depth = 0usize;
+            for lexeme in Lexer::new(bytes) {
+                match lexeme.token {
+                    Token::ObjectStart | Token::ArrayStart => {
+                        depth += 1;
+                        if depth > limit {
+                            return Some(lexeme.start);
+                        }
+                    }
+                    Token::ObjectEnd | Token::ArrayEnd => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            None
+        };
+        let alphabet = b"{}[]\"\\a:, \xff";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|i| alphabet[((state >> (i % 16 * 4)) as usize + i) % alphabet.len()])
+                .collect();
+            for limit in [0, 1, 2, 3] {
+                assert_eq!(
+                    nesting_exceeds(&text, limit),
+                    reference(&text, limit),
+                    "{:?} limit {limit}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
     }
 }

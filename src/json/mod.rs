@@ -1,4 +1,4 @@
-//! JSON text as bytes: the one tokenizer every raw scan of the crate uses, the nesting bound
+//! JSON text as bytes: the tokenizer of the error locator and the OPA value writer, the nesting bound
 //! checked before any recursive parser runs, JSON Pointers (RFC 6901), and the one-pass
 //! reader that decodes requests on the fast path.
 
