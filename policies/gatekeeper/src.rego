@@ -1313,21 +1313,13 @@ type_errors contains [sprintf("%s/%s", [base, field]), want] if {
 	not has_type(want, v)
 }
 
+# The items of a list or map that has its type.
 type_errors contains [sprintf("%s/%s/%s", [base, field, escape(segment_text(k))]), wrong] if {
-	some [base, node, _, items] in typed_nodes
+	some [base, node, fields, items] in typed_nodes
 	some field, want in items
-	some k, v in collection(node[field])
+	has_type(fields[field], node[field])
+	some k, v in node[field]
 	wrong := item_error(want, v)
-}
-
-# The items of a list or map (none of anything else).
-collection(v) := v if is_array(v)
-
-collection(v) := v if is_object(v)
-
-collection(v) := [] if {
-	not is_array(v)
-	not is_object(v)
 }
 
 item_error(_, null) := "present"
