@@ -1158,39 +1158,180 @@ type_errors contains [sprintf("/kind/%s", [field]), "string"] if {
 	not has_type("string", v)
 }
 
-type_errors contains [path, want] if {
-	some [base, o] in [["", request_object], ["/oldObject", old_object]]
+# The object and oldObject are read as far as the rules need (src/model.rs): only the fields
+# below have a type; anything else in them is skipped. A null field is absent; a null list item
+# or map value is wrong ("present").
+type_errors contains [base, "object"] if {
+	some [base, o] in typed_objects
 	o != null
-	some [p, v] in [[q, w] | walk(o, [q, w])]
-	want := object_field_type(p, v)
-	not has_type(want, v)
-	path := concat("", [base, pointer(p)])
+	not is_object(o)
 }
 
-pointer(p) := "" if {
-	count(p) == 0
-} else := concat("", [concat("", ["/", escape(segment_text(e))]) | some e in p])
+typed_objects := [["", request_object], ["/oldObject", old_object]]
+
+# The object itself and the pod templates in it: [pointer, node].
+typed_templates contains [concat("", [base, rel]), t] if {
+	some [base, o] in typed_objects
+	spec := get(o, "spec", {})
+	job_template := get(spec, "jobTemplate", {})
+	some [rel, t] in [
+		["", o],
+		["/spec/template", get(spec, "template", null)],
+		["/spec/jobTemplate", job_template],
+		["/spec/jobTemplate/spec/template", get(get(job_template, "spec", {}), "template", null)],
+		["/spec/template/spec/template", get(get(get(spec, "template", {}), "spec", {}), "template", null)],
+	]
+	is_object(t)
+}
+
+# Typed nodes: [pointer, node, the fields read with their types, the items read of its lists
+# and maps with their types].
+typed_nodes contains [base, t, template_fields, {}] if some [base, t] in typed_templates
+
+typed_nodes contains [path, m, meta_fields, meta_items] if {
+	some [base, t] in typed_templates
+	m := t.metadata
+	is_object(m)
+	path := concat("", [base, "/metadata"])
+}
+
+typed_nodes contains [path, s, spec_fields, spec_items] if {
+	some [base, s] in typed_specs
+	path := base
+}
+
+typed_nodes contains [path, item, fields, {}] if {
+	some [base, s] in typed_specs
+	some list_name, fields in spec_item_fields
+	some i, item in list(s, list_name)
+	is_object(item)
+	path := sprintf("%s/%s/%d", [base, list_name, i])
+}
+
+typed_nodes contains [concat("", [base, "/affinity"]), a, {"nodeAffinity": "object"}, {}] if {
+	some [base, s] in typed_specs
+	a := s.affinity
+	is_object(a)
+}
+
+typed_nodes contains [path, na, node_affinity_fields, {preferred_key: "object"}] if {
+	some [path, na] in node_affinities
+}
+
+typed_nodes contains [path, r, {"nodeSelectorTerms": "array"}, {"nodeSelectorTerms": "object"}] if {
+	some [base, na] in node_affinities
+	r := na[required_key]
+	is_object(r)
+	path := sprintf("%s/%s", [base, required_key])
+}
+
+typed_nodes contains [path, p, {"preference": "object"}, {}] if {
+	some [base, na] in node_affinities
+	some i, p in list(na, preferred_key)
+	is_object(p)
+	path := sprintf("%s/%s/%d", [base, preferred_key, i])
+}
+
+typed_nodes contains [path, term, {"matchExpressions": "array"}, {"matchExpressions": "object"}] if {
+	some [path, term] in node_selector_terms
+}
+
+typed_nodes contains [path, e, {"key": "string", "operator": "string", "values": "array"}, {"values": "string"}] if {
+	some [base, term] in node_selector_terms
+	some i, e in list(term, "matchExpressions")
+	is_object(e)
+	path := sprintf("%s/matchExpressions/%d", [base, i])
+}
+
+template_fields := {"apiVersion": "string", "kind": "string", "metadata": "object", "spec": "object"}
+
+meta_fields := {"name": "string", "generateName": "string", "namespace": "string", "labels": "strmap", "annotations": "strmap"}
+
+meta_items := {"labels": "string", "annotations": "string"}
+
+spec_fields := {
+	"containers": "array", "initContainers": "array", "ephemeralContainers": "array",
+	"imagePullSecrets": "array", "tolerations": "array", "images": "array",
+	"imageCacheSize": "scalar", "retentionDays": "scalar",
+	"nodeSelector": "strmap", "nodeName": "string",
+	"template": "object", "jobTemplate": "object", "affinity": "object",
+}
+
+spec_items := {
+	"containers": "object", "initContainers": "object", "ephemeralContainers": "object",
+	"tolerations": "object", "imagePullSecrets": "secretref", "images": "scalar",
+	"nodeSelector": "string",
+}
+
+# The fields read of the items of a spec's lists.
+spec_item_fields := {
+	"containers": {"name": "string", "image": "string"},
+	"initContainers": {"name": "string", "image": "string"},
+	"ephemeralContainers": {"name": "string", "image": "string"},
+	"tolerations": {"key": "string", "operator": "string", "value": "string", "effect": "string"},
+	"imagePullSecrets": {"name": "string"},
+}
+
+required_key := "requiredDuringSchedulingIgnoredDuringExecution"
+
+preferred_key := "preferredDuringSchedulingIgnoredDuringExecution"
+
+node_affinity_fields := {required_key: "object", preferred_key: "array"}
+
+typed_specs contains [concat("", [base, "/spec"]), s] if {
+	some [base, t] in typed_templates
+	s := t.spec
+	is_object(s)
+}
+
+node_affinities contains [concat("", [base, "/affinity/nodeAffinity"]), na] if {
+	some [base, s] in typed_specs
+	na := s.affinity.nodeAffinity
+	is_object(na)
+}
+
+node_selector_terms contains [path, term] if {
+	some [base, na] in node_affinities
+	some i, term in list(na[required_key], "nodeSelectorTerms")
+	is_object(term)
+	path := sprintf("%s/%s/nodeSelectorTerms/%d", [base, required_key, i])
+}
+
+node_selector_terms contains [path, term] if {
+	some [base, na] in node_affinities
+	some i, p in list(na, preferred_key)
+	term := p.preference
+	is_object(term)
+	path := sprintf("%s/%s/%d/preference", [base, preferred_key, i])
+}
+
+type_errors contains [sprintf("%s/%s", [base, field]), want] if {
+	some [base, node, fields, _] in typed_nodes
+	some field, want in fields
+	v := node[field]
+	v != null
+	not has_type(want, v)
+}
+
+# The items of a list or map that has its type.
+type_errors contains [sprintf("%s/%s/%s", [base, field, escape(segment_text(k))]), wrong] if {
+	some [base, node, fields, items] in typed_nodes
+	some field, want in items
+	has_type(fields[field], node[field])
+	some k, v in node[field]
+	wrong := item_error(want, v)
+}
+
+item_error(_, null) := "present"
+
+item_error(want, v) := want if {
+	v != null
+	not has_type(want, v)
+}
 
 segment_text(e) := e if {
 	is_string(e)
 } else := format_int(e, 10)
-
-# The type the core reads at path p of an object (undefined: not read). A null field is absent;
-# a null list item or map value is wrong.
-object_field_type(p, v) := "object" if {
-	count(p) == 0
-} else := t if {
-	v != null
-	t := typed_path(p)
-} else := "present" if {
-	v == null
-	is_number(p[count(p) - 1])
-	typed_path(p)
-} else := "present" if {
-	v == null
-	count(p) > 1
-	typed_path(array.slice(p, 0, count(p) - 1)) == "strmap"
-}
 
 has_type("string", v) if is_string(v)
 
@@ -1209,119 +1350,6 @@ has_type("scalar", v) if is_boolean(v)
 has_type("secretref", v) if is_string(v)
 
 has_type("secretref", v) if is_object(v)
-
-has_type("present", v) if v != null
-
-# Object roots: metadata at [], spec.template, spec.jobTemplate, spec.jobTemplate.spec.template;
-# pod specs under each.
-typed_path(p) := t if {
-	some root in [[], ["spec", "template"], ["spec", "jobTemplate"], ["spec", "jobTemplate", "spec", "template"], ["spec", "template", "spec", "template"]]
-	count(p) > count(root)
-	array.slice(p, 0, count(root)) == root
-	t := template_type(array.slice(p, count(root), count(p)))
-}
-
-template_type(["apiVersion"]) := "string"
-
-template_type(["kind"]) := "string"
-
-template_type(["metadata"]) := "object"
-
-template_type(["metadata", f]) := "string" if f in {"name", "generateName", "namespace"}
-
-template_type(["metadata", f]) := "strmap" if f in {"labels", "annotations"}
-
-template_type(["metadata", f, k]) := "string" if {
-	f in {"labels", "annotations"}
-	is_string(k)
-}
-
-template_type(["spec"]) := "object"
-
-template_type(p) := t if {
-	count(p) > 1
-	p[0] == "spec"
-	t := spec_type(array.slice(p, 1, count(p)))
-}
-
-spec_type([f]) := "array" if f in {"containers", "initContainers", "ephemeralContainers", "imagePullSecrets", "tolerations", "images"}
-
-spec_type([f, i]) := "object" if {
-	f in {"containers", "initContainers", "ephemeralContainers", "tolerations"}
-	is_number(i)
-}
-
-spec_type([f, i, g]) := "string" if {
-	f in {"containers", "initContainers", "ephemeralContainers"}
-	is_number(i)
-	g in {"name", "image"}
-}
-
-spec_type(["tolerations", i, g]) := "string" if {
-	is_number(i)
-	g in {"key", "operator", "value", "effect"}
-}
-
-spec_type(["imagePullSecrets", i]) := "secretref" if is_number(i)
-
-spec_type(["imagePullSecrets", i, "name"]) := "string" if is_number(i)
-
-spec_type(["images", i]) := "scalar" if is_number(i)
-
-spec_type([f]) := "scalar" if f in {"imageCacheSize", "retentionDays"}
-
-spec_type(["nodeSelector"]) := "strmap"
-
-spec_type(["nodeSelector", k]) := "string" if is_string(k)
-
-spec_type(["nodeName"]) := "string"
-
-spec_type([f]) := "object" if f in {"template", "jobTemplate", "affinity"}
-
-spec_type(["affinity", "nodeAffinity"]) := "object"
-
-spec_type(["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]) := "object"
-
-spec_type(["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]) := "array"
-
-spec_type(["affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"]) := "array"
-
-spec_type(["affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution", i]) := "object" if is_number(i)
-
-spec_type(p) := t if {
-	count(p) > 3
-	array.slice(p, 0, 3) == ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]
-	p[3] == "nodeSelectorTerms"
-	count(p) > 4
-	is_number(p[4])
-	t := term_type(array.slice(p, 5, count(p)))
-}
-
-spec_type(p) := t if {
-	count(p) > 4
-	array.slice(p, 0, 3) == ["affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"]
-	is_number(p[3])
-	p[4] == "preference"
-	t := term_type(array.slice(p, 5, count(p)))
-}
-
-term_type([]) := "object"
-
-term_type(["matchExpressions"]) := "array"
-
-term_type(["matchExpressions", i]) := "object" if is_number(i)
-
-term_type(["matchExpressions", i, f]) := "string" if {
-	is_number(i)
-	f in {"key", "operator"}
-}
-
-term_type(["matchExpressions", i, "values"]) := "array" if is_number(i)
-
-term_type(["matchExpressions", i, "values", j]) := "string" if {
-	is_number(i)
-	is_number(j)
-}
 
 # ---------------------------------------------------------------------------------------------
 # Findings of a request the policy judges (src/eval.rs).
