@@ -78,10 +78,11 @@ fn run(cwd: &Path, args: &[&str]) -> Run {
 }
 
 /// A small repository as a platform team has one: Kubernetes manifests, a Helm chart, CI
-/// workflows, Node files (node_modules ignored by .gitignore), a vendored folder to exclude.
+/// workflows, Node files (node_modules, skipped even when no .gitignore names it), a vendored
+/// folder to exclude.
 fn repository(name: &str) -> TempDir {
     let dir = TempDir::new(name);
-    dir.write(".gitignore", "node_modules/\n/build/\n");
+    dir.write(".gitignore", "/build/\n");
     dir.write(
         "package.json",
         "{\"name\": \"shop\", \"version\": \"1.0.0\", \"dependencies\": {\"kind-of\": \"6\"}}\n",

@@ -85,7 +85,8 @@ fn excludes(root: &Path, globs: &[String]) -> Result<Override, String> {
 /// The `.yaml`, `.yml` and `.json` regular files under `root`, sorted (problems first).
 ///
 /// Files and folders that `.gitignore` or `.ignore` files name (also outside a git checkout),
-/// hidden ones (`.github/`, `.git/`) and those an `--exclude` glob matches are left out.
+/// hidden ones (`.github/`, `.git/`), `node_modules/` folders and those an `--exclude` glob
+/// matches are left out.
 /// Symlinks to regular files are followed. A symlinked directory is followed only when its
 /// canonical path was not walked yet, and only after the real directories (so a file is named
 /// by its real path when it has one, and the order does not depend on the directory listing's).
@@ -133,6 +134,10 @@ fn walk(root: &Path, options: &WalkOptions, out: &mut Vec<Found>) {
             .filter_entry(move |entry| {
                 if !entry.file_type().is_some_and(|t| t.is_dir()) {
                     return true;
+                }
+                // Installed Node packages are never the repository's manifests, ignored or not.
+                if entry.depth() > 0 && entry.file_name() == "node_modules" {
+                    return false;
                 }
                 match std::fs::canonicalize(entry.path()) {
                     Ok(c) => seen.lock().is_ok_and(|mut v| v.insert(c)),

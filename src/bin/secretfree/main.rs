@@ -82,7 +82,8 @@ struct CheckArgs {
     #[arg(long, short, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Leave out files and folders matching this glob (gitignore syntax, relative to the
-    /// directory walked, e.g. `charts/**` or `*.json`); repeatable.
+    /// directory walked, e.g. `charts/**` or `*.json`); repeatable. Hidden files and folders,
+    /// node_modules/ and what .gitignore names are left out already.
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
     /// Judge every document, also those without apiVersion and kind (they fail closed with
