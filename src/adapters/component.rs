@@ -18,6 +18,7 @@ mod bindings {
     wit_bindgen::generate!({ world: "secretfree", path: "wit" });
 }
 
+use crate::engines::SettingsText;
 use crate::rules::RuleId;
 use crate::settings::{Settings, SettingsErrors};
 use bindings::exports::secretfree::policy::evaluator as wit;
@@ -89,7 +90,8 @@ impl wit::Guest for Component {
         request_json: String,
         settings_json: String,
     ) -> Result<wit::Verdict, Vec<wit::SettingsProblem>> {
-        let settings = Settings::from_json(&settings_json).map_err(problems)?;
+        let settings = crate::engines::settings_cached(&settings_json, SettingsText::Plain)
+            .map_err(problems)?;
         Ok(verdict(crate::evaluate_json(
             request_json.as_bytes(),
             &settings,

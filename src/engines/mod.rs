@@ -34,12 +34,12 @@ use serde_json::value::RawValue;
 struct Envelope<'a> {
     #[serde(borrow, default)]
     request: Option<&'a RawValue>,
-    #[serde(default)]
-    settings: Option<Value>,
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
     #[serde(borrow, default)]
     review: Option<&'a RawValue>,
-    #[serde(default)]
-    parameters: Option<Value>,
+    #[serde(borrow, default)]
+    parameters: Option<&'a RawValue>,
 }
 
 fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
@@ -83,6 +83,56 @@ fn settings_from(value: Option<&Value>) -> Result<Settings, SettingsErrors> {
     }
 }
 
+/// How a settings text is read: as the settings of a host's payload ([`settings_from`], which
+/// drops Kubewarden's `kubernetes` context key) or as plain settings JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SettingsText {
+    Payload,
+    // The component reads its `settings-json` argument so.
+    #[cfg_attr(
+        not(any(test, all(target_arch = "wasm32", feature = "component"))),
+        allow(dead_code)
+    )]
+    Plain,
+}
+
+/// A settings text read, how, and what it gave.
+type SettingsRead = (SettingsText, String, Result<Settings, SettingsErrors>);
+
+thread_local! {
+    /// The last settings text read and what it gave: hosts send the same settings with every
+    /// request, and parsing them costs as much as judging a small pod.
+    static LAST_SETTINGS: std::cell::RefCell<Option<SettingsRead>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The settings a text gives, read once while the text stays the same.
+pub(crate) fn settings_cached(text: &str, how: SettingsText) -> Result<Settings, SettingsErrors> {
+    let cached = LAST_SETTINGS.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(seen_how, seen, _)| *seen_how == how && seen == text)
+            .map(|(_, _, result)| result.clone())
+    });
+    if let Some(result) = cached {
+        return result;
+    }
+    let result = match (how, serde_json::from_str::<Value>(text)) {
+        (SettingsText::Payload, Ok(value)) => settings_from(Some(&value)),
+        _ => Settings::from_json(text),
+    };
+    LAST_SETTINGS.with(|last| *last.borrow_mut() = Some((how, text.to_owned(), result.clone())));
+    result
+}
+
+/// [`settings_from`] for the settings text of a payload (see [`settings_cached`]).
+fn settings_from_raw(raw: Option<&RawValue>) -> Result<Settings, SettingsErrors> {
+    match raw {
+        None => Ok(Settings::default()),
+        Some(raw) => settings_cached(raw.get(), SettingsText::Payload),
+    }
+}
+
 fn settings_denial(errors: &SettingsErrors) -> Verdict {
     Verdict::invalid(
         "",
@@ -112,4 +162,24 @@ pub(crate) mod fixtures {
     pub const POD: &str = r#"{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"default","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"alibabacloud.com/eci":"true"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}"#;
     /// Settings that configure that custom domain.
     pub const SETTINGS: &str = r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}]}"#;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{SettingsText, settings_cached};
+
+    #[test]
+    fn a_settings_text_read_again_gives_what_it_gave() {
+        let good = r#"{"clusterRegion":"cn-hangzhou","kubernetes":{"namespaces":[]}}"#;
+        let bad = r#"{"clusterRegion":"not a region"}"#;
+        for _ in 0..2 {
+            // The payload's settings drop Kubewarden's context key; plain settings do not.
+            let payload = settings_cached(good, SettingsText::Payload).unwrap();
+            assert_eq!(payload.cluster_region.as_deref(), Some("cn-hangzhou"));
+            assert!(settings_cached(good, SettingsText::Plain).is_err());
+            assert!(settings_cached(bad, SettingsText::Payload).is_err());
+            assert!(settings_cached(bad, SettingsText::Payload).is_err());
+        }
+    }
 }

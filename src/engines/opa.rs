@@ -3,7 +3,9 @@
 
 #![forbid(unsafe_code)]
 
-use super::{Envelope, admission, envelope, evaluate_raw, settings_denial, settings_from};
+use super::{
+    Envelope, admission, envelope, evaluate_raw, settings_denial, settings_from, settings_from_raw,
+};
 use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, SELECTOR_GROUP};
 use crate::rules::Action;
 use crate::settings::{Settings, SettingsErrors};
@@ -122,8 +124,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
         // Gatekeeper cannot mutate: repairable findings deny.
         let verdict = match env
             .parameters
-            .as_ref()
-            .map_or_else(|| settings_from_data(data), |p| settings_from(Some(p)))
+            .map_or_else(|| settings_from_data(data), |p| settings_from_raw(Some(p)))
         {
             Err(e) => settings_denial(&e),
             Ok(mut settings) => {
@@ -137,8 +138,8 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
             gatekeeper_violations(&verdict)
         };
     }
-    let settings = match env.settings.as_ref() {
-        Some(s) => settings_from(Some(s)),
+    let settings = match env.settings {
+        Some(s) => settings_from_raw(Some(s)),
         None => settings_from_data(data),
     };
     let (uid, verdict) = match settings {
