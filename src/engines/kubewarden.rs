@@ -14,7 +14,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::{admission, envelope, evaluate_raw, settings_denial, settings_from_raw};
+use super::{admission, envelope, evaluate_raw, payload_settings_cached, settings_denial};
 use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE};
 use crate::settings::Settings;
 use crate::verdict::Verdict;
@@ -178,7 +178,7 @@ pub fn kubewarden_validate_with(
 ) -> Value {
     let (verdict, mutated) = match envelope(payload) {
         Err(v) => (v, None),
-        Ok(env) => match settings_from_raw(env.settings) {
+        Ok(env) => match payload_settings_cached(env.settings) {
             Err(e) => (settings_denial(&e), None),
             Ok(settings) => {
                 let verdict = evaluate_with_lookups(env.request, &settings, host);

@@ -106,7 +106,17 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// The settings a text gives, read once while the text stays the same.
+/// The settings a text gives.
+fn settings_read(text: &str, how: SettingsText) -> Result<Settings, SettingsErrors> {
+    match (how, serde_json::from_str::<Value>(text)) {
+        (SettingsText::Payload, Ok(value)) => settings_from(Some(&value)),
+        _ => Settings::from_json(text),
+    }
+}
+
+/// [`settings_read`], once while the text stays the same. Only for hosts whose instance keeps
+/// its memory between calls (waPC, the component): an OPA host may reset the module's heap
+/// after every evaluation (`opa_heap_ptr_set`), so the OPA path keeps nothing.
 pub(crate) fn settings_cached(text: &str, how: SettingsText) -> Result<Settings, SettingsErrors> {
     let cached = LAST_SETTINGS.with(|last| {
         last.borrow()
@@ -117,20 +127,25 @@ pub(crate) fn settings_cached(text: &str, how: SettingsText) -> Result<Settings,
     if let Some(result) = cached {
         return result;
     }
-    let result = match (how, serde_json::from_str::<Value>(text)) {
-        (SettingsText::Payload, Ok(value)) => settings_from(Some(&value)),
-        _ => Settings::from_json(text),
-    };
+    let result = settings_read(text, how);
     LAST_SETTINGS.with(|last| *last.borrow_mut() = Some((how, text.to_owned(), result.clone())));
     result
 }
 
-/// [`settings_from`] for the settings text of a payload (see [`settings_cached`]).
-fn settings_from_raw(raw: Option<&RawValue>) -> Result<Settings, SettingsErrors> {
-    match raw {
-        None => Ok(Settings::default()),
-        Some(raw) => settings_cached(raw.get(), SettingsText::Payload),
-    }
+/// The settings of a payload, read every time (see [`settings_cached`]).
+fn payload_settings(raw: Option<&RawValue>) -> Result<Settings, SettingsErrors> {
+    raw.map_or_else(
+        || Ok(Settings::default()),
+        |raw| settings_read(raw.get(), SettingsText::Payload),
+    )
+}
+
+/// The settings of a payload, read once while they stay the same (see [`settings_cached`]).
+fn payload_settings_cached(raw: Option<&RawValue>) -> Result<Settings, SettingsErrors> {
+    raw.map_or_else(
+        || Ok(Settings::default()),
+        |raw| settings_cached(raw.get(), SettingsText::Payload),
+    )
 }
 
 fn settings_denial(errors: &SettingsErrors) -> Verdict {

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use super::{
-    Envelope, admission, envelope, evaluate_raw, settings_denial, settings_from, settings_from_raw,
+    Envelope, admission, envelope, evaluate_raw, payload_settings, settings_denial, settings_from,
 };
 use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, SELECTOR_GROUP};
 use crate::rules::Action;
@@ -124,7 +124,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
         // Gatekeeper cannot mutate: repairable findings deny.
         let verdict = match env
             .parameters
-            .map_or_else(|| settings_from_data(data), |p| settings_from_raw(Some(p)))
+            .map_or_else(|| settings_from_data(data), |p| payload_settings(Some(p)))
         {
             Err(e) => settings_denial(&e),
             Ok(mut settings) => {
@@ -139,7 +139,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
         };
     }
     let settings = match env.settings {
-        Some(s) => settings_from_raw(Some(s)),
+        Some(s) => payload_settings(Some(s)),
         None => settings_from_data(data),
     };
     let (uid, verdict) = match settings {
