@@ -334,6 +334,31 @@ impl<'de> Reader<'de> {
         self.expect(b':')
     }
 
+    /// A list or an object opening with `open`, its entries read by `visit` to the closing
+    /// bracket (a visitor that stops early is rejected).
+    fn container<T>(
+        &mut self,
+        open: u8,
+        visit: impl FnOnce(&mut Items<'_, 'de>) -> Result<T>,
+    ) -> Result<T> {
+        if self.peek_value()? != open {
+            return Err(Rejected);
+        }
+        self.pos += 1;
+        self.enter()?;
+        let mut items = Items {
+            reader: &mut *self,
+            first: true,
+            done: false,
+        };
+        let value = visit(&mut items)?;
+        if !items.done {
+            return Err(Rejected);
+        }
+        self.depth -= 1;
+        Ok(value)
+    }
+
     /// An integer as serde_json reads it for `deserialize_any`: u64 when not negative, i64 when
     /// negative. Floats, `-0` and integers out of range are rejected (serde_json would give
     /// f64s there).
@@ -409,41 +434,11 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek_value()? != b'[' {
-            return Err(Rejected);
-        }
-        self.pos += 1;
-        self.enter()?;
-        let mut access = Items {
-            reader: &mut *self,
-            first: true,
-            done: false,
-        };
-        let value = visitor.visit_seq(&mut access)?;
-        if !access.done {
-            return Err(Rejected);
-        }
-        self.depth -= 1;
-        Ok(value)
+        self.container(b'[', |items| visitor.visit_seq(items))
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek_value()? != b'{' {
-            return Err(Rejected);
-        }
-        self.pos += 1;
-        self.enter()?;
-        let mut access = Items {
-            reader: &mut *self,
-            first: true,
-            done: false,
-        };
-        let value = visitor.visit_map(&mut access)?;
-        if !access.done {
-            return Err(Rejected);
-        }
-        self.depth -= 1;
-        Ok(value)
+        self.container(b'{', |items| visitor.visit_map(items))
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
