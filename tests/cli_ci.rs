@@ -20,35 +20,8 @@ use std::process::{Command, Stdio};
 const BAD: &str = "# the shop's web deployment\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\n  namespace: shop\n  annotations:\n    k8s.aliyun.com/acr-instance-ids: cri-j36zhodptmyq1234   # misplaced\nspec:\n  template:\n    metadata:\n      labels: {alibabacloud.com/eci: \"true\"}\n    spec:\n      containers:\n      - name: app\n        image: registry.example.com/shop/app:1.0\n";
 const WARN_ONLY: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: warned\n  labels: {alibabacloud.com/eci: \"true\"}\n  annotations:\n    k8s.aliyun.com/acr-service-arns: acs:ram::1609982529000000:role/acr-pull\nspec:\n  containers:\n  - name: app\n    image: docker.io/example/app:1\n";
 
-/// A fresh directory for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("secretfree-cli-ci-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::TempDir;
 
 struct Run {
     code: Option<i32>,
