@@ -10,6 +10,7 @@
 
 use crate::grammar::hostport;
 use crate::grammar::regions::is_region_grammar;
+use std::borrow::Cow;
 
 /// Network an ACR endpoint is reached over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,32 +34,32 @@ impl Network {
 
 /// What kind of ACR endpoint a registry host is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AcrHost {
+pub enum AcrHost<'a> {
     /// `registry[-intl][-vpc|-internal].<region>.aliyuncs.com`
     PersonalLegacy {
-        region: String,
+        region: Cow<'a, str>,
         network: Network,
         intl: bool,
     },
     /// `crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com`
     PersonalNew {
         /// "crpi-<id>"
-        instance: String,
-        region: String,
+        instance: Cow<'a, str>,
+        region: Cow<'a, str>,
         network: Network,
     },
     /// `<instance-name>-registry[-vpc][.distributed].<region>.cr.aliyuncs.com`
     EnterpriseDefault {
-        instance_name: String,
-        region: String,
+        instance_name: Cow<'a, str>,
+        region: Cow<'a, str>,
         network: Network,
         distributed: bool,
     },
     /// A host configured in `settings.customDomains`.
     CustomDomain {
-        host: String,
-        instance_id: String,
-        region: Option<String>,
+        host: &'a str,
+        instance_id: &'a str,
+        region: Option<&'a str>,
     },
     NotAcr,
 }
@@ -88,23 +89,23 @@ pub struct Instance {
 
 /// The ACR instance behind a registry host, as far as the settings know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownInstance {
-    pub instance_id: String,
+pub struct KnownInstance<'a> {
+    pub instance_id: &'a str,
     /// The owning account, from the custom domain's or the catalogued instance's `accountId`.
-    pub account_id: Option<String>,
+    pub account_id: Option<&'a str>,
     /// Reached through a configured custom domain (else a catalogued default domain).
     pub custom_domain: bool,
 }
 
 /// The instance behind `host`: a configured custom domain's, or the catalogued instance
 /// whose default domain it is. The owning account comes from any entry for that instance.
-pub fn known_instance(
-    host: &AcrHost,
-    custom: &[CustomDomain],
-    instances: &[Instance],
-) -> Option<KnownInstance> {
+pub fn known_instance<'a>(
+    host: &AcrHost<'a>,
+    custom: &'a [CustomDomain],
+    instances: &'a [Instance],
+) -> Option<KnownInstance<'a>> {
     let (instance_id, custom_domain) = match host {
-        AcrHost::CustomDomain { instance_id, .. } => (instance_id.as_str(), true),
+        AcrHost::CustomDomain { instance_id, .. } => (*instance_id, true),
         AcrHost::EnterpriseDefault {
             instance_name,
             region,
@@ -112,7 +113,7 @@ pub fn known_instance(
         } => (
             instances
                 .iter()
-                .find(|i| i.name == *instance_name && i.region == *region)?
+                .find(|i| i.name == **instance_name && i.region == **region)?
                 .instance_id
                 .as_str(),
             false,
@@ -122,15 +123,15 @@ pub fn known_instance(
     let account_id = custom
         .iter()
         .filter(|d| d.instance_id == instance_id)
-        .find_map(|d| d.account_id.clone())
+        .find_map(|d| d.account_id.as_deref())
         .or_else(|| {
             instances
                 .iter()
                 .filter(|i| i.instance_id == instance_id)
-                .find_map(|i| i.account_id.clone())
+                .find_map(|i| i.account_id.as_deref())
         });
     Some(KnownInstance {
-        instance_id: instance_id.to_owned(),
+        instance_id,
         account_id,
         custom_domain,
     })
@@ -159,7 +160,7 @@ fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
 }
 
 /// `crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com`
-fn personal_new(host: &str) -> Option<AcrHost> {
+fn personal_new(host: &str) -> Option<AcrHost<'_>> {
     let rest = host.strip_suffix(".personal.cr.aliyuncs.com")?;
     let (first, region) = rest.split_once('.')?;
     if !is_region_grammar(region) {
@@ -178,8 +179,8 @@ fn personal_new(host: &str) -> Option<AcrHost> {
         return None;
     }
     Some(AcrHost::PersonalNew {
-        instance: instance.to_string(),
-        region: region.to_string(),
+        instance: Cow::Borrowed(instance),
+        region: Cow::Borrowed(region),
         network,
     })
 }
@@ -195,7 +196,7 @@ pub fn is_instance_name(s: &str) -> bool {
 }
 
 /// `<name>-registry[-vpc][.distributed].<region>.cr.aliyuncs.com`
-fn enterprise_default(host: &str) -> Option<AcrHost> {
+fn enterprise_default(host: &str) -> Option<AcrHost<'_>> {
     let rest = host.strip_suffix(".cr.aliyuncs.com")?;
     let (left, region) = rest.rsplit_once('.')?;
     if !is_region_grammar(region) {
@@ -219,15 +220,15 @@ fn enterprise_default(host: &str) -> Option<AcrHost> {
         return None;
     }
     Some(AcrHost::EnterpriseDefault {
-        instance_name: name.to_string(),
-        region: region.to_string(),
+        instance_name: Cow::Borrowed(name),
+        region: Cow::Borrowed(region),
         network,
         distributed,
     })
 }
 
 /// `registry[-intl][-vpc|-internal].<region>.aliyuncs.com`
-fn personal_legacy(host: &str) -> Option<AcrHost> {
+fn personal_legacy(host: &str) -> Option<AcrHost<'_>> {
     let rest = host.strip_suffix(".aliyuncs.com")?;
     let (first, region) = rest.split_once('.')?;
     if !is_region_grammar(region) {
@@ -245,7 +246,7 @@ fn personal_legacy(host: &str) -> Option<AcrHost> {
         _ => return None,
     };
     Some(AcrHost::PersonalLegacy {
-        region: region.to_string(),
+        region: Cow::Borrowed(region),
         network,
         intl,
     })
@@ -253,29 +254,75 @@ fn personal_legacy(host: &str) -> Option<AcrHost> {
 
 /// Classify a parsed registry address. A configured host without port also matches the
 /// registry with no port or :443 (and a configured ":443" matches the registry without port).
-pub fn classify_host(host: &str, port: Option<u16>, custom: &[CustomDomain]) -> AcrHost {
+/// `host` is lower-case, as [`crate::image::ImageRef`] and registry list entries give it; the
+/// result borrows from it when it is borrowed.
+pub fn classify_host<'a>(
+    host: Cow<'a, str>,
+    port: Option<u16>,
+    custom: &'a [CustomDomain],
+) -> AcrHost<'a> {
     if let Some(cd) = custom
         .iter()
-        .find(|cd| custom_matches(&cd.host, host, port))
+        .find(|cd| custom_matches(&cd.host, &host, port))
     {
         return AcrHost::CustomDomain {
-            host: cd.host.trim().to_ascii_lowercase(),
-            instance_id: cd.instance_id.clone(),
-            region: cd.region.clone(),
+            host: cd.host.trim(),
+            instance_id: &cd.instance_id,
+            region: cd.region.as_deref(),
         };
     }
-    let lower = if host.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(host.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(host)
-    };
-    personal_new(&lower)
-        .or_else(|| enterprise_default(&lower))
-        .or_else(|| personal_legacy(&lower))
+    match host {
+        Cow::Borrowed(host) => builtin(host),
+        Cow::Owned(host) => builtin(&host).owned(),
+    }
+}
+
+/// The built-in endpoint forms.
+fn builtin(host: &str) -> AcrHost<'_> {
+    personal_new(host)
+        .or_else(|| enterprise_default(host))
+        .or_else(|| personal_legacy(host))
         .unwrap_or(AcrHost::NotAcr)
 }
 
-impl AcrHost {
+impl AcrHost<'_> {
+    /// A built-in form that owns its texts (a custom domain borrows the settings: not one).
+    fn owned(self) -> AcrHost<'static> {
+        let own = |s: Cow<'_, str>| Cow::Owned(s.into_owned());
+        match self {
+            AcrHost::PersonalLegacy {
+                region,
+                network,
+                intl,
+            } => AcrHost::PersonalLegacy {
+                region: own(region),
+                network,
+                intl,
+            },
+            AcrHost::PersonalNew {
+                instance,
+                region,
+                network,
+            } => AcrHost::PersonalNew {
+                instance: own(instance),
+                region: own(region),
+                network,
+            },
+            AcrHost::EnterpriseDefault {
+                instance_name,
+                region,
+                network,
+                distributed,
+            } => AcrHost::EnterpriseDefault {
+                instance_name: own(instance_name),
+                region: own(region),
+                network,
+                distributed,
+            },
+            AcrHost::CustomDomain { .. } | AcrHost::NotAcr => AcrHost::NotAcr,
+        }
+    }
+
     /// Anything but [`AcrHost::NotAcr`].
     pub fn is_acr(&self) -> bool {
         !matches!(self, AcrHost::NotAcr)
@@ -389,28 +436,33 @@ mod tests {
     use super::*;
 
     /// Classify `registry` ("host[:port]"); text that is not `host[:port]` is `NotAcr`.
-    fn classify(registry: &str, custom: &[CustomDomain]) -> AcrHost {
+    fn classify<'a>(registry: &'a str, custom: &'a [CustomDomain]) -> AcrHost<'a> {
         match hostport::parse(registry.trim()) {
-            Ok(hp) => classify_host(hp.host, hp.port, custom),
+            Ok(hp) => classify_host(Cow::Owned(hp.host.to_ascii_lowercase()), hp.port, custom),
             Err(_) => AcrHost::NotAcr,
         }
     }
 
-    fn legacy(region: &str, network: Network, intl: bool) -> AcrHost {
+    fn legacy(region: &'static str, network: Network, intl: bool) -> AcrHost<'static> {
         AcrHost::PersonalLegacy {
             region: region.into(),
             network,
             intl,
         }
     }
-    fn crpi(instance: &str, region: &str, network: Network) -> AcrHost {
+    fn crpi(instance: &'static str, region: &'static str, network: Network) -> AcrHost<'static> {
         AcrHost::PersonalNew {
             instance: instance.into(),
             region: region.into(),
             network,
         }
     }
-    fn ee(name: &str, region: &str, network: Network, distributed: bool) -> AcrHost {
+    fn ee(
+        name: &'static str,
+        region: &'static str,
+        network: Network,
+        distributed: bool,
+    ) -> AcrHost<'static> {
         AcrHost::EnterpriseDefault {
             instance_name: name.into(),
             region: region.into(),
@@ -418,11 +470,15 @@ mod tests {
             distributed,
         }
     }
-    fn custom(host: &str, id: &str, region: Option<&str>) -> AcrHost {
+    fn custom(
+        host: &'static str,
+        id: &'static str,
+        region: Option<&'static str>,
+    ) -> AcrHost<'static> {
         AcrHost::CustomDomain {
-            host: host.into(),
-            instance_id: id.into(),
-            region: region.map(str::to_string),
+            host,
+            instance_id: id,
+            region,
         }
     }
 
@@ -551,11 +607,12 @@ mod tests {
                 account_id: None,
             },
         ];
-        let known = |host: &str| known_instance(&classify(host, &custom), &custom, &instances);
+        let known =
+            |host: &'static str| known_instance(&classify(host, &custom), &custom, &instances);
         let shop = |custom_domain| {
             Some(KnownInstance {
-                instance_id: "cri-f34lmbk2rxqx41u8".into(),
-                account_id: Some("1300000000000002".into()),
+                instance_id: "cri-f34lmbk2rxqx41u8",
+                account_id: Some("1300000000000002"),
                 custom_domain,
             })
         };
@@ -576,7 +633,7 @@ mod tests {
         assert_eq!(
             known("tools-registry-vpc.cn-hangzhou.cr.aliyuncs.com"),
             Some(KnownInstance {
-                instance_id: "cri-abcdefgh12345678".into(),
+                instance_id: "cri-abcdefgh12345678",
                 account_id: None,
                 custom_domain: false,
             })
@@ -754,7 +811,8 @@ mod tests {
         for (host, want) in &cases {
             assert_eq!(classify(host, &cfg), *want, "{host:?}");
         }
-        // Upper-case configuration is tolerated.
+        // Upper-case configuration is tolerated (the settings lower-case it; the variant keeps
+        // the host as configured).
         let upper = vec![CustomDomain {
             host: "ACR.Example.COM".into(),
             instance_id: "cri-f34lmbk2rxqx41u8".into(),
@@ -763,7 +821,7 @@ mod tests {
         }];
         assert_eq!(
             classify("acr.example.com", &upper),
-            custom("acr.example.com", "cri-f34lmbk2rxqx41u8", None)
+            custom("ACR.Example.COM", "cri-f34lmbk2rxqx41u8", None)
         );
     }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 pub use crate::image::ImageRef;
 
 /// [`ImageRef::parse`], the error as its reason text.
-pub fn parse_image(text: &str) -> Result<ImageRef, String> {
+pub fn parse_image(text: &str) -> Result<ImageRef<'_>, String> {
     ImageRef::parse(text).map_err(|e| e.reason)
 }
 

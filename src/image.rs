@@ -11,19 +11,21 @@
 #![forbid(unsafe_code)]
 
 use crate::grammar::hostport::{self, HostPortError};
+use std::borrow::Cow;
 use std::fmt;
 
-/// A parsed, normalised image reference.
+/// A parsed, normalised image reference. It borrows from the text it was parsed from, and
+/// owns only what normalising changed (an upper-case host, docker.io's `library/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
+pub struct ImageRef<'a> {
     /// Registry host, lower-cased, without port; "docker.io" when the reference names no registry.
-    pub host: String,
+    pub host: Cow<'a, str>,
     pub port: Option<u16>,
     /// Repository path, e.g. "library/nginx" (docker.io single-component names get "library/").
-    pub path: String,
-    pub tag: Option<String>,
+    pub path: Cow<'a, str>,
+    pub tag: Option<&'a str>,
     /// "sha256:<64 hex>" etc.
-    pub digest: Option<String>,
+    pub digest: Option<&'a str>,
 }
 
 /// Why a reference does not parse; `reason` is lower-case human text without a final period.
@@ -58,22 +60,35 @@ fn is_lower_alnum(c: char) -> bool {
 /// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
 fn is_path_component(s: &str) -> bool {
     let mut prev_alnum = false;
-    let mut sep = String::new();
-    for c in s.chars() {
-        if is_lower_alnum(c) {
-            if !sep.is_empty() {
-                let ok = sep == "." || sep == "_" || sep == "__" || sep.chars().all(|x| x == '-');
+    // The separator run since the last letter or digit: its first byte, its length, and
+    // whether it mixes separators.
+    let (mut sep, mut run, mut mixed) = (0u8, 0usize, false);
+    for b in s.bytes() {
+        if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            if run > 0 {
+                let ok = !mixed
+                    && match sep {
+                        b'.' => run == 1,
+                        b'_' => run <= 2,
+                        _ => true,
+                    };
                 if !ok {
                     return false;
                 }
-                sep.clear();
+                run = 0;
+                mixed = false;
             }
             prev_alnum = true;
-        } else if matches!(c, '.' | '_' | '-') {
-            if !prev_alnum && sep.is_empty() {
-                return false; // leading separator
+        } else if matches!(b, b'.' | b'_' | b'-') {
+            if run == 0 {
+                if !prev_alnum {
+                    return false; // leading separator
+                }
+                sep = b;
+            } else if b != sep {
+                mixed = true;
             }
-            sep.push(c);
+            run += 1;
             prev_alnum = false;
         } else {
             return false;
@@ -154,10 +169,10 @@ fn check_digest(d: &str) -> Result<(), ImageRefError> {
 }
 
 /// Validate `host[:port]` (host part may be an IPv6 literal); returns lower-cased host and port.
-fn parse_domain(domain: &str) -> Result<(String, Option<u16>), ImageRefError> {
+fn parse_domain(domain: &str) -> Result<(Cow<'_, str>, Option<u16>), ImageRefError> {
     use HostPortError as E;
     match hostport::parse(domain) {
-        Ok(hp) => Ok((hp.host.to_ascii_lowercase(), hp.port)),
+        Ok(hp) => Ok((lower(hp.host), hp.port)),
         Err(E::UnclosedBracket) => err(format!("registry host \"{domain}\" has an unclosed '['")),
         Err(E::BadIpv6) => err(format!(
             "registry host \"{domain}\" is not a valid IPv6 literal"
@@ -170,6 +185,15 @@ fn parse_domain(domain: &str) -> Result<(String, Option<u16>), ImageRefError> {
         Err(E::BadLabel(host, bad)) => err(format!(
             "registry host \"{host}\" has an invalid label \"{bad}\""
         )),
+    }
+}
+
+/// `text` lower-cased, borrowed when it has no upper case.
+fn lower(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -193,9 +217,9 @@ fn check_path(path: &str) -> Result<(), ImageRefError> {
     Ok(())
 }
 
-impl ImageRef {
+impl<'a> ImageRef<'a> {
     /// Parse and normalise an image reference.
-    pub fn parse(s: &str) -> Result<ImageRef, ImageRefError> {
+    pub fn parse(s: &'a str) -> Result<ImageRef<'a>, ImageRefError> {
         if s.is_empty() {
             return err("image reference is empty");
         }
@@ -217,7 +241,7 @@ impl ImageRef {
                     return err("image reference has more than one '@'");
                 }
                 check_digest(d)?;
-                (n, Some(d.to_string()))
+                (n, Some(d))
             }
             None => (s, None),
         };
@@ -248,26 +272,26 @@ impl ImageRef {
                     || first.chars().any(|c| c.is_ascii_uppercase()) =>
             {
                 let (h, p) = parse_domain(first)?;
-                (h, p, rest.to_string())
+                (h, p, rest)
             }
-            _ => (DEFAULT_HOST.to_string(), None, name.to_string()),
+            _ => (Cow::Borrowed(DEFAULT_HOST), None, name),
         };
         let host = if host == LEGACY_DEFAULT_HOST && port.is_none() {
-            DEFAULT_HOST.to_string()
+            Cow::Borrowed(DEFAULT_HOST)
         } else {
             host
         };
-        check_path(&path)?;
+        check_path(path)?;
         let path = if host == DEFAULT_HOST && port.is_none() && !path.contains('/') {
-            format!("library/{path}")
+            Cow::Owned(format!("library/{path}"))
         } else {
-            path
+            Cow::Borrowed(path)
         };
         let r = ImageRef {
             host,
             port,
             path,
-            tag: tag.map(str::to_string),
+            tag,
             digest,
         };
         let len = r.name_len();
@@ -280,7 +304,7 @@ impl ImageRef {
     }
 
     /// "host[:port]" (lower-case), e.g. "registry.example.com:5000"; formatted when shown.
-    pub fn registry(&self) -> Registry<'_> {
+    pub fn registry(&self) -> Registry<'_, 'a> {
         Registry(self)
     }
 
@@ -291,16 +315,19 @@ impl ImageRef {
 
     /// The length of [`ImageRef::name`], without building it.
     fn name_len(&self) -> usize {
-        let port = self.port.map_or(0, |p| 1 + p.to_string().len());
+        // ':' and the port's digits.
+        let port = self
+            .port
+            .map_or(0, |p| 2 + p.checked_ilog10().unwrap_or(0) as usize);
         self.host.len() + port + 1 + self.path.len()
     }
 }
 
 /// See [`ImageRef::registry`].
 #[derive(Debug, Clone, Copy)]
-pub struct Registry<'a>(&'a ImageRef);
+pub struct Registry<'r, 'a>(&'r ImageRef<'a>);
 
-impl fmt::Display for Registry<'_> {
+impl fmt::Display for Registry<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.port {
             Some(p) => write!(f, "{}:{p}", self.0.host),
@@ -309,17 +336,10 @@ impl fmt::Display for Registry<'_> {
     }
 }
 
-impl std::str::FromStr for ImageRef {
-    type Err = ImageRefError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ImageRef::parse(s)
-    }
-}
-
-impl fmt::Display for ImageRef {
+impl fmt::Display for ImageRef<'_> {
     /// Normalised full form: `name[:tag][@digest]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())?;
+        write!(f, "{}/{}", self.registry(), self.path)?;
         if let Some(t) = &self.tag {
             write!(f, ":{t}")?;
         }
@@ -418,19 +438,20 @@ mod tests {
         assert_eq!(r.host, "registry.cn-hangzhou.aliyuncs.com");
         assert_eq!(r.port, Some(443));
         assert_eq!(r.path, "ns/app");
-        assert_eq!(r.tag.as_deref(), Some("v1"));
+        assert_eq!(r.tag, Some("v1"));
         assert_eq!(r.digest, None);
         assert_eq!(
             r.registry().to_string(),
             "registry.cn-hangzhou.aliyuncs.com:443"
         );
         assert_eq!(r.name(), "registry.cn-hangzhou.aliyuncs.com:443/ns/app");
-        let r = ImageRef::parse(&format!("nginx:1@{D64}")).unwrap();
+        let text = format!("nginx:1@{D64}");
+        let r = ImageRef::parse(&text).unwrap();
         assert_eq!(r.host, "docker.io");
         assert_eq!(r.port, None);
         assert_eq!(r.path, "library/nginx");
-        assert_eq!(r.tag.as_deref(), Some("1"));
-        assert_eq!(r.digest.as_deref(), Some(D64));
+        assert_eq!(r.tag, Some("1"));
+        assert_eq!(r.digest, Some(D64));
         assert_eq!(r.registry().to_string(), "docker.io");
     }
 

@@ -25,9 +25,9 @@ use std::collections::BTreeSet;
 pub struct Parsed<'a> {
     pub site: &'a ImageSite<'a>,
     pub raw: &'a str,
-    pub image: ImageRef,
-    pub host: AcrHost,
-    pub known: Option<KnownInstance>,
+    pub image: ImageRef<'a>,
+    pub host: AcrHost<'a>,
+    pub known: Option<KnownInstance<'a>>,
 }
 
 /// The images family over the images [`parse`] read. Returns the rewritten instance-id list
@@ -50,7 +50,7 @@ pub fn check(
 }
 
 /// Parse every image reference and classify its registry (image-invalid, placeholders).
-pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
+pub fn parse<'a, 's: 'a>(r: &mut Report<'s>, w: &'a Workload) -> Vec<Parsed<'a>> {
     let invalid_rule = if w.shape == Shape::ImageCache {
         RuleId::ImagecacheImagesInvalid
     } else {
@@ -85,7 +85,8 @@ pub fn parse<'a>(r: &mut Report, w: &'a Workload) -> Vec<Parsed<'a>> {
         match ImageRef::parse(raw) {
             Ok(image) => {
                 let settings = r.settings;
-                let host = acr::classify_host(&image.host, image.port, &settings.custom_domains);
+                let host =
+                    acr::classify_host(image.host.clone(), image.port, &settings.custom_domains);
                 let known =
                     acr::known_instance(&host, &settings.custom_domains, &settings.instances);
                 out.push(Parsed {
@@ -308,9 +309,9 @@ fn instance_list(
         };
         // An instance the namespace may not use is the access gate's finding alone (listing
         // it would not help), and a masked list is placeholder-value's: one mistake, one deny.
-        if listed.contains(instance_id)
+        if listed.contains(*instance_id)
             || ids.is_some_and(|i| i.placeholder)
-            || misplaced.contains(instance_id)
+            || misplaced.contains(*instance_id)
             || !access::allows_instance(settings, w, instance_id)
         {
             continue;
@@ -320,7 +321,7 @@ fn instance_list(
                 (Some(r), Some(c)) if r != c => Some(r.to_owned()),
                 _ => None,
             },
-            id: instance_id.clone(),
+            id: (*instance_id).to_owned(),
         };
         let text = written(&tok);
         let mut msg = format!(
@@ -410,7 +411,7 @@ fn pull_secrets(
     let other_account = |img: &Parsed| {
         img.known
             .as_ref()
-            .and_then(|k| k.account_id.as_deref())
+            .and_then(|k| k.account_id)
             .zip(r.settings.account_id.as_deref())
             .is_some_and(|(owner, eci)| owner != eci)
     };
@@ -422,7 +423,7 @@ fn pull_secrets(
                 // Whether ECI's secret-free pull covers new Personal Edition instances is not
                 // documented: the secret may be what makes the pull work.
                 AcrHost::PersonalNew { .. } => false,
-                AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
+                AcrHost::CustomDomain { instance_id, .. } => listed.contains(*instance_id),
                 AcrHost::NotAcr => anonymous(r.settings, img),
             }
     };

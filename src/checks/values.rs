@@ -356,11 +356,11 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
         .collect();
     for img in pulled {
         let Some(known) = &img.known else { continue };
-        let Some(owner) = known.account_id.as_deref().filter(|o| *o != eci) else {
+        let Some(owner) = known.account_id.filter(|o| *o != eci) else {
             continue;
         };
         // An instance the namespace may not use is the access gate's finding alone.
-        if !access::allows_instance(r.settings, w, &known.instance_id) {
+        if !access::allows_instance(r.settings, w, known.instance_id) {
             continue;
         }
         let registry = img.image.registry();
@@ -375,7 +375,7 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
             ));
         }
         wanted.push(user_role);
-        if known.custom_domain && !listed.contains(id) {
+        if known.custom_domain && !listed.iter().any(|l| l == id) {
             wanted.push(format!("{INSTANCE_IDS}: \"{id}\""));
         }
         let (message, fix) = match user {
@@ -451,7 +451,11 @@ fn registry_lists(r: &mut Report, w: &Workload, moves: &Moves) {
             );
         }
         for entry in entries {
-            let host = acr::classify_host(&entry.host, entry.port, &r.settings.custom_domains);
+            let host = acr::classify_host(
+                std::borrow::Cow::Borrowed(&entry.host),
+                entry.port,
+                &r.settings.custom_domains,
+            );
             if host.is_acr() {
                 let registry = match entry.port {
                     Some(p) => format!("{}:{p}", entry.host),

@@ -116,9 +116,7 @@ impl<'de> Reader<'de> {
     /// (which it returns, or `None` at the end of the text).
     fn scan_plain(&mut self) -> Option<u8> {
         let rest = self.bytes.get(self.pos..)?;
-        let n = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let n = plain_len(rest);
         self.pos += n;
         rest.get(n).copied()
     }
@@ -381,6 +379,34 @@ impl<'de> Reader<'de> {
     }
 }
 
+/// How many bytes of `bytes` come before the first quote, backslash or control character
+/// (all of them when there is none). Eight bytes at a time: a byte is found by the bit tricks
+/// that find a zero byte in a word, whose lowest hit is exact.
+fn plain_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut n = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hits = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if hits != 0 {
+            return n + (hits.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(chunks.remainder().len())
+}
+
 impl<'de> Deserializer<'de> for &mut Reader<'de> {
     type Error = Rejected;
 
@@ -609,6 +635,29 @@ mod tests {
             let over = super::super::nesting_exceeds(deep.as_bytes(), 64).is_some();
             assert_eq!(from_str::<Value>(&deep, 64).is_err(), over, "{depth}");
             assert_eq!(from_str::<IgnoredAny>(&deep, 64).is_err(), over, "{depth}");
+        }
+    }
+
+    #[test]
+    fn plain_runs_end_at_the_first_quote_backslash_or_control_byte() {
+        for len in 0..40 {
+            for stop in [b'"', b'\\', 0x00, 0x1f] {
+                for fill in [b'a', b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']'] {
+                    let mut bytes = vec![fill; len];
+                    assert_eq!(super::plain_len(&bytes), len);
+                    for at in 0..len {
+                        bytes[at] = stop;
+                        assert_eq!(super::plain_len(&bytes), at, "{len} {stop} {fill} {at}");
+                        // A later stop does not matter.
+                        if at + 1 < len {
+                            bytes[len - 1] = b'"';
+                            assert_eq!(super::plain_len(&bytes), at);
+                            bytes[len - 1] = fill;
+                        }
+                        bytes[at] = fill;
+                    }
+                }
+            }
         }
     }
 
