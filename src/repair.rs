@@ -8,7 +8,7 @@
 
 use crate::model::StrMap;
 use crate::verdict::{PatchKind, PatchOp};
-use crate::workload::{Workload, ann_path};
+use crate::workload::{KeyPath, Workload, ann_path};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -60,9 +60,9 @@ impl<'a> Moves<'a> {
     /// Where the value the rules judge for `key` sits: [`Workload::value_path`], or, for an
     /// injected key, its place in the pod template (the family mutes findings there: the
     /// value is the cluster's configuration, not the pod's).
-    pub fn value_path(&self, w: &Workload, key: &str) -> String {
+    pub fn value_path<'k>(&self, w: &Workload, key: &'k str) -> KeyPath<'k> {
         if self.is_injected(key) {
-            w.ann_path(key)
+            KeyPath::annotation(w.meta_path, key)
         } else {
             w.value_path(key)
         }

@@ -160,7 +160,34 @@ pub fn object_annotations(o: &K8sObject) -> &StrMap {
 
 /// `{meta_path}/annotations/{key}`, escaped.
 pub fn ann_path(meta_path: &str, key: &str) -> String {
-    format!("{meta_path}/annotations/{}", pointer::escape(key))
+    format!("{meta_path}/annotations/{}", pointer::Escaped(key))
+}
+
+/// The pointer of an annotation or label key on the metadata at `meta`, written only when
+/// shown: the rules name a path for every value they judge, and most values are fine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPath<'k> {
+    pub meta: &'static str,
+    pub label: bool,
+    pub key: &'k str,
+}
+
+impl<'k> KeyPath<'k> {
+    /// `{meta}/annotations/{key}`.
+    pub fn annotation(meta: &'static str, key: &'k str) -> KeyPath<'k> {
+        KeyPath {
+            meta,
+            label: false,
+            key,
+        }
+    }
+}
+
+impl fmt::Display for KeyPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let map = if self.label { "labels" } else { "annotations" };
+        write!(f, "{}/{map}/{}", self.meta, pointer::Escaped(self.key))
+    }
 }
 
 impl<'a> Workload<'a> {
@@ -237,30 +264,34 @@ impl<'a> Workload<'a> {
 
     /// Pointer of label `key` on the metadata ECI reads.
     pub fn label_path(&self, key: &str) -> String {
-        format!("{}/labels/{}", self.meta_path, pointer::escape(key))
+        format!("{}/labels/{}", self.meta_path, pointer::Escaped(key))
     }
 
     /// Where the value the rules judge for `key` sits in the request object. Planned repairs
     /// may have renamed or moved it; findings point at what the user wrote.
-    pub fn value_path(&self, key: &str) -> String {
+    pub fn value_path<'k>(&self, key: &'k str) -> KeyPath<'k> {
         let original = self.original();
+        let here = KeyPath::annotation(self.meta_path, key);
         if original.contains_key(key) {
-            return self.ann_path(key);
+            return here;
         }
         if key == INSTANCE_IDS && original.contains_key(INSTANCE_ID_LEGACY) {
-            return self.ann_path(INSTANCE_ID_LEGACY);
+            return KeyPath::annotation(self.meta_path, INSTANCE_ID_LEGACY);
         }
         if let Some(m) = self
             .ignored_meta
             .iter()
             .find(|m| m.annotations.contains_key(key))
         {
-            return ann_path(m.path, key);
+            return KeyPath::annotation(m.path, key);
         }
         if self.labels.contains_key(key) {
-            return self.label_path(key);
+            return KeyPath {
+                label: true,
+                ..here
+            };
         }
-        self.ann_path(key)
+        here
     }
 
     /// `ImageCache` or `pod`, for messages.
@@ -391,11 +422,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            w.value_path("b"),
+            w.value_path("b").to_string(),
             "/spec/jobTemplate/metadata/annotations/b"
         );
         assert_eq!(
-            w.value_path("k8s.aliyun.com/x"),
+            w.value_path("k8s.aliyun.com/x").to_string(),
             "/spec/jobTemplate/spec/template/metadata/annotations/k8s.aliyun.com~1x"
         );
     }

@@ -18,7 +18,8 @@ use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, RAM_ROLE_NAME, SERVICE_ARNS,
 use crate::model::StrMap;
 use crate::rules::RuleId;
 use crate::settings::{AccessEntry, Settings};
-use crate::workload::{Shape, Workload, ann_path};
+use crate::workload::{KeyPath, Shape, Workload};
+use std::fmt;
 
 /// What `access` says for one workload: `None` when access control is off; `Some(None)` when
 /// it is on but no entry matches (nothing is allowed).
@@ -50,13 +51,16 @@ fn instance_allowed(e: Option<&AccessEntry>, id: &str) -> bool {
 
 /// Every place a workload can name a role or an instance: (pointer of the map, map). ECI reads
 /// only the first; the others are misplaced copies that mutation would move.
-fn sites<'a>(w: &Workload<'a>) -> Vec<(String, &'a StrMap, bool)> {
-    let mut sites = vec![(w.meta_path.to_owned(), w.original(), false)];
-    for m in &w.ignored_meta {
-        sites.push((m.path.to_owned(), m.annotations, false));
-    }
-    sites.push((w.meta_path.to_owned(), w.labels, true));
-    sites
+fn sites<'w, 'a>(
+    w: &'w Workload<'a>,
+) -> impl Iterator<Item = (&'static str, &'a StrMap, bool)> + use<'w, 'a> {
+    std::iter::once((w.meta_path, w.original(), false))
+        .chain(
+            w.ignored_meta
+                .iter()
+                .map(|m| (m.path, m.annotations, false)),
+        )
+        .chain(std::iter::once((w.meta_path, w.labels, true)))
 }
 
 /// Check every role and instance the workload names against `access`. With `before` (the
@@ -74,20 +78,17 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
         .get(RAM_ROLE_NAME)
         .is_some_and(|v| unchanged(RAM_ROLE_NAME, v))
     {
-        ram_role(r, w, e, &subject);
+        ram_role(r, w, e, subject);
     }
-    let sites = if before.is_some() {
-        vec![(w.meta_path.to_owned(), w.original(), false)]
-    } else {
-        sites(w)
-    };
+    // A bound pod's update: only the annotations ECI reads.
+    let sites = sites(w).take(if before.is_some() { 1 } else { usize::MAX });
+    // The role ARN being judged, as the allowlist patterns match it.
+    let mut text = String::new();
     for (meta_path, map, is_labels) in sites {
-        let path = |key: &str| {
-            if is_labels {
-                w.label_path(key)
-            } else {
-                ann_path(&meta_path, key)
-            }
+        let path = |key| KeyPath {
+            meta: meta_path,
+            label: is_labels,
+            key,
         };
         // A copy on controller metadata with the template's value (annotation-duplicated) is
         // judged once, where ECI reads it.
@@ -124,7 +125,11 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
             for item in items.take(MAX_LIST_ENTRIES) {
                 let (message, fix) = match values::parse_role_arn(item) {
                     Ok((arn, _)) => {
-                        let text = format!("acs:ram::{}:role/{}", arn.account, arn.role);
+                        text.clear();
+                        text.push_str("acs:ram::");
+                        text.push_str(arn.account);
+                        text.push_str(":role/");
+                        text.push_str(arn.role);
                         if list.is_some_and(|l| l.iter().any(|p| glob_match(p, &text))) {
                             continue;
                         }
@@ -234,7 +239,7 @@ pub fn gate_images(r: &mut Report, w: &Workload, pulled: &[Parsed]) {
 
 /// `k8s.aliyun.com/eci-ram-role-name`: the RAM role the ECI instance itself assumes. Checked
 /// when the matching entry lists `ramRoleNames`, and closed when no entry matches.
-fn ram_role(r: &mut Report, w: &Workload, e: Option<&AccessEntry>, subject: &str) {
+fn ram_role(r: &mut Report, w: &Workload, e: Option<&AccessEntry>, subject: Subject) {
     let Some(name) = w.original().get(RAM_ROLE_NAME) else {
         return;
     };
@@ -261,11 +266,25 @@ fn ram_role(r: &mut Report, w: &Workload, e: Option<&AccessEntry>, subject: &str
     }
 }
 
-fn subject(w: &Workload) -> String {
-    if w.shape == Shape::ImageCache {
-        "cluster-scoped ImageCache objects (access entry \"*\")".to_owned()
+/// Who asks for access, for messages: `namespace "shop"`.
+fn subject<'a>(w: &Workload<'a>) -> Subject<'a> {
+    Subject(if w.shape == Shape::ImageCache {
+        None
     } else {
-        format!("namespace {:?}", Shown(w.namespace))
+        Some(w.namespace)
+    })
+}
+
+/// See [`subject`]; `None`: cluster-scoped ImageCache objects.
+#[derive(Debug, Clone, Copy)]
+struct Subject<'a>(Option<&'a str>);
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("cluster-scoped ImageCache objects (access entry \"*\")"),
+            Some(namespace) => write!(f, "namespace {:?}", Shown(namespace)),
+        }
     }
 }
 

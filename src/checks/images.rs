@@ -281,7 +281,7 @@ fn instance_list(
             r.report_repair(
                 repair,
                 RuleId::InstanceRegionPrefixMissing,
-                path.clone(),
+                path,
                 problem,
                 fix,
             );

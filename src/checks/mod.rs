@@ -206,11 +206,17 @@ impl<'s> Report<'s> {
     }
 
     /// A masked value, `<...>` slot or unrendered template in annotation `key`.
-    pub fn report_placeholder(&mut self, key: &str, value: &str, path: String, fix: String) {
+    pub fn report_placeholder(
+        &mut self,
+        key: &str,
+        value: &str,
+        path: impl fmt::Display,
+        fix: impl fmt::Display,
+    ) {
         self.report(
             RuleId::PlaceholderValue,
             path,
-            format!(
+            format_args!(
                 "{key} value {value:?} is {}",
                 placeholder_text(value),
                 value = Shown(value)
@@ -254,6 +260,28 @@ pub fn run<'a>(
             instance_list,
         },
     )
+}
+
+/// Text written only when it is shown: `lazy(|f| write!(f, "..."))`. A finding's texts are
+/// formatted only when the finding is listed; most values the rules judge are fine.
+pub fn lazy<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result>(write: F) -> Lazy<F> {
+    Lazy(write)
+}
+
+/// See [`lazy`].
+#[derive(Clone, Copy)]
+pub struct Lazy<F>(F);
+
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Lazy<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
+    }
+}
+
+impl<F> fmt::Debug for Lazy<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Lazy")
+    }
 }
 
 /// What kind of placeholder `value` is, for a message.

@@ -7,7 +7,7 @@
 
 use super::access;
 use super::images::Parsed;
-use super::{Report, Shown, listing};
+use super::{Report, Shown, lazy, listing};
 use crate::acr;
 use crate::grammar::regions::{closest_region, is_known_region};
 use crate::grammar::values::{
@@ -20,7 +20,7 @@ use crate::keys::{
 };
 use crate::repair::Moves;
 use crate::rules::RuleId;
-use crate::workload::{Shape, Workload};
+use crate::workload::{KeyPath, Shape, Workload};
 
 /// The instance-id annotation in use and its parsed list.
 #[derive(Debug)]
@@ -60,35 +60,39 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
     let list = values::parse_instance_ids(value);
     // A template expression or masked value is one finding, not one per fragment.
     let placeholder = values::looks_like_placeholder(value);
-    let fix_real_id = || {
-        format!(
-            "replace it with your real instance id (ACR console, instance details: cri-...) in {}",
-            w.meta_dots
+    let meta_dots = w.meta_dots;
+    let fix_real_id = lazy(move |f| {
+        write!(
+            f,
+            "replace it with your real instance id (ACR console, instance details: cri-...) in {meta_dots}"
         )
-    };
+    });
     if placeholder {
-        r.report_placeholder(key, value, path.clone(), fix_real_id());
+        r.report_placeholder(key, value, path, fix_real_id);
     } else if value.trim().is_empty() {
         r.report(
             RuleId::InstanceIdInvalid,
-            path.clone(),
+            path,
             format!("{key} is empty"),
             format!("list the instance ids in {key}, or remove the annotation"),
         );
     }
-    let fix_format = format!(
-        "write {key} as comma-separated instance ids as the ACR console shows them (cri-...), with a <region>: prefix, region first, for instances in another region (e.g. \"cn-beijing:cri-j36zhodptmyq1234\")"
-    );
+    let fix_format = lazy(move |f| {
+        write!(
+            f,
+            "write {key} as comma-separated instance ids as the ACR console shows them (cri-...), with a <region>: prefix, region first, for instances in another region (e.g. \"cn-beijing:cri-j36zhodptmyq1234\")"
+        )
+    });
     if let Some(sep) = list.bad_separator.filter(|_| !placeholder) {
         // The separator is not documented: a warning unless the settings say otherwise.
         r.report_soft(
             RuleId::InstanceIdInvalid,
-            path.clone(),
+            path,
             format!(
                 "{key} value {value:?} separates ids with {sep:?}; the documentation shows comma-separated ids and does not say whether ECI accepts another separator",
                 value = Shown(value)
             ),
-            fix_format.clone(),
+            fix_format,
         );
     }
     for token in list.tokens.iter().filter(|tok| !placeholder || tok.is_ok()) {
@@ -107,7 +111,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 };
                 r.report(
                     RuleId::InstanceRegionUnknown,
-                    path.clone(),
+                    path,
                     format!("{key} names region {region:?} for {}, which is not in the policy's list of Alibaba Cloud regions{hint}", tok.id, region = Shown(region)),
                     fix,
                 );
@@ -127,13 +131,13 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
             Err((raw, TokenProblem::Placeholder)) => {
                 r.report(
                     RuleId::PlaceholderValue,
-                    path.clone(),
+                    path,
                     format!(
                         "{key} contains {raw:?}, {}",
                         super::placeholder_text(raw),
                         raw = Shown(raw)
                     ),
-                    fix_real_id(),
+                    fix_real_id,
                 );
                 continue;
             }
@@ -158,7 +162,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 // The id length is only observed (16 in every example), not documented.
                 r.report_soft(
                     RuleId::InstanceIdInvalid,
-                    path.clone(),
+                    path,
                     format!(
                         "{key} entry {raw:?} has {n} characters after cri-; every instance id in the documentation has {CRI_ID_LEN}, and the documentation does not state the length",
                         raw = Shown(raw)
@@ -186,12 +190,12 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
                 )
             }
         };
-        r.report(rule, path.clone(), message, fix_format.clone());
+        r.report(rule, path, message, fix_format);
     }
     if list.too_long() {
         r.report(
             RuleId::InstanceIdInvalid,
-            path.clone(),
+            path,
             format!("{key} has more than {MAX_LIST_ENTRIES} entries; the policy reads at most {MAX_LIST_ENTRIES}"),
             format!("list only the instances the pod pulls from in {key}"),
         );
@@ -200,7 +204,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
         // What ECI does with a repeated id is not documented: a warning.
         r.report_soft(
             RuleId::InstanceIdInvalid,
-            path.clone(),
+            path,
             format!("{key} lists {dup} more than once; the documentation does not say what ECI does with a repeated id"),
             format!("list each instance once in {key}"),
         );
@@ -223,63 +227,77 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
 
 /// One role key as written: `None` when absent; else the ARNs that parse (empty when none
 /// does; more than one only when the key lists several).
-fn role_arn(r: &mut Report, w: &Workload, moves: &Moves, key: &str) -> Option<Vec<RoleArn>> {
+fn role_arn<'m>(
+    r: &mut Report,
+    w: &Workload,
+    moves: &'m Moves,
+    key: &str,
+) -> Option<Vec<RoleArn<'m>>> {
     let value = moves.effective.get(key)?;
     let path = moves.value_path(w, key);
-    let fix = format!("set {key} to one role ARN, acs:ram::<16-digit account id>:role/<role name>");
-    let items: Vec<&str> = match values::parse_role_arn(value) {
-        Err(ArnProblem::Multiple(n)) => {
-            // The documentation shows one ARN per key; whether ECI reads more is unknown.
-            r.report_soft(
-                RuleId::RoleArnInvalid,
-                path.clone(),
-                format!("{key} lists {n} ARNs; the documentation shows one ARN per key and does not say whether ECI reads more than one"),
-                format!("unless you have confirmed that ECI uses every ARN listed, set {key} to the one role ARN the pull needs"),
-            );
-            values::split_arns(value).take(MAX_LIST_ENTRIES).collect()
-        }
-        _ => vec![value.as_str()],
-    };
+    let fix = lazy(move |f| {
+        write!(
+            f,
+            "set {key} to one role ARN, acs:ram::<16-digit account id>:role/<role name>"
+        )
+    });
+    let meta_dots = w.meta_dots;
     let mut arns = Vec::new();
-    for item in items {
-        match values::parse_role_arn(item) {
+    let mut judge = |r: &mut Report,
+                     item: &'m str,
+                     parsed: Result<(RoleArn<'m>, bool), ArnProblem>| {
+        match parsed {
             Ok((arn, underscore)) => {
                 if underscore {
                     r.report_soft(
-                        RuleId::RoleArnInvalid,
-                        path.clone(),
-                        format!("{key} role name {:?} contains '_', which RAM's CreateRole API does not accept (only letters, digits, '.' and '-')", arn.role),
-                        "check that the role really exists under this name in the RAM console".to_owned(),
-                    );
+                    RuleId::RoleArnInvalid,
+                    path,
+                    format_args!("{key} role name {:?} contains '_', which RAM's CreateRole API does not accept (only letters, digits, '.' and '-')", arn.role),
+                    "check that the role really exists under this name in the RAM console",
+                );
                 }
                 arns.push(arn);
             }
             Err(ArnProblem::Empty) => r.report(
                 RuleId::RoleArnInvalid,
-                path.clone(),
-                format!("{key} is empty"),
-                fix.clone(),
+                path,
+                format_args!("{key} is empty"),
+                fix,
             ),
             Err(ArnProblem::Placeholder) => r.report_placeholder(
                 key,
                 item,
-                path.clone(),
-                format!(
-                    "replace it with the real role ARN (RAM console, role details) in {}",
-                    w.meta_dots
+                path,
+                format_args!(
+                    "replace it with the real role ARN (RAM console, role details) in {meta_dots}"
                 ),
             ),
             Err(ArnProblem::Multiple(_)) => {}
             Err(ArnProblem::Malformed(reason)) => r.report(
                 RuleId::RoleArnInvalid,
-                path.clone(),
-                format!(
+                path,
+                format_args!(
                     "{key} value {item:?} is not a RAM role ARN: {reason}",
                     item = Shown(item)
                 ),
-                fix.clone(),
+                fix,
             ),
         }
+    };
+    match values::parse_role_arn(value) {
+        Err(ArnProblem::Multiple(n)) => {
+            // The documentation shows one ARN per key; whether ECI reads more is unknown.
+            r.report_soft(
+                RuleId::RoleArnInvalid,
+                path,
+                format_args!("{key} lists {n} ARNs; the documentation shows one ARN per key and does not say whether ECI reads more than one"),
+                format_args!("unless you have confirmed that ECI uses every ARN listed, set {key} to the one role ARN the pull needs"),
+            );
+            for item in values::split_arns(value).take(MAX_LIST_ENTRIES) {
+                judge(r, item, values::parse_role_arn(item));
+            }
+        }
+        single => judge(r, value, single),
     }
     Some(arns)
 }
@@ -315,7 +333,7 @@ fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
     if let (Some(s), Some(account)) = (
         service
             .iter()
-            .find(|s| Some(s.account.as_str()) != r.settings.account_id.as_deref()),
+            .find(|s| Some(s.account) != r.settings.account_id.as_deref()),
         r.settings.account_id.as_deref(),
     ) {
         let account = account.to_owned();
@@ -335,11 +353,19 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
     let Some(eci) = r.settings.account_id.as_deref() else {
         return;
     };
+    // Only images from a registry of another account need the roles.
+    if !pulled.iter().any(|img| {
+        img.known
+            .as_ref()
+            .is_some_and(|k| k.account_id.is_some_and(|o| o != eci))
+    }) {
+        return;
+    }
     let effective = &moves.effective;
     let service = effective.contains_key(SERVICE_ARNS);
     let user = effective.get(USER_ARNS);
     // The user role ARNs that parse (several only if the key lists several).
-    let user_accounts: Vec<String> = user
+    let user_accounts: Vec<&str> = user
         .map(|v| {
             values::split_arns(v)
                 .take(MAX_LIST_ENTRIES)
@@ -383,13 +409,13 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
             Some(_) if !service => continue,
             // role-arn-invalid reports a user role that does not parse.
             Some(_) if user_accounts.is_empty() => continue,
-            Some(_) if user_accounts.iter().any(|a| a == owner) => continue,
+            Some(_) if user_accounts.contains(&owner) => continue,
             Some(_) => (
                 format!(
                     "{} pulls {} from {registry} (ACR instance {id}), which belongs to account {owner} per the policy's settings, but {USER_ARNS} names a role in account {}; the user role must be in the registry owner's account",
                     img.site.who,
                     img.raw,
-                    listing(user_accounts.iter().map(String::as_str))
+                    listing(user_accounts.iter().copied())
                 ),
                 format!("set {} in {}", wanted.join(", "), w.meta_dots),
             ),
@@ -419,13 +445,13 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
 
 /// The value of `key` and where the user wrote it, unless it is absent or a placeholder
 /// copied from the documentation (reported here, with `fix`).
-fn unmasked<'m>(
+fn unmasked<'m, 'k>(
     r: &mut Report,
     w: &Workload,
     moves: &'m Moves,
-    key: &str,
+    key: &'k str,
     fix: impl FnOnce() -> String,
-) -> Option<(&'m str, String)> {
+) -> Option<(&'m str, KeyPath<'k>)> {
     let value = moves.effective.get(key)?;
     let path = moves.value_path(w, key);
     if values::looks_like_placeholder(value) {
@@ -445,7 +471,7 @@ fn registry_lists(r: &mut Report, w: &Workload, moves: &Moves) {
         for (item, reason) in problems {
             r.report(
                 RuleId::RegistryListInvalid,
-                path.clone(),
+                path,
                 format!("{key} entry {item:?} is not host[:port]: {reason}", item = Shown(&item)),
                 format!("write {key} as comma-separated host[:port] entries, e.g. \"harbor.example.com:5000,10.0.0.8\""),
             );
@@ -463,7 +489,7 @@ fn registry_lists(r: &mut Report, w: &Workload, moves: &Moves) {
                 };
                 r.report(
                     RuleId::AcrHostInsecureListed,
-                    path.clone(),
+                    path,
                     format!("{key} lists {registry}, an {}; ACR serves valid TLS and listing it weakens every pull from it", host.describe()),
                     format!("remove {registry} from {key}"),
                 );

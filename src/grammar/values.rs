@@ -178,9 +178,9 @@ pub fn is_role_name(name: &str) -> bool {
 
 /// A RAM role ARN `acs:ram::<account>:role/<role>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleArn {
-    pub account: String,
-    pub role: String,
+pub struct RoleArn<'a> {
+    pub account: &'a str,
+    pub role: &'a str,
 }
 
 /// Why a RAM role ARN value was rejected.
@@ -203,7 +203,7 @@ pub fn split_arns(value: &str) -> impl Iterator<Item = &str> + Clone {
 
 /// Parse `acs:ram::<16 digits>:role/<name>`, name 1–64 of `[A-Za-z0-9._-]`; trims
 /// surrounding whitespace. `Ok((arn, underscore))`: `underscore` = name contains '_'.
-pub fn parse_role_arn(value: &str) -> Result<(RoleArn, bool), ArnProblem> {
+pub fn parse_role_arn(value: &str) -> Result<(RoleArn<'_>, bool), ArnProblem> {
     let v = value.trim();
     if v.is_empty() {
         return Err(ArnProblem::Empty);
@@ -255,8 +255,8 @@ pub fn parse_role_arn(value: &str) -> Result<(RoleArn, bool), ArnProblem> {
     }
     Ok((
         RoleArn {
-            account: account.to_string(),
-            role: name.to_string(),
+            account,
+            role: name,
         },
         name.contains('_'),
     ))
@@ -697,11 +697,7 @@ mod tests {
         ];
         for (v, acc, role, us) in ok {
             let (arn, u) = parse_role_arn(v).unwrap();
-            assert_eq!(
-                (arn.account.as_str(), arn.role.as_str(), u),
-                (*acc, *role, *us),
-                "{v:?}"
-            );
+            assert_eq!((arn.account, arn.role, u), (*acc, *role, *us), "{v:?}");
         }
         let long = format!("acs:ram::1609982529123456:role/{}", "a".repeat(65));
         let max = format!("acs:ram::1609982529123456:role/{}", "a".repeat(64));

@@ -11,7 +11,29 @@ use super::lexer::{Lexer, Token};
 
 /// Escape one reference token: `~` → `~0`, `/` → `~1`.
 pub fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    Escaped(token).to_string()
+}
+
+/// One reference token escaped as it is shown (`~` → `~0`, `/` → `~1`), without building it.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(pub &'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        while let Some(i) = rest.find(['~', '/']) {
+            let (plain, special) = rest.split_at(i);
+            f.write_str(plain)?;
+            let mut chars = special.chars();
+            f.write_str(if chars.next() == Some('~') {
+                "~0"
+            } else {
+                "~1"
+            })?;
+            rest = chars.as_str();
+        }
+        f.write_str(rest)
+    }
 }
 
 /// Unescape one reference token: `~1` → `/`, then `~0` → `~` (so `~01` is `~1`).
