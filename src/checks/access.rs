@@ -171,7 +171,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
             }
             for token in parsed.tokens {
                 let (message, fix) = match token {
-                    Ok(tok) if instance_allowed(e, &tok.id) => continue,
+                    Ok(tok) if instance_allowed(e, tok.id) => continue,
                     Ok(tok) => (
                         format!(
                             "{key} lists ACR instance {}, which {subject} may not use ({})",
@@ -184,7 +184,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
                     Err((raw, _)) => (
                         format!(
                             "{key} lists {}, which is not a well-formed ACR instance id and so matches no allowed instance: {subject} may not use it ({})",
-                            quote(&raw),
+                            quote(raw),
                             detail(list)
                         ),
                         "write each id as [<region>:]cri-<16 lower-case letters or digits>, of an instance allowed for this namespace",

@@ -217,22 +217,22 @@ fn vpc_variant(host: &str) -> String {
 }
 
 fn written(tok: &InstanceToken) -> String {
-    match &tok.region {
+    match tok.region {
         Some(r) => format!("{r}:{}", tok.id),
-        None => tok.id.clone(),
+        None => tok.id.to_owned(),
     }
 }
 
 /// custom-domain-missing-instance and instance-region-prefix-missing, which share one repair:
 /// rewriting the instance-id list. Returns the ids the pod ends up listing, and the rewritten
 /// list when mutation repairs it.
-fn instance_list(
-    r: &mut Report,
-    w: &Workload,
+fn instance_list<'x, 's: 'x>(
+    r: &mut Report<'s>,
+    w: &'x Workload,
     moves: &Moves,
-    parsed: &[Parsed],
-    ids: Option<&InstanceIds>,
-) -> (BTreeSet<String>, Option<InstanceList>) {
+    parsed: &'x [Parsed<'x>],
+    ids: Option<&'x InstanceIds<'x>>,
+) -> (BTreeSet<&'x str>, Option<InstanceList>) {
     let settings = r.settings;
     let cluster_region = settings.cluster_region.as_deref();
     let key = ids.map_or(INSTANCE_IDS, |i| i.key);
@@ -253,7 +253,7 @@ fn instance_list(
             else {
                 continue;
             };
-            let want = (region != cluster).then(|| region.to_owned());
+            let want = (region != cluster).then_some(region);
             let problem = match (&tok.region, &want) {
                 (None, Some(r)) => format!(
                     "{key} lists {} without a region prefix, but that instance is in {r} and the cluster in {cluster}; the documentation requires the <region>: prefix for an instance in another region than the pod",
@@ -262,7 +262,7 @@ fn instance_list(
                 (Some(p), Some(r)) if p != r => {
                     format!("{key} lists {p}:{} but that instance is in {r}", tok.id)
                 }
-                (Some(p), None) if p != cluster => format!(
+                (Some(p), None) if *p != cluster => format!(
                     "{key} lists {p}:{} but that instance is in {cluster}, the cluster's region",
                     tok.id
                 ),
@@ -270,7 +270,7 @@ fn instance_list(
             };
             let fixed = InstanceToken {
                 region: want,
-                id: tok.id.clone(),
+                id: tok.id,
             };
             let fix = format!("write it as {:?} in {key}", written(&fixed));
             let repair = clean && r.can_mutate(RuleId::InstanceRegionPrefixMissing);
@@ -290,7 +290,7 @@ fn instance_list(
 
     // Images on custom domains need their instance listed.
     let cross_account = moves.effective.contains_key(USER_ARNS);
-    let mut listed: BTreeSet<String> = tokens.iter().map(|t| t.id.clone()).collect();
+    let mut listed: BTreeSet<&str> = tokens.iter().map(|t| t.id).collect();
     // An instance listed only in a misplaced copy is annotation-misplaced's finding: one
     // mistake, one deny.
     let misplaced = if r.is_on(RuleId::AnnotationMisplaced) {
@@ -318,10 +318,10 @@ fn instance_list(
         }
         let tok = InstanceToken {
             region: match (region.as_deref(), cluster_region) {
-                (Some(r), Some(c)) if r != c => Some(r.to_owned()),
+                (Some(r), Some(c)) if r != c => Some(r),
                 _ => None,
             },
-            id: (*instance_id).to_owned(),
+            id: instance_id,
         };
         let text = written(&tok);
         let mut msg = format!(
@@ -352,7 +352,7 @@ fn instance_list(
         };
         let repair = clean && r.can_mutate(RuleId::CustomDomainMissingInstance);
         if repair {
-            listed.insert(tok.id.clone());
+            listed.insert(tok.id);
             tokens.push(tok);
             changed = true;
         }
@@ -373,7 +373,7 @@ fn instance_list(
 
 /// The instance ids that copies of the instance-id keys where ECI never reads them
 /// (controller metadata, labels) list.
-fn misplaced_ids(w: &Workload) -> BTreeSet<String> {
+fn misplaced_ids<'a>(w: &Workload<'a>) -> BTreeSet<&'a str> {
     let maps = w
         .ignored_meta
         .iter()
@@ -397,7 +397,7 @@ fn pull_secrets(
     r: &mut Report,
     w: &Workload,
     parsed: &[Parsed],
-    listed: &BTreeSet<String>,
+    listed: &BTreeSet<&str>,
     pair: bool,
 ) {
     let secrets: Vec<&str> = w

@@ -24,9 +24,9 @@ use crate::workload::{KeyPath, Shape, Workload};
 
 /// The instance-id annotation in use and its parsed list.
 #[derive(Debug)]
-pub struct InstanceIds {
+pub struct InstanceIds<'a> {
     pub key: &'static str,
-    pub list: InstanceIdList,
+    pub list: InstanceIdList<'a>,
     /// Every token parsed and no separator problem: safe to rewrite.
     pub clean: bool,
     /// The whole value is a placeholder copied from the documentation (`placeholder-value`
@@ -34,15 +34,15 @@ pub struct InstanceIds {
     pub placeholder: bool,
 }
 
-impl InstanceIds {
+impl<'a> InstanceIds<'a> {
     /// The tokens that parsed.
-    pub fn ids(&self) -> impl Iterator<Item = &InstanceToken> {
+    pub fn ids(&self) -> impl Iterator<Item = &InstanceToken<'a>> {
         self.list.tokens.iter().filter_map(|t| t.as_ref().ok())
     }
 }
 
 /// The values family. Returns the parsed instance-id list for the images family.
-pub fn check(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceIds> {
+pub fn check<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<InstanceIds<'m>> {
     let ids = instance_ids(r, w, moves);
     role_arns(r, w, moves);
     registry_lists(r, w, moves);
@@ -50,7 +50,7 @@ pub fn check(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceIds>
     ids
 }
 
-fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceIds> {
+fn instance_ids<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<InstanceIds<'m>> {
     let effective = &moves.effective;
     let key = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .into_iter()
@@ -98,7 +98,7 @@ fn instance_ids(r: &mut Report, w: &Workload, moves: &Moves) -> Option<InstanceI
     for token in list.tokens.iter().filter(|tok| !placeholder || tok.is_ok()) {
         let (message, rule) = match token {
             Ok(tok) => {
-                let Some(region) = tok.region.as_deref().filter(|r| !is_known_region(r)) else {
+                let Some(region) = tok.region.filter(|r| !is_known_region(r)) else {
                     continue;
                 };
                 let guess = closest_region(region);
@@ -374,7 +374,7 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
                 .collect()
         })
         .unwrap_or_default();
-    let listed: Vec<String> = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
+    let listed: Vec<&str> = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .iter()
         .filter_map(|k| effective.get(*k))
         .flat_map(|v| values::parse_instance_ids(v).tokens.into_iter().flatten())

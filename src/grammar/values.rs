@@ -35,22 +35,22 @@ pub fn is_account_id(s: &str) -> bool {
 
 /// One parsed `[<region>:]cri-…` token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceToken {
-    pub region: Option<String>,
-    pub id: String,
+pub struct InstanceToken<'a> {
+    pub region: Option<&'a str>,
+    pub id: &'a str,
 }
 
 /// Why one `acr-instance-ids` token was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenProblem {
+pub enum TokenProblem<'a> {
     /// Empty token (`,,`, leading or trailing separator).
     Empty,
     /// Masked or template value (see [`looks_like_placeholder`]).
     Placeholder,
     /// The region prefix fails the region grammar (value: the prefix).
-    BadRegion(String),
+    BadRegion(&'a str),
     /// The id part is not `cri-[a-z0-9]{16}` (value: the id part).
-    BadId(String),
+    BadId(&'a str),
     /// `cri-…:<region>`: the id before the region (value: the token written region first).
     Reversed(String),
 }
@@ -62,31 +62,34 @@ pub const MAX_LIST_ENTRIES: usize = 64;
 
 /// Result of [`parse_instance_ids`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceIdList {
+pub struct InstanceIdList<'a> {
     /// The first [`MAX_LIST_ENTRIES`] tokens in order; errors carry the trimmed raw token.
-    pub tokens: Vec<Result<InstanceToken, (String, TokenProblem)>>,
+    pub tokens: Vec<Result<InstanceToken<'a>, (&'a str, TokenProblem<'a>)>>,
     /// How many entries were read: one more than `tokens` holds when the value is too long
     /// (reading stops there, so a long value costs no more than a short one).
     pub entries: usize,
     /// First wrong separator seen (`;`, `|` or a whitespace char between two ids).
     pub bad_separator: Option<char>,
     /// Ids (without region) listed more than once, each reported once, in order.
-    pub duplicates: Vec<String>,
+    pub duplicates: Vec<&'a str>,
 }
 
-impl InstanceIdList {
+impl InstanceIdList<'_> {
     /// More entries than the policy reads.
     pub fn too_long(&self) -> bool {
         self.entries > MAX_LIST_ENTRIES
     }
 }
 
-fn parse_instance_token(tok: &str) -> Result<InstanceToken, (String, TokenProblem)> {
+/// One parsed token, or the token and what is wrong with it.
+type Token<'a> = Result<InstanceToken<'a>, (&'a str, TokenProblem<'a>)>;
+
+fn parse_instance_token(tok: &str) -> Token<'_> {
     if tok.is_empty() {
-        return Err((String::new(), TokenProblem::Empty));
+        return Err(("", TokenProblem::Empty));
     }
     if looks_like_placeholder(tok) {
-        return Err((tok.to_string(), TokenProblem::Placeholder));
+        return Err((tok, TokenProblem::Placeholder));
     }
     let (region, id) = match tok.split_once(':') {
         Some((r, id)) => (Some(r), id),
@@ -96,23 +99,20 @@ fn parse_instance_token(tok: &str) -> Result<InstanceToken, (String, TokenProble
         && !is_region_grammar(r)
     {
         if is_cri_id(r) && is_region_grammar(id) {
-            return Err((tok.to_string(), TokenProblem::Reversed(format!("{id}:{r}"))));
+            return Err((tok, TokenProblem::Reversed(format!("{id}:{r}"))));
         }
-        return Err((tok.to_string(), TokenProblem::BadRegion(r.to_string())));
+        return Err((tok, TokenProblem::BadRegion(r)));
     }
     if !is_cri_id(id) {
-        return Err((tok.to_string(), TokenProblem::BadId(id.to_string())));
+        return Err((tok, TokenProblem::BadId(id)));
     }
-    Ok(InstanceToken {
-        region: region.map(str::to_string),
-        id: id.to_string(),
-    })
+    Ok(InstanceToken { region, id })
 }
 
 /// Parse an `acr-instance-ids` value: split on ',' (and on ';', '|' or inner
 /// whitespace, which are recorded in `bad_separator`), trim, parse `[<region>:]cri-…`.
 /// A blank value yields no tokens.
-pub fn parse_instance_ids(value: &str) -> InstanceIdList {
+pub fn parse_instance_ids<'a>(value: &'a str) -> InstanceIdList<'a> {
     let mut out = InstanceIdList {
         tokens: Vec::new(),
         entries: 0,
@@ -122,7 +122,7 @@ pub fn parse_instance_ids(value: &str) -> InstanceIdList {
     if value.trim().is_empty() {
         return out;
     }
-    let push = |out: &mut InstanceIdList, token: &str| {
+    let push = |out: &mut InstanceIdList<'a>, token: &'a str| {
         out.entries += 1;
         if out.tokens.len() < MAX_LIST_ENTRIES {
             out.tokens.push(parse_instance_token(token));
@@ -160,8 +160,8 @@ pub fn parse_instance_ids(value: &str) -> InstanceIdList {
     let mut seen = BTreeSet::new();
     let mut reported = BTreeSet::new();
     for t in out.tokens.iter().flatten() {
-        if !seen.insert(t.id.as_str()) && reported.insert(t.id.as_str()) {
-            out.duplicates.push(t.id.clone());
+        if !seen.insert(t.id) && reported.insert(t.id) {
+            out.duplicates.push(t.id);
         }
     }
     out
@@ -388,6 +388,13 @@ impl Placeholder {
 
 /// The kind of placeholder `s` is, if it is one.
 pub fn placeholder_kind(s: &str) -> Option<Placeholder> {
+    // Most values hold none of the bytes a placeholder needs.
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'{' | b'<' | b'*' | b'x' | b'X'))
+    {
+        return None;
+    }
     if s.contains("${") || s.contains("{{") {
         Some(Placeholder::Template)
     } else if s
@@ -520,14 +527,11 @@ mod tests {
         }
     }
 
-    fn tok(region: Option<&str>, id: &str) -> Result<InstanceToken, (String, TokenProblem)> {
-        Ok(InstanceToken {
-            region: region.map(str::to_string),
-            id: id.to_string(),
-        })
+    fn tok(region: Option<&'static str>, id: &'static str) -> Token<'static> {
+        Ok(InstanceToken { region, id })
     }
-    fn bad(raw: &str, p: TokenProblem) -> Result<InstanceToken, (String, TokenProblem)> {
-        Err((raw.to_string(), p))
+    fn bad(raw: &'static str, p: TokenProblem<'static>) -> Token<'static> {
+        Err((raw, p))
     }
 
     #[test]
@@ -536,7 +540,7 @@ mod tests {
         const B: &str = "cri-abcdefgh12345678";
         type Case = (
             &'static str,
-            Vec<Result<InstanceToken, (String, TokenProblem)>>,
+            Vec<Token<'static>>,
             Option<char>,
             Vec<&'static str>,
         );
@@ -614,17 +618,14 @@ mod tests {
                 "Beijing:cri-f34lmbk2rxqx41u8",
                 vec![bad(
                     "Beijing:cri-f34lmbk2rxqx41u8",
-                    TokenProblem::BadRegion("Beijing".into()),
+                    TokenProblem::BadRegion("Beijing"),
                 )],
                 None,
                 vec![],
             ),
             (
                 ":cri-f34lmbk2rxqx41u8",
-                vec![bad(
-                    ":cri-f34lmbk2rxqx41u8",
-                    TokenProblem::BadRegion(String::new()),
-                )],
+                vec![bad(":cri-f34lmbk2rxqx41u8", TokenProblem::BadRegion(""))],
                 None,
                 vec![],
             ),
@@ -632,7 +633,7 @@ mod tests {
                 "cri-F34LMBK2RXQX41U8",
                 vec![bad(
                     "cri-F34LMBK2RXQX41U8",
-                    TokenProblem::BadId("cri-F34LMBK2RXQX41U8".into()),
+                    TokenProblem::BadId("cri-F34LMBK2RXQX41U8"),
                 )],
                 None,
                 vec![],
@@ -641,7 +642,7 @@ mod tests {
                 "crpi-ds0j5gxjdmixc0v8",
                 vec![bad(
                     "crpi-ds0j5gxjdmixc0v8",
-                    TokenProblem::BadId("crpi-ds0j5gxjdmixc0v8".into()),
+                    TokenProblem::BadId("crpi-ds0j5gxjdmixc0v8"),
                 )],
                 None,
                 vec![],
