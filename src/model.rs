@@ -165,7 +165,7 @@ lenient! {
     /// A pod template (`spec.template`) or a CronJob `spec.jobTemplate`.
     pub struct Template {
         pub metadata: ObjectMeta = "metadata",
-        pub spec: Spec = "spec",
+        pub spec: Box<Spec> = "spec",
     }
 }
 
@@ -175,7 +175,7 @@ lenient! {
         pub api_version: String = "apiVersion",
         pub kind: String = "kind",
         pub metadata: ObjectMeta = "metadata",
-        pub spec: Spec = "spec",
+        pub spec: Box<Spec> = "spec",
     }
 }
 
@@ -217,7 +217,7 @@ lenient! {
         pub object: K8sObject = "object",
         pub old_object: K8sObject = "oldObject",
         pub metadata: ObjectMeta = "metadata",
-        pub spec: Spec = "spec",
+        pub spec: Box<Spec> = "spec",
     }
 }
 

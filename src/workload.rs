@@ -199,7 +199,7 @@ impl<'a> Workload<'a> {
         object: &'a K8sObject,
     ) -> Option<Workload<'a>> {
         let top_meta = object.metadata.as_ref();
-        let spec = object.spec.as_ref();
+        let spec = object.spec.as_deref();
         let (meta_path, meta_dots, spec_path) = shape.paths();
         let job_template = || spec.and_then(|s| s.job_template.as_deref());
         let template = match shape {
@@ -207,13 +207,13 @@ impl<'a> Workload<'a> {
             Shape::Template => Some(spec.and_then(|s| s.template.as_deref())?),
             Shape::CronJob => Some(
                 job_template()
-                    .and_then(|j| j.spec.as_ref())
+                    .and_then(|j| j.spec.as_deref())
                     .and_then(|s| s.template.as_deref())?,
             ),
         };
         let (meta, pod_spec) = match template {
             None => (top_meta, spec),
-            Some(t) => (t.metadata.as_ref(), t.spec.as_ref()),
+            Some(t) => (t.metadata.as_ref(), t.spec.as_deref()),
         };
         let mut ignored_meta = Vec::new();
         if matches!(shape, Shape::Template | Shape::CronJob) {
