@@ -139,6 +139,11 @@ pub fn known_instance<'a>(
 
 fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
     let configured = configured.trim();
+    let default_port = |p: Option<u16>| matches!(p, None | Some(443));
+    // A configured name without port or brackets (the settings check it is a DNS name).
+    if !configured.contains([':', '[']) {
+        return configured.eq_ignore_ascii_case(host) && default_port(port);
+    }
     // Most configured domains are not the image's: compare the names before parsing.
     if !configured.starts_with('[') {
         let name = configured.split_once(':').map_or(configured, |(h, _)| h);
@@ -152,7 +157,6 @@ fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
     if !c.host.eq_ignore_ascii_case(host) {
         return false;
     }
-    let default_port = |p: Option<u16>| matches!(p, None | Some(443));
     match (c.port, port) {
         (Some(a), Some(b)) => a == b,
         (a, b) => default_port(a) && default_port(b),

@@ -5,7 +5,6 @@
 
 use super::hostport::{self, HostPortError};
 use super::regions::is_region_grammar;
-use std::collections::BTreeSet;
 
 fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
@@ -130,9 +129,10 @@ pub fn parse_instance_ids<'a>(value: &'a str) -> InstanceIdList<'a> {
     };
     let mut rest = value;
     loop {
-        let (segment, sep) = match rest.find([',', ';', '|']) {
+        // The separators are ASCII: a byte search finds them.
+        let (segment, sep) = match rest.bytes().position(|b| matches!(b, b',' | b';' | b'|')) {
             Some(i) => {
-                let sep = rest.get(i..).and_then(|t| t.chars().next());
+                let sep = rest.as_bytes().get(i).map(|&b| char::from(b));
                 let segment = rest.get(..i).unwrap_or_default();
                 rest = rest.get(i + 1..).unwrap_or_default();
                 (segment, sep)
@@ -140,14 +140,22 @@ pub fn parse_instance_ids<'a>(value: &'a str) -> InstanceIdList<'a> {
             None => (std::mem::take(&mut rest), None),
         };
         let trimmed = segment.trim();
+        // Whitespace inside a segment: ASCII or, only where a byte is not ASCII, Unicode.
+        let spaced = trimmed
+            .bytes()
+            .any(|b| b == b' ' || (b'\t'..=b'\r').contains(&b) || !b.is_ascii());
+        let inner_space = if spaced {
+            trimmed.chars().find(|c| c.is_whitespace())
+        } else {
+            None
+        };
         if out.bad_separator.is_none() {
-            out.bad_separator = trimmed
-                .chars()
-                .find(|c| c.is_whitespace())
-                .or(sep.filter(|c| matches!(c, ';' | '|')));
+            out.bad_separator = inner_space.or(sep.filter(|c| matches!(c, ';' | '|')));
         }
         if trimmed.is_empty() {
             push(&mut out, "");
+        } else if inner_space.is_none() {
+            push(&mut out, trimmed);
         } else {
             for piece in trimmed.split_whitespace() {
                 push(&mut out, piece);
@@ -157,10 +165,12 @@ pub fn parse_instance_ids<'a>(value: &'a str) -> InstanceIdList<'a> {
             break;
         }
     }
-    let mut seen = BTreeSet::new();
-    let mut reported = BTreeSet::new();
-    for t in out.tokens.iter().flatten() {
-        if !seen.insert(t.id) && reported.insert(t.id) {
+    // At most MAX_LIST_ENTRIES tokens: comparing each with the ones before it costs less than
+    // building sets.
+    for (i, t) in out.tokens.iter().enumerate() {
+        let Ok(t) = t else { continue };
+        let before = out.tokens.get(..i).unwrap_or_default();
+        if before.iter().flatten().any(|b| b.id == t.id) && !out.duplicates.contains(&t.id) {
             out.duplicates.push(t.id);
         }
     }
@@ -211,7 +221,11 @@ pub fn parse_role_arn(value: &str) -> Result<(RoleArn<'_>, bool), ArnProblem> {
     if looks_like_placeholder(v) {
         return Err(ArnProblem::Placeholder);
     }
-    let count = split_arns(v).count();
+    // A separator is ',', ';' or whitespace (Unicode whitespace only where a byte is not ASCII).
+    let separated = v
+        .bytes()
+        .any(|b| matches!(b, b',' | b';' | b' ' | b'\t'..=b'\r') || !b.is_ascii());
+    let count = if separated { split_arns(v).count() } else { 1 };
     if count > 1 {
         return Err(ArnProblem::Multiple(count));
     }
@@ -242,12 +256,15 @@ pub fn parse_role_arn(value: &str) -> Result<(RoleArn<'_>, bool), ArnProblem> {
     if name.is_empty() {
         return malformed("role name is empty");
     }
-    if name.chars().count() > 64 {
+    let valid = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_');
+    let plain = name.bytes().all(valid);
+    if (plain && name.len() > 64) || (!plain && name.chars().count() > 64) {
         return malformed("role name is longer than 64 characters");
     }
     if let Some(c) = name
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .find(|&c| !u8::try_from(c).is_ok_and(valid))
+        .filter(|_| !plain)
     {
         return malformed(&format!(
             "role name contains {c:?}; allowed are letters, digits, '.', '-' and '_'"
@@ -532,6 +549,53 @@ mod tests {
     }
     fn bad(raw: &'static str, p: TokenProblem<'static>) -> Token<'static> {
         Err((raw, p))
+    }
+
+    #[test]
+    fn separators_outside_ascii_are_found_like_ascii_ones() {
+        const A: &str = "cri-f34lmbk2rxqx41u8";
+        const B: &str = "cri-abcdefgh12345678";
+        for space in ["\u{a0}", "\u{3000}", "\u{b}", " ", "\t"] {
+            let value = format!("{A}{space}{B}");
+            let list = parse_instance_ids(&value);
+            let sep = space.chars().next();
+            assert_eq!(list.bad_separator, sep, "{space:?}");
+            assert_eq!(list.tokens, vec![tok(None, A), tok(None, B)], "{space:?}");
+            let arn = "acs:ram::1609982529000000:role/acr-pull";
+            assert_eq!(
+                parse_role_arn(&format!("{arn}{space}{arn}")),
+                Err(ArnProblem::Multiple(2)),
+                "{space:?}"
+            );
+        }
+        // A repeated id is reported once, in the order of its second appearance.
+        let value = format!("{B},{A},{A},{B},{A}");
+        let list = parse_instance_ids(&value);
+        assert_eq!(list.duplicates, vec![A, B]);
+        // Role names: length before characters, characters named.
+        let long = format!("acs:ram::1609982529000000:role/{}", "é".repeat(65));
+        assert_eq!(
+            parse_role_arn(&long),
+            Err(ArnProblem::Malformed(
+                "role name is longer than 64 characters".into()
+            ))
+        );
+        let accented = "acs:ram::1609982529000000:role/caf\u{e9}";
+        assert!(
+            matches!(parse_role_arn(accented), Err(ArnProblem::Malformed(m)) if m.contains("'\u{e9}'")),
+            "{:?}",
+            parse_role_arn(accented)
+        );
+        assert_eq!(
+            parse_role_arn("acs:ram::1609982529000000:role/a_b"),
+            Ok((
+                RoleArn {
+                    account: "1609982529000000",
+                    role: "a_b"
+                },
+                true
+            ))
+        );
     }
 
     #[test]
