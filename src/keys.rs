@@ -78,9 +78,19 @@ pub fn near_miss(key: &str) -> Option<&'static str> {
         return None;
     }
     let (prefix, name) = key.rsplit_once('/').unwrap_or(("", key));
-    let prefix = prefix.to_ascii_lowercase();
-    let plausible_prefix = LOOKALIKE_PREFIXES.contains(&prefix.as_str())
-        || text::edit_distance(&prefix, "k8s.aliyun.com", 2).is_some();
+    const PREFIX: &str = "k8s.aliyun.com";
+    // Most keys of a real object are another project's: no edit distance for a prefix whose
+    // length alone puts it more than two edits away.
+    let chars = if prefix.is_ascii() {
+        prefix.len()
+    } else {
+        prefix.chars().count()
+    };
+    let plausible_prefix = LOOKALIKE_PREFIXES
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(prefix))
+        || (chars.abs_diff(PREFIX.len()) <= 2
+            && text::edit_distance(&prefix.to_ascii_lowercase(), PREFIX, 2).is_some());
     if !plausible_prefix {
         return None;
     }

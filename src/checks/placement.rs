@@ -131,11 +131,11 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
 
 /// ACR pull keys written as labels: valid Kubernetes, silently ignored by ECI.
 fn labels(r: &mut Report, w: &Workload, moves: &mut Moves) {
-    let labels_dots = w.meta_dots.replace("annotations", "labels");
     for key in ACR_PULL_KEYS {
         let Some(value) = w.labels.get(*key) else {
             continue;
         };
+        let labels_dots = w.meta_dots.replace("annotations", "labels");
         let path = w.label_path(key);
         let where_ = format!(
             "{key} is set as a label in {labels_dots}, but ECI reads it only from annotations"

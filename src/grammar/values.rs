@@ -261,10 +261,9 @@ pub fn parse_role_arn(value: &str) -> Result<(RoleArn<'_>, bool), ArnProblem> {
     if (plain && name.len() > 64) || (!plain && name.chars().count() > 64) {
         return malformed("role name is longer than 64 characters");
     }
-    if let Some(c) = name
-        .chars()
-        .find(|&c| !u8::try_from(c).is_ok_and(valid))
-        .filter(|_| !plain)
+    if let Some(c) = (!plain)
+        .then(|| name.chars().find(|&c| !u8::try_from(c).is_ok_and(valid)))
+        .flatten()
     {
         return malformed(&format!(
             "role name contains {c:?}; allowed are letters, digits, '.', '-' and '_'"
