@@ -5,13 +5,15 @@ use super::{AccessEntry, CustomDomainSetting, InstanceSetting, Settings, Setting
 use crate::grammar::{hostport, regions, text, values};
 pub(super) use crate::json::type_name;
 use serde_json::{Map, Value};
+use std::fmt;
 
 pub(super) struct Collector(pub(super) Vec<SettingsError>);
 
 impl Collector {
-    pub(super) fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    /// A problem at `path` (written only here: most settings have none).
+    pub(super) fn err(&mut self, path: impl fmt::Display, message: impl Into<String>) {
         self.0.push(SettingsError {
-            path: path.into(),
+            path: path.to_string(),
             message: message.into(),
         });
     }
@@ -36,7 +38,7 @@ impl Collector {
         }
     }
 
-    pub(super) fn string(&mut self, v: &Value, path: &str) -> Option<String> {
+    pub(super) fn string(&mut self, v: &Value, path: impl fmt::Display) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
             other => {
@@ -49,13 +51,13 @@ impl Collector {
         }
     }
 
-    pub(super) fn strings(&mut self, v: &Value, path: &str) -> Vec<String> {
+    pub(super) fn strings(&mut self, v: &Value, path: impl fmt::Display) -> Vec<String> {
         match v {
             Value::Null => Vec::new(),
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, item)| self.string(item, &format!("{path}[{i}]")))
+                .filter_map(|(i, item)| self.string(item, Indexed(&path, i)))
                 .collect(),
             other => {
                 self.err(
@@ -68,7 +70,7 @@ impl Collector {
     }
 
     /// An Alibaba Cloud account id: a string (or an integer) of 16 digits.
-    pub(super) fn account_id(&mut self, v: &Value, path: &str) -> Option<String> {
+    pub(super) fn account_id(&mut self, v: &Value, path: impl fmt::Display) -> Option<String> {
         let text = match v {
             Value::String(t) => t.clone(),
             Value::Number(n) if n.is_u64() => n.to_string(),
@@ -94,7 +96,7 @@ impl Collector {
     pub(super) fn object<'a>(
         &mut self,
         v: &'a Value,
-        path: &str,
+        path: impl fmt::Display,
     ) -> Option<&'a Map<String, Value>> {
         match v {
             Value::Object(m) => Some(m),
@@ -109,11 +111,31 @@ impl Collector {
     }
 }
 
-pub(super) fn join(at: &str, key: &str) -> String {
-    if at.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{at}.{key}")
+/// `at.key` (or `key` at the top), written only when a problem is reported there.
+pub(super) fn join<'a>(at: &'a str, key: &'a str) -> Join<'a> {
+    Join(at, key)
+}
+
+/// See [`join`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Join<'a>(&'a str, &'a str);
+
+impl fmt::Display for Join<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str(self.1)
+        } else {
+            write!(f, "{}.{}", self.0, self.1)
+        }
+    }
+}
+
+/// `path[i]`, written only when shown.
+struct Indexed<'a, P>(&'a P, usize);
+
+impl<P: fmt::Display> fmt::Display for Indexed<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
     }
 }
 
@@ -125,7 +147,7 @@ pub(super) fn parse_custom_domain(
     let m = c.object(item, at)?;
     c.unknown_keys(m, &["host", "instanceId", "region", "accountId"], at);
     let host = match m.get("host") {
-        Some(v) => c.string(v, &join(at, "host")),
+        Some(v) => c.string(v, join(at, "host")),
         None => {
             c.err(
                 join(at, "host"),
@@ -147,7 +169,7 @@ pub(super) fn parse_custom_domain(
         }
     });
     let instance_id = match m.get("instanceId") {
-        Some(v) => c.string(v, &join(at, "instanceId")).and_then(|id| {
+        Some(v) => c.string(v, join(at, "instanceId")).and_then(|id| {
             if values::is_cri_id(&id) {
                 Some(id)
             } else {
@@ -161,7 +183,7 @@ pub(super) fn parse_custom_domain(
         }
     };
     let region = match m.get("region").filter(|v| !v.is_null()) {
-        Some(v) => match c.string(v, &join(at, "region")) {
+        Some(v) => match c.string(v, join(at, "region")) {
             Some(r) if regions::is_region_grammar(&r) => Some(Some(r)),
             Some(r) => {
                 c.err(
@@ -175,7 +197,7 @@ pub(super) fn parse_custom_domain(
         None => Some(None),
     };
     let account_id = match m.get("accountId").filter(|v| !v.is_null()) {
-        Some(v) => Some(c.account_id(v, &join(at, "accountId"))?),
+        Some(v) => Some(c.account_id(v, join(at, "accountId"))?),
         None => None,
     };
     Some(CustomDomainSetting {
@@ -191,7 +213,7 @@ pub(super) fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Optio
     let m = c.object(item, at)?;
     c.unknown_keys(m, &["instanceId", "name", "region", "accountId"], at);
     let mut required = |key: &str, what: &str| match m.get(key).filter(|v| !v.is_null()) {
-        Some(v) => c.string(v, &join(at, key)),
+        Some(v) => c.string(v, join(at, key)),
         None => {
             c.err(join(at, key), format!("required: {what}"));
             None
@@ -239,7 +261,7 @@ pub(super) fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Optio
         ok
     });
     let account_id = match m.get("accountId").filter(|v| !v.is_null()) {
-        Some(v) => Some(c.account_id(v, &join(at, "accountId"))?),
+        Some(v) => Some(c.account_id(v, join(at, "accountId"))?),
         None => None,
     };
     Some(InstanceSetting {
@@ -314,7 +336,7 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
         at,
     );
     let namespaces = match m.get("namespaces") {
-        Some(v) => c.strings(v, &join(at, "namespaces")),
+        Some(v) => c.strings(v, join(at, "namespaces")),
         None => Vec::new(),
     };
     if namespaces.is_empty() {
@@ -322,7 +344,7 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
     }
     let mut list = |key: &str| {
         m.get(key)
-            .map(|v| c.strings(v, &join(at, key)))
+            .map(|v| c.strings(v, join(at, key)))
             .unwrap_or_default()
     };
     let entry = AccessEntry {
@@ -332,7 +354,7 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
         instance_ids: list("instanceIds"),
         ram_role_names: m
             .get("ramRoleNames")
-            .map(|v| c.strings(v, &join(at, "ramRoleNames"))),
+            .map(|v| c.strings(v, join(at, "ramRoleNames"))),
     };
     for (key, arns) in [
         ("serviceRoleArns", &entry.service_role_arns),
