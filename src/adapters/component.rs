@@ -90,11 +90,14 @@ impl wit::Guest for Component {
         request_json: String,
         settings_json: String,
     ) -> Result<wit::Verdict, Vec<wit::SettingsProblem>> {
-        let settings = crate::engines::settings_cached(&settings_json, SettingsText::Plain)
-            .map_err(problems)?;
+        let settings = crate::engines::settings_cached(&settings_json, SettingsText::Plain);
+        let settings = settings
+            .as_ref()
+            .as_ref()
+            .map_err(|e| problems(e.clone()))?;
         Ok(verdict(crate::evaluate_json(
             request_json.as_bytes(),
-            &settings,
+            settings,
         )))
     }
 

@@ -178,10 +178,10 @@ pub fn kubewarden_validate_with(
 ) -> Value {
     let (verdict, mutated) = match envelope(payload) {
         Err(v) => (v, None),
-        Ok(env) => match payload_settings_cached(env.settings) {
-            Err(e) => (settings_denial(&e), None),
+        Ok(env) => match payload_settings_cached(env.settings).as_ref() {
+            Err(e) => (settings_denial(e), None),
             Ok(settings) => {
-                let verdict = evaluate_with_lookups(env.request, &settings, host);
+                let verdict = evaluate_with_lookups(env.request, settings, host);
                 let mutated = if verdict.allowed {
                     env.request.and_then(|r| patched_object(r, &verdict))
                 } else {

@@ -96,8 +96,11 @@ pub(crate) enum SettingsText {
     Plain,
 }
 
+/// What a settings text gave, shared by every evaluation while the text stays the same.
+pub(crate) type SharedSettings = std::rc::Rc<Result<Settings, SettingsErrors>>;
+
 /// A settings text read, how, and what it gave.
-type SettingsRead = (SettingsText, String, Result<Settings, SettingsErrors>);
+type SettingsRead = (SettingsText, String, SharedSettings);
 
 thread_local! {
     /// The last settings text read and what it gave: hosts send the same settings with every
@@ -117,18 +120,21 @@ fn settings_read(text: &str, how: SettingsText) -> Result<Settings, SettingsErro
 /// [`settings_read`], once while the text stays the same. Only for hosts whose instance keeps
 /// its memory between calls (waPC, the component): an OPA host may reset the module's heap
 /// after every evaluation (`opa_heap_ptr_set`), so the OPA path keeps nothing.
-pub(crate) fn settings_cached(text: &str, how: SettingsText) -> Result<Settings, SettingsErrors> {
+/// What it gives is shared, not copied: copying the settings costs a good part of reading them.
+pub(crate) fn settings_cached(text: &str, how: SettingsText) -> SharedSettings {
     let cached = LAST_SETTINGS.with(|last| {
         last.borrow()
             .as_ref()
             .filter(|(seen_how, seen, _)| *seen_how == how && seen == text)
-            .map(|(_, _, result)| result.clone())
+            .map(|(_, _, result)| std::rc::Rc::clone(result))
     });
     if let Some(result) = cached {
         return result;
     }
-    let result = settings_read(text, how);
-    LAST_SETTINGS.with(|last| *last.borrow_mut() = Some((how, text.to_owned(), result.clone())));
+    let result = std::rc::Rc::new(settings_read(text, how));
+    LAST_SETTINGS.with(|last| {
+        *last.borrow_mut() = Some((how, text.to_owned(), std::rc::Rc::clone(&result)));
+    });
     result
 }
 
@@ -141,9 +147,9 @@ fn payload_settings(raw: Option<&RawValue>) -> Result<Settings, SettingsErrors> 
 }
 
 /// The settings of a payload, read once while they stay the same (see [`settings_cached`]).
-fn payload_settings_cached(raw: Option<&RawValue>) -> Result<Settings, SettingsErrors> {
+fn payload_settings_cached(raw: Option<&RawValue>) -> SharedSettings {
     raw.map_or_else(
-        || Ok(Settings::default()),
+        || std::rc::Rc::new(Ok(Settings::default())),
         |raw| settings_cached(raw.get(), SettingsText::Payload),
     )
 }
@@ -190,7 +196,8 @@ mod tests {
         let bad = r#"{"clusterRegion":"not a region"}"#;
         for _ in 0..2 {
             // The payload's settings drop Kubewarden's context key; plain settings do not.
-            let payload = settings_cached(good, SettingsText::Payload).unwrap();
+            let payload = settings_cached(good, SettingsText::Payload);
+            let payload = payload.as_ref().as_ref().unwrap();
             assert_eq!(payload.cluster_region.as_deref(), Some("cn-hangzhou"));
             assert!(settings_cached(good, SettingsText::Plain).is_err());
             assert!(settings_cached(bad, SettingsText::Payload).is_err());
