@@ -170,8 +170,12 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
         std::fs::remove_dir_all(out)?;
     }
     for name in ["secretfree.js", "secretfree_bg.wasm"] {
-        let bytes = std::fs::read(generated.join(name))
+        let mut bytes = std::fs::read(generated.join(name))
             .with_context(|| format!("wasm-bindgen wrote no {name}"))?;
+        if name.ends_with(".wasm") {
+            // After wasm-bindgen, which needs the sections and functions wasm-opt would drop.
+            bytes = crate::wasm_opt::optimize(&bytes, "playground")?;
+        }
         crate::write(&out.join(name), &bytes)?;
     }
     for name in STATIC_FILES {
