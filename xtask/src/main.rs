@@ -4,6 +4,7 @@
 //!   `dist/SHA256SUMS`.
 //! - `artifacthub [--check]`: write `policies/kubewarden/artifacthub-pkg.yml` from the policy
 //!   metadata (`--check`: fail when the committed file is stale; `dist` checks too).
+//! - `sizes`: each wasm artifact in `dist/` against its size budget (a table; fails when over).
 //! - `inspect FILE...`: print a module's imports, exports, memories, globals and custom sections.
 //!
 //! Builds go to `target/dist` with paths remapped, so two clean builds give the same bytes; each
@@ -14,6 +15,7 @@ mod component;
 mod kubewarden;
 mod opa;
 mod playground;
+mod sizes;
 mod wasm;
 mod wasm_opt;
 
@@ -42,6 +44,7 @@ fn main() -> Result<()> {
             }),
             Some(other) => bail!("xtask artifacthub: unknown argument {other:?}"),
         },
+        Some("sizes") => sizes::check(&repo_root().join("dist")),
         Some("inspect") => {
             for file in args.get(1..).unwrap_or_default() {
                 let bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
@@ -51,7 +54,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: xtask dist [kubewarden|opa|component|playground]... | xtask artifacthub [--check] | xtask inspect FILE..."
+                "usage: xtask dist [kubewarden|opa|component|playground]... | xtask artifacthub [--check] | xtask sizes | xtask inspect FILE..."
             );
             std::process::exit(2);
         }
