@@ -65,6 +65,11 @@ artifacthub-check:
     cargo run --quiet --release --manifest-path xtask/Cargo.toml -- artifacthub --check
     cd xtask && cargo test --quiet --release
 
+# Each wasm artifact in dist/ within its size budget (BENCHMARKS.md "Artifact sizes"): a table of bytes and gzip -9 bytes; fails when one is over.
+size-check:
+    test -f dist/SHA256SUMS || just dist
+    cargo run --quiet --release --manifest-path xtask/Cargo.toml -- sizes
+
 # Two clean builds of dist/ give the same SHA256SUMS.
 dist-reproducible:
     rm -rf target/dist dist && just dist && cp dist/SHA256SUMS target/SHA256SUMS.first

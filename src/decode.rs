@@ -7,6 +7,8 @@ use crate::context::Context;
 use crate::model::{self, AdmissionRequest};
 use crate::verdict::Verdict;
 use crate::{MAX_DEPTH, MAX_INPUT_BYTES, eval, json, settings::Settings};
+use serde::de::IgnoredAny;
+use std::borrow::Cow;
 
 /// [`review_json`](crate::review_json) for bytes whose nesting the caller already bounded (hosts
 /// scan the whole payload that carries the request), so the scan is not done twice.
@@ -81,36 +83,105 @@ fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest, B
             ),
         )));
     }
-    match read_fast(request) {
-        Some(decoded) => decoded,
-        None => read_serde(request, scan_nesting),
+    // Invalid UTF-8 is refused, but what comes before it is read first: an earlier fault is
+    // the one to name (the replacement characters only shift what follows them).
+    let (text, bad_utf8) = match std::str::from_utf8(request) {
+        Ok(text) => (Cow::Borrowed(text), None),
+        Err(err) => (String::from_utf8_lossy(request), Some(err.valid_up_to())),
+    };
+    match (
+        json::reader::from_str::<model::Input>(&text, MAX_DEPTH),
+        bad_utf8,
+    ) {
+        (Ok(input), None) => input
+            .into_request()
+            .map_err(|msg| Box::new(Verdict::invalid("", msg))),
+        (result, _) => Err(Box::new(describe_failure(
+            request,
+            scan_nesting,
+            bad_utf8,
+            result.err(),
+        ))),
     }
 }
 
-/// The fast path: one pass that bounds nesting as it reads (`json::reader`). `None` for
-/// anything it does not read, invalid input among it.
-pub(crate) fn read_fast(request: &[u8]) -> Option<Result<AdmissionRequest, Box<Verdict>>> {
-    let text = std::str::from_utf8(request).ok()?;
-    let input = json::reader::from_str::<model::Input>(text, MAX_DEPTH).ok()?;
-    Some(
-        input
-            .into_request()
-            .map_err(|msg| Box::new(Verdict::invalid("", msg))),
+/// The nesting bound's verdict, for the bracket at byte `offset`.
+fn too_deep(offset: usize) -> Verdict {
+    Verdict::invalid(
+        "",
+        format!(
+            "the request nests objects or lists deeper than {MAX_DEPTH} levels (at byte {offset}); no Kubernetes object needs that"
+        ),
     )
 }
 
-/// The nesting scan, then serde_json, whose errors say what is wrong and where.
-pub(crate) fn read_serde(
+/// The `request-invalid` verdict for bytes the reader did not read (`err`, or invalid UTF-8 at
+/// `bad_utf8`): nesting beyond the bound first (the whole text is scanned unless the caller
+/// did), then a field of the wrong type, else what serde_json's parser says is not JSON.
+fn describe_failure(
     request: &[u8],
     scan_nesting: bool,
-) -> Result<AdmissionRequest, Box<Verdict>> {
-    if let Some(offset) = json::nesting_exceeds(request, MAX_DEPTH).filter(|_| scan_nesting) {
-        return Err(Box::new(Verdict::invalid(
-            "",
-            format!(
-                "the request nests objects or lists deeper than {MAX_DEPTH} levels (at byte {offset}); no Kubernetes object needs that"
-            ),
-        )));
+    bad_utf8: Option<usize>,
+    err: Option<json::reader::Error>,
+) -> Verdict {
+    use json::reader::ErrorKind;
+    let kind = err.as_ref().map(json::reader::Error::kind);
+    let depth = match kind {
+        Some(ErrorKind::Depth { offset }) => Some(*offset),
+        _ => None,
+    };
+    if let Some(offset) = json::nesting_exceeds(request, MAX_DEPTH)
+        .filter(|_| scan_nesting)
+        .or(depth)
+    {
+        return too_deep(offset);
+    }
+    let before_bad_utf8 = |offset: usize| bad_utf8.is_none_or(|bad| offset <= bad);
+    match kind {
+        Some(ErrorKind::Data { message, offset }) if before_bad_utf8(offset.unwrap_or(0)) => {
+            let pointer = object_relative(json::pointer::pointer_at_offset(
+                request,
+                offset.unwrap_or(0),
+            ));
+            return Verdict::invalid(
+                pointer.clone(),
+                format!(
+                    "the request has a field of the wrong type{}: {}",
+                    at(&pointer),
+                    detail(message)
+                ),
+            );
+        }
+        Some(ErrorKind::Syntax {
+            offset,
+            message: Some(message),
+        }) if before_bad_utf8(*offset) => {
+            let what = if bad_utf8.is_some() {
+                "the request is not valid UTF-8 JSON"
+            } else {
+                "the request is not valid JSON"
+            };
+            return Verdict::invalid("", format!("{what}: {message}"));
+        }
+        _ => {}
+    }
+    // serde_json's parser words what is not JSON (and where a truncation is), as it always has.
+    if let Err(err) = serde_json::from_slice::<IgnoredAny>(request) {
+        return describe_json_error(request, &err);
+    }
+    match bad_utf8 {
+        Some(offset) => invalid_utf8(request, offset),
+        None => Verdict::invalid("", "the request is not valid JSON".to_owned()),
+    }
+}
+
+/// The typed decode by serde_json that the reader replaced, kept as the reference it is checked
+/// against (`fuzz/` and the tests below): where one accepts the bytes, the other gives the same
+/// request.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn read_serde(request: &[u8]) -> Result<AdmissionRequest, Box<Verdict>> {
+    if let Some(offset) = json::nesting_exceeds(request, MAX_DEPTH) {
+        return Err(Box::new(too_deep(offset)));
     }
     match serde_json::from_slice::<model::Input>(request) {
         Ok(input) => {
@@ -169,14 +240,18 @@ fn object_relative(mut pointer: String) -> String {
 const MAX_DETAIL: usize = 200;
 
 /// serde_json's message without its position (which depends on how the host laid out the
-/// bytes), cut to [`MAX_DETAIL`] characters (serde quotes an offending value in full).
+/// bytes), cut as [`detail`] cuts.
 fn json_error_detail(err: &serde_json::Error) -> String {
-    let detail = err.to_string();
+    let message = err.to_string();
     let position = format!(" at line {} column {}", err.line(), err.column());
-    let detail = detail.strip_suffix(&position).unwrap_or(&detail);
-    match detail.char_indices().nth(MAX_DETAIL) {
-        Some((cut, _)) => format!("{}…", detail.get(..cut).unwrap_or_default()),
-        None => detail.to_owned(),
+    detail(message.strip_suffix(&position).unwrap_or(&message))
+}
+
+/// A decoder's message cut to [`MAX_DETAIL`] characters (serde quotes an offending value in full).
+fn detail(message: &str) -> String {
+    match message.char_indices().nth(MAX_DETAIL) {
+        Some((cut, _)) => format!("{}…", message.get(..cut).unwrap_or_default()),
+        None => message.to_owned(),
     }
 }
 
@@ -221,6 +296,48 @@ mod tests {
             mutate: true,
             ..Settings::default()
         }
+    }
+
+    #[test]
+    fn the_reader_words_errors_as_serde_json_did() {
+        let pod =
+            |spec: &str| format!(r#"{{"kind":"Pod","metadata":{{"name":"a"}},"spec":{spec}}}"#);
+        for text in [
+            pod(r#"{"containers":"nginx"}"#),
+            pod(r#"{"containers":[{"name":"a","image":3}]}"#),
+            pod(r#"{"containers":[{"name":"a"},{"image":-3}]}"#),
+            pod(r#"{"containers":[{"image":1.5e3}]}"#),
+            pod(r#"{"containers":[{"image":{"a":1}}]}"#),
+            pod(r#"{"containers":[{"image":["x"]}]}"#),
+            pod(r#"{"containers":[{"image":true}]}"#),
+            pod(r#"{"nodeSelector":{"a":null,"b":false}}"#),
+            pod(r#"{"images":["a",{"b":1}]}"#),
+            pod(r#"{"imageCacheSize":1e999}"#),
+            pod(r#"{"imagePullSecrets":[3]}"#),
+            pod(r#"{"containers":[{"image":"\ud800"}]}"#),
+            pod(r#"{"containers":[{"image":"\udc00"}]}"#),
+            pod(r#"{"containers":[{"image":"\ud800\u0041"}]}"#),
+            pod(r#"{"containers":[{"image":"x"},]}"#),
+            pod(r#"{"containers":[{"image":"x"}"#),
+            r#"{"kind":5}"#.to_owned(),
+            r#"{"kind":[1]}"#.to_owned(),
+            r#"{"request":{"kind":"Pod","object":{"kind":"Pod"}}}"#.to_owned(),
+            r#"{"request":[]}"#.to_owned(),
+            "[1,2]".to_owned(),
+            "42".to_owned(),
+            "not json".to_owned(),
+            String::new(),
+        ] {
+            let ours = super::decode(text.as_bytes()).map_err(|v| v.to_json());
+            let reference = super::read_serde(text.as_bytes()).map_err(|v| v.to_json());
+            assert_eq!(ours, reference, "{text}");
+        }
+        // Floats read as serde_json reads them.
+        let text = pod(r#"{"images":[1.5,-0,18446744073709551616]}"#);
+        assert_eq!(
+            super::decode(text.as_bytes()).map_err(|v| v.to_json()),
+            super::read_serde(text.as_bytes()).map_err(|v| v.to_json())
+        );
     }
 
     #[test]

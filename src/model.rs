@@ -318,7 +318,11 @@ impl fmt::Display for Scalar {
             Scalar::Bool(b) => write!(f, "{b}"),
             Scalar::Int(i) => write!(f, "{i}"),
             Scalar::UInt(u) => write!(f, "{u}"),
-            Scalar::Float(x) => write!(f, "{x:?}"),
+            // As serde_json prints it (wasm builds then carry one float printer, not two).
+            Scalar::Float(x) => match serde_json::Number::from_f64(*x) {
+                Some(n) => write!(f, "{n}"),
+                None => f.write_str("a number"),
+            },
             Scalar::Str(s) => write!(f, "{s:?}"),
         }
     }

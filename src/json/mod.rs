@@ -1,6 +1,6 @@
 //! JSON text as bytes: the tokenizer of the error locator and the OPA value writer, the nesting bound
 //! checked before any recursive parser runs, JSON Pointers (RFC 6901), and the one-pass
-//! reader that decodes requests on the fast path.
+//! reader that decodes requests.
 
 pub mod depth;
 pub mod lexer;

@@ -105,7 +105,12 @@ pub(crate) fn decode(content: &[u8]) -> String {
 
 /// The JSON pointer of the value being read at `line`/`column` of `bytes`.
 pub fn pointer_at(bytes: &[u8], line: usize, column: usize) -> String {
-    let end = offset_of(bytes, line, column);
+    pointer_at_offset(bytes, offset_of(bytes, line, column))
+}
+
+/// The JSON pointer of the value being read just before byte `end` of `bytes` (one past the
+/// first byte of a value names that value).
+pub fn pointer_at_offset(bytes: &[u8], end: usize) -> String {
     let mut stack: Vec<Frame> = Vec::new();
     let start_value = |stack: &mut Vec<Frame>| {
         if let Some(Frame::Array { started, .. }) = stack.last_mut() {

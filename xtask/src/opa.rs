@@ -57,7 +57,7 @@ pub const ALLOWED_IMPORTS: &[&str] = &["memory", "opa_abort"];
 /// Build the OPA-ABI module (cargo build + post-link globals), checked against the ABI.
 pub fn build() -> Result<Vec<u8>> {
     let linked = crate::cargo_build("opa", LINK_ARGS)?;
-    let module = post_link(&linked)?;
+    let module = crate::wasm_opt::optimize(&post_link(&linked)?, "opa")?;
     check(&module)?;
     Ok(module)
 }

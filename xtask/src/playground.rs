@@ -7,10 +7,7 @@
 //! with `cargo install wasm-bindgen-cli --version <that> --locked`.
 
 use anyhow::{Context, Result, bail};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -123,12 +120,6 @@ fn examples(dir: &Path) -> Result<Vec<Value>> {
         .collect()
 }
 
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
-    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
-    gz.write_all(bytes)?;
-    Ok(gz.finish()?.len())
-}
-
 /// Build `dist/playground/` from scratch.
 pub fn build(root: &Path, out: &Path) -> Result<()> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
@@ -170,8 +161,12 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
         std::fs::remove_dir_all(out)?;
     }
     for name in ["secretfree.js", "secretfree_bg.wasm"] {
-        let bytes = std::fs::read(generated.join(name))
+        let mut bytes = std::fs::read(generated.join(name))
             .with_context(|| format!("wasm-bindgen wrote no {name}"))?;
+        if name.ends_with(".wasm") {
+            // After wasm-bindgen, which needs the sections and functions wasm-opt would drop.
+            bytes = crate::wasm_opt::optimize(&bytes, "playground")?;
+        }
         crate::write(&out.join(name), &bytes)?;
     }
     for name in STATIC_FILES {
@@ -191,7 +186,7 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
     let wasm = std::fs::read(out.join("secretfree_bg.wasm"))?;
     println!(
         "{:>9} bytes  playground wasm gzipped (-9)",
-        gzip_len(&wasm)?
+        crate::sizes::gzip_len(&wasm)?
     );
     Ok(())
 }
