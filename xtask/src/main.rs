@@ -80,9 +80,6 @@ pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
     cmd.current_dir(&root)
         .env("CARGO_ENCODED_RUSTFLAGS", remap)
         .env("CARGO_TARGET_DIR", &target_dir)
-        // Size over speed for the wasm artifacts only (the native CLI keeps the profile's
-        // opt-level): 15 % smaller modules; the hosts' timings are in BENCHMARKS.md.
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
         .env_remove("RUSTFLAGS")
         .args([
             "rustc",
