@@ -10,19 +10,29 @@ use crate::{MAX_DEPTH, MAX_INPUT_BYTES, eval, json, settings::Settings};
 use serde::de::IgnoredAny;
 use std::borrow::Cow;
 
-/// [`review_json`](crate::review_json) for bytes whose nesting the caller already bounded (hosts
-/// scan the whole payload that carries the request), so the scan is not done twice.
-pub fn review_json_prescanned(
-    request: &[u8],
-    settings: &Settings,
-    context: &Context,
-) -> (String, Verdict) {
-    review_decoded(request, decode_prescanned(request), settings, context)
-}
-
 /// [`decode`] for bytes whose nesting the caller already bounded.
 pub fn decode_prescanned(request: &[u8]) -> Result<AdmissionRequest, Box<Verdict>> {
     decode_with(request, false)
+}
+
+/// The request read from the text of `request` (a host's envelope may have decoded it while
+/// reading the envelope: `decoded`).
+pub(crate) fn decode_text(
+    request: &str,
+    decoded: Option<model::Input>,
+) -> Result<AdmissionRequest, Box<Verdict>> {
+    match decoded {
+        // Over the size bound, the request is refused as `decode` refuses it.
+        Some(input) if request.len() <= MAX_INPUT_BYTES => from_input(input),
+        _ => decode_prescanned(request.as_bytes()),
+    }
+}
+
+/// The request a decoded input holds, or why it holds none.
+fn from_input(input: model::Input) -> Result<AdmissionRequest, Box<Verdict>> {
+    input
+        .into_request()
+        .map_err(|msg| Box::new(Verdict::invalid("", msg)))
 }
 
 /// The uid and the verdict of a decoded request (or the decoding failure's verdict).
@@ -93,9 +103,7 @@ fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest, B
         json::reader::from_str::<model::Input>(&text, MAX_DEPTH),
         bad_utf8,
     ) {
-        (Ok(input), None) => input
-            .into_request()
-            .map_err(|msg| Box::new(Verdict::invalid("", msg))),
+        (Ok(input), None) => from_input(input),
         (result, _) => Err(Box::new(describe_failure(
             request,
             scan_nesting,

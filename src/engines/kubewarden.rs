@@ -16,17 +16,17 @@
 
 use super::{admission, envelope, evaluate_raw, payload_settings_cached, settings_denial};
 use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE};
+use crate::model::AdmissionRequest;
 use crate::settings::Settings;
 use crate::verdict::Verdict;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 /// The object in an AdmissionRequest with the verdict's patch applied.
-fn patched_object(request: &RawValue, verdict: &Verdict) -> Option<Value> {
+fn patched_object(request: &str, verdict: &Verdict) -> Option<Value> {
     if verdict.patch.is_empty() {
         return None;
     }
-    let mut req: Value = serde_json::from_str(request.get()).ok()?;
+    let mut req: Value = serde_json::from_str(request).ok()?;
     let mut object = crate::model::request_object_mut(&mut req)?.take();
     crate::patch::apply(&mut object, &verdict.patch).ok()?;
     Some(object)
@@ -115,35 +115,31 @@ fn add_answer(ctx: &mut Context, lookup: &ResourceLookup, answer: Option<Vec<u8>
 /// The verdict for a request, with the context `host` answers (see the module comment). The
 /// envelope was already scanned for nesting.
 fn evaluate_with_lookups(
-    request: Option<&RawValue>,
+    request: Option<(&str, Result<AdmissionRequest, Box<Verdict>>)>,
     settings: &Settings,
     host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
 ) -> Verdict {
-    let verdict = lookups_verdict(request, settings, host);
-    match request {
-        Some(raw) => crate::decode::patchable(raw.get().as_bytes(), verdict),
-        None => verdict,
-    }
+    let Some((text, decoded)) = request else {
+        return evaluate_raw(None, settings, &Context::new()).1;
+    };
+    let verdict = match decoded {
+        Ok(req) => lookups_verdict(&req, settings, host),
+        Err(verdict) => *verdict,
+    };
+    crate::decode::patchable(text.as_bytes(), verdict)
 }
 
 fn lookups_verdict(
-    request: Option<&RawValue>,
+    req: &AdmissionRequest,
     settings: &Settings,
     host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
 ) -> Verdict {
-    let Some(raw) = request else {
-        return evaluate_raw(None, settings, &Context::new()).1;
-    };
-    let req = match crate::decode::decode_prescanned(raw.get().as_bytes()) {
-        Ok(decoded) => decoded,
-        Err(verdict) => return *verdict,
-    };
     let mut ctx = Context::new();
-    let Some(need) = crate::eval::context_need(&req, settings) else {
-        return crate::eval::evaluate_in(&req, settings, &ctx);
+    let Some(need) = crate::eval::context_need(req, settings) else {
+        return crate::eval::evaluate_in(req, settings, &ctx);
     };
     let plain = if need.on_eci {
-        let verdict = crate::eval::evaluate_in(&req, settings, &ctx);
+        let verdict = crate::eval::evaluate_in(req, settings, &ctx);
         if verdict.findings.is_empty() {
             return verdict;
         }
@@ -159,7 +155,7 @@ fn lookups_verdict(
     }
     match plain {
         Some(verdict) if ctx.is_empty() => verdict,
-        _ => crate::eval::evaluate_in(&req, settings, &ctx),
+        _ => crate::eval::evaluate_in(req, settings, &ctx),
     }
 }
 
@@ -178,10 +174,10 @@ pub fn kubewarden_validate_with(
 ) -> Value {
     let (verdict, mutated) = match envelope(payload) {
         Err(v) => (v, None),
-        Ok(env) => match payload_settings_cached(env.settings).as_ref() {
+        Ok(mut env) => match payload_settings_cached(env.settings).as_ref() {
             Err(e) => (settings_denial(e), None),
             Ok(settings) => {
-                let verdict = evaluate_with_lookups(env.request, settings, host);
+                let verdict = evaluate_with_lookups(env.request(), settings, host);
                 let mutated = if verdict.allowed {
                     env.request.and_then(|r| patched_object(r, &verdict))
                 } else {

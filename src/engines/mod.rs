@@ -23,15 +23,36 @@ pub mod opa_value;
 pub(crate) mod opa_heap;
 
 use crate::context::Context;
+use crate::model::AdmissionRequest;
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-/// The `{request, settings}` / `{review, parameters}` envelopes hosts send.
-#[derive(Deserialize, Default)]
+/// The `{request, settings}` / `{review, parameters}` envelopes hosts send: the text of each
+/// field, and the request as the pass that read the envelope decoded it.
+#[derive(Default)]
 struct Envelope<'a> {
+    request: Option<&'a str>,
+    settings: Option<&'a str>,
+    review: Option<&'a str>,
+    parameters: Option<&'a str>,
+    decoded: Option<crate::model::Input>,
+}
+
+impl<'a> Envelope<'a> {
+    /// The request: decoded already, or read from its text now.
+    fn request(&mut self) -> Option<(&'a str, Result<AdmissionRequest, Box<Verdict>>)> {
+        let text = self.request?;
+        Some((text, crate::decode::decode_text(text, self.decoded.take())))
+    }
+}
+
+/// The envelope as serde_json reads it, for what the one-pass reader does not take: its errors
+/// say what is wrong.
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
     #[serde(borrow, default)]
     request: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -52,6 +73,24 @@ fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
             ),
         ));
     }
+    // One pass: the reader bounds the nesting as it reads, and decodes the request on the way.
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Ok(([request, settings, review, parameters], decoded)) =
+            crate::json::reader::object_fields(
+                text,
+                crate::MAX_DEPTH,
+                ["request", "settings", "review", "parameters"],
+                0,
+            )
+    {
+        return Ok(Envelope {
+            request,
+            settings,
+            review,
+            parameters,
+            decoded,
+        });
+    }
     if let Some(offset) = crate::json::nesting_exceeds(bytes, crate::MAX_DEPTH) {
         return Err(Verdict::invalid(
             "",
@@ -61,8 +100,14 @@ fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
             ),
         ));
     }
-    match serde_json::from_slice::<Envelope>(bytes) {
-        Ok(e) => Ok(e),
+    match serde_json::from_slice::<RawEnvelope>(bytes) {
+        Ok(e) => Ok(Envelope {
+            request: e.request.map(RawValue::get),
+            settings: e.settings.map(RawValue::get),
+            review: e.review.map(RawValue::get),
+            parameters: e.parameters.map(RawValue::get),
+            decoded: None,
+        }),
         Err(err) => Err(Verdict::invalid(
             "",
             format!("the host's payload is not a JSON object with the expected fields: {err}"),
@@ -139,18 +184,18 @@ pub(crate) fn settings_cached(text: &str, how: SettingsText) -> SharedSettings {
 }
 
 /// The settings of a payload, read every time (see [`settings_cached`]).
-fn payload_settings(raw: Option<&RawValue>) -> Result<Settings, SettingsErrors> {
+fn payload_settings(raw: Option<&str>) -> Result<Settings, SettingsErrors> {
     raw.map_or_else(
         || Ok(Settings::default()),
-        |raw| settings_read(raw.get(), SettingsText::Payload),
+        |raw| settings_read(raw, SettingsText::Payload),
     )
 }
 
 /// The settings of a payload, read once while they stay the same (see [`settings_cached`]).
-fn payload_settings_cached(raw: Option<&RawValue>) -> SharedSettings {
+fn payload_settings_cached(raw: Option<&str>) -> SharedSettings {
     raw.map_or_else(
         || std::rc::Rc::new(Ok(Settings::default())),
-        |raw| settings_cached(raw.get(), SettingsText::Payload),
+        |raw| settings_cached(raw, SettingsText::Payload),
     )
 }
 
@@ -161,14 +206,16 @@ fn settings_denial(errors: &SettingsErrors) -> Verdict {
     )
 }
 
-/// The request's uid and verdict. The envelope was already scanned for nesting.
+/// The request's uid and verdict: `request` is the request's text and what decoding it gave.
 fn evaluate_raw(
-    request: Option<&RawValue>,
+    request: Option<(&str, Result<AdmissionRequest, Box<Verdict>>)>,
     settings: &Settings,
     context: &Context,
 ) -> (String, Verdict) {
     match request {
-        Some(raw) => crate::decode::review_json_prescanned(raw.get().as_bytes(), settings, context),
+        Some((text, decoded)) => {
+            crate::decode::review_decoded(text.as_bytes(), decoded, settings, context)
+        }
         None => (
             String::new(),
             Verdict::invalid("", "the host sent no admission request"),
@@ -189,6 +236,55 @@ pub(crate) mod fixtures {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::{SettingsText, settings_cached};
+
+    #[test]
+    fn the_one_pass_envelope_reads_what_serde_json_reads() {
+        use super::{RawEnvelope, envelope};
+        use serde_json::value::RawValue;
+        let request = super::fixtures::POD;
+        for payload in [
+            format!(r#"{{"request":{request},"settings":{{"a":[1,2]}}}}"#),
+            format!(" {{ \"settings\" : null ,\n \"request\" :\t{request} , \"x\":[{{}}]}} "),
+            format!(r#"{{"review":{request},"parameters":{{}},"other":"\u00e9"}}"#),
+            format!(r#"{{"request":{request}}}"#),
+            r#"{"settings":{}}"#.to_owned(),
+            "{}".to_owned(),
+        ] {
+            let slow: RawEnvelope = serde_json::from_str(&payload).unwrap();
+            let fast = envelope(payload.as_bytes()).unwrap();
+            fn text(r: Option<&RawValue>) -> Option<&str> {
+                r.map(RawValue::get)
+            }
+            assert_eq!(fast.request, text(slow.request), "{payload}");
+            assert_eq!(fast.settings, text(slow.settings), "{payload}");
+            assert_eq!(fast.review, text(slow.review), "{payload}");
+            assert_eq!(fast.parameters, text(slow.parameters), "{payload}");
+            // The request was decoded in the same pass.
+            assert_eq!(fast.decoded.is_some(), fast.request.is_some(), "{payload}");
+        }
+        // What the one pass does not take goes to serde_json, which says what is wrong.
+        for payload in [
+            format!(r#"{{"request":{request},"request":{request}}}"#),
+            r#"{"request":null}"#.to_owned(),
+            r#"{"request":{"object":1}}"#.to_owned(),
+            r#"{"settings":[1,]}"#.to_owned(),
+            "[]".to_owned(),
+        ] {
+            let fast = crate::json::reader::object_fields::<crate::model::Input, 4>(
+                &payload,
+                crate::MAX_DEPTH,
+                ["request", "settings", "review", "parameters"],
+                0,
+            );
+            assert!(fast.is_err(), "{payload}");
+            let slow = serde_json::from_str::<RawEnvelope>(&payload);
+            assert_eq!(
+                envelope(payload.as_bytes()).is_ok(),
+                slow.is_ok(),
+                "{payload}"
+            );
+        }
+    }
 
     #[test]
     fn a_settings_text_read_again_gives_what_it_gave() {

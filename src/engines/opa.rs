@@ -7,6 +7,7 @@ use super::{
     Envelope, admission, envelope, evaluate_raw, payload_settings, settings_denial, settings_from,
 };
 use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, SELECTOR_GROUP};
+use crate::decode::decode_text;
 use crate::rules::Action;
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
@@ -108,7 +109,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
     } else {
         envelope(input)
     };
-    let env = match env {
+    let mut env = match env {
         Ok(env) => env,
         Err(v) => {
             return match entrypoint {
@@ -129,7 +130,8 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
             Err(e) => settings_denial(&e),
             Ok(mut settings) => {
                 settings.mutate = false;
-                evaluate_raw(env.review.or(env.request), &settings, &context).1
+                let review = env.review.map(|text| (text, decode_text(text, None)));
+                evaluate_raw(review.or_else(|| env.request()), &settings, &context).1
             }
         };
         return if entrypoint == OpaEntrypoint::Verdict {
@@ -144,7 +146,7 @@ pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Va
     };
     let (uid, verdict) = match settings {
         Err(e) => (String::new(), settings_denial(&e)),
-        Ok(settings) => evaluate_raw(env.request, &settings, &context),
+        Ok(settings) => evaluate_raw(env.request(), &settings, &context),
     };
     match entrypoint {
         OpaEntrypoint::Verdict => verdict_value(&verdict),

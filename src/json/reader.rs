@@ -160,6 +160,75 @@ pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str, max_depth: usize) 
     }
 }
 
+/// What [`object_fields`] reads: the text of each named field (`None` when absent or `null`),
+/// and the one field decoded on the way.
+pub type Fields<'de, T, const N: usize> = ([Option<&'de str>; N], Option<T>);
+
+/// The fields `names` of the JSON object `text` in one pass: the text of each as written (other
+/// keys are skipped and checked like any skipped value), and the value of `names[decoded]` also
+/// decoded as a `T` on the way, so that a host's envelope and the request it carries are read
+/// once. A repeated name is an error, as serde's derived readers make it; so is a `null`
+/// where the decoded field is (the caller's own reader says what that means).
+pub fn object_fields<'de, T: de::Deserialize<'de>, const N: usize>(
+    text: &'de str,
+    max_depth: usize,
+    names: [&str; N],
+    decoded: usize,
+) -> Result<Fields<'de, T, N>> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+        max_depth,
+    };
+    if reader.peek_value()? != b'{' {
+        return Err(Error::syntax(reader.pos));
+    }
+    let mut texts = [None; N];
+    let mut value = None;
+    reader.container(|items| {
+        while items.advance(b'}')? {
+            let r = &mut *items.reader;
+            if r.peek_value()? != b'"' {
+                return Err(Error::syntax(r.pos));
+            }
+            r.pos += 1;
+            let key = r.string()?;
+            r.skip_ws();
+            r.expect(b':')?;
+            // The field's text starts at its first byte, after the whitespace.
+            r.peek_value()?;
+            let start = r.pos;
+            let slot = names.iter().position(|n| *n == key);
+            if let Some(i) = slot
+                && (texts.get(i).is_some_and(Option::is_some) || (i == decoded && value.is_some()))
+            {
+                return Err(Error::syntax(start));
+            }
+            if slot == Some(decoded) {
+                value = Some(T::deserialize(&mut *r)?);
+            } else {
+                r.skip_value()?;
+            }
+            let field = r
+                .text
+                .get(start..r.pos)
+                .ok_or_else(|| Error::syntax(start))?;
+            if let Some(text) = slot.and_then(|i| texts.get_mut(i)) {
+                *text = Some(field).filter(|f| *f != "null");
+            }
+        }
+        Ok(())
+    })?;
+    reader.skip_ws();
+    if reader.pos == reader.bytes.len() {
+        Ok((texts, value))
+    } else {
+        Err(Error::syntax(reader.pos))
+    }
+}
+
 struct Reader<'de> {
     text: &'de str,
     bytes: &'de [u8],
