@@ -238,16 +238,19 @@ struct Reader<'de> {
 }
 
 impl<'de> Reader<'de> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     fn next(&mut self) -> Result<u8> {
         let b = self.peek().ok_or_else(|| Error::syntax(self.pos))?;
         self.pos += 1;
         Ok(b)
     }
 
+    #[inline]
     fn expect(&mut self, want: u8) -> Result<()> {
         if self.next()? == want {
             Ok(())
@@ -256,6 +259,7 @@ impl<'de> Reader<'de> {
         }
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -263,6 +267,7 @@ impl<'de> Reader<'de> {
     }
 
     /// The next value's first byte, after whitespace.
+    #[inline]
     fn peek_value(&mut self) -> Result<u8> {
         self.skip_ws();
         self.peek().ok_or_else(|| Error::syntax(self.pos))
@@ -291,6 +296,7 @@ impl<'de> Reader<'de> {
 
     /// Past the bytes of a string up to its next quote, backslash or control character
     /// (which it returns, or `None` at the end of the text).
+    #[inline]
     fn scan_plain(&mut self) -> Option<u8> {
         let rest = self.bytes.get(self.pos..)?;
         let n = plain_len(rest);
