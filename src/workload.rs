@@ -159,8 +159,8 @@ pub fn object_annotations(o: &K8sObject) -> &StrMap {
 }
 
 /// `{meta_path}/annotations/{key}`, escaped.
-pub fn ann_path(meta_path: &str, key: &str) -> String {
-    format!("{meta_path}/annotations/{}", pointer::Escaped(key))
+pub fn ann_path(meta_path: &'static str, key: &str) -> String {
+    KeyPath::annotation(meta_path, key).to_string()
 }
 
 /// The pointer of an annotation or label key on the metadata at `meta`, written only when
@@ -264,7 +264,12 @@ impl<'a> Workload<'a> {
 
     /// Pointer of label `key` on the metadata ECI reads.
     pub fn label_path(&self, key: &str) -> String {
-        format!("{}/labels/{}", self.meta_path, pointer::Escaped(key))
+        KeyPath {
+            meta: self.meta_path,
+            label: true,
+            key,
+        }
+        .to_string()
     }
 
     /// Where the value the rules judge for `key` sits in the request object. Planned repairs

@@ -156,9 +156,14 @@ thread_local! {
 
 /// The settings a text gives.
 fn settings_read(text: &str, how: SettingsText) -> Result<Settings, SettingsErrors> {
-    match (how, serde_json::from_str::<Value>(text)) {
-        (SettingsText::Payload, Ok(value)) => settings_from(Some(&value)),
-        _ => Settings::from_json(text),
+    let payload = match how {
+        SettingsText::Payload => serde_json::from_str::<Value>(text).ok(),
+        SettingsText::Plain => None,
+    };
+    match payload {
+        Some(value) => settings_from(Some(&value)),
+        // Plain settings, or text that is not JSON (whose error `from_json` words).
+        None => Settings::from_json(text),
     }
 }
 
