@@ -1,4 +1,4 @@
-//! A serde [`Deserializer`] over JSON text that reads the request in one pass: it skips the
+//! A serde [`Deserializer`](serde::Deserializer) over JSON text that reads the request in one pass: it skips the
 //! fields no rule reads while counting their nesting (so no separate depth scan runs), and it
 //! borrows every string that has no escape.
 //!
@@ -11,120 +11,14 @@
 
 #![forbid(unsafe_code)]
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::de::{self, Unexpected};
 use std::borrow::Cow;
-use std::fmt;
 
-/// Why the text was not read (boxed: the reader's results stay one word wide).
-#[derive(Debug, PartialEq)]
-pub struct Error(Box<ErrorKind>);
+mod error;
+mod items;
 
-/// What [`Error`] holds.
-#[derive(Debug, PartialEq)]
-pub enum ErrorKind {
-    /// Not JSON at byte `offset`. `message` is set where serde_json's parser, which the caller
-    /// asks for the wording otherwise, would not see the fault without building the value (a
-    /// lone surrogate, a number out of range).
-    Syntax {
-        offset: usize,
-        message: Option<&'static str>,
-    },
-    /// Objects or lists nested deeper than the bound, at the opening bracket at `offset`.
-    Depth { offset: usize },
-    /// A value the target does not take, in serde's words (`invalid type: ..., expected ...`);
-    /// `offset` is where serde_json places such errors: past a value it read, at the bracket of
-    /// a list or object it did not (either way, the JSON pointer there names the value).
-    Data {
-        message: String,
-        offset: Option<usize>,
-    },
-}
-
-impl Error {
-    /// What went wrong.
-    pub fn kind(&self) -> &ErrorKind {
-        &self.0
-    }
-
-    fn syntax(offset: usize) -> Error {
-        Error(Box::new(ErrorKind::Syntax {
-            offset,
-            message: None,
-        }))
-    }
-
-    fn worded(offset: usize, message: &'static str) -> Error {
-        Error(Box::new(ErrorKind::Syntax {
-            offset,
-            message: Some(message),
-        }))
-    }
-
-    /// A data error without a place gets `offset`.
-    fn at(mut self, offset: usize) -> Error {
-        if let ErrorKind::Data {
-            offset: o @ None, ..
-        } = &mut *self.0
-        {
-            *o = Some(offset);
-        }
-        self
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.0 {
-            ErrorKind::Syntax { offset, message } => {
-                write!(f, "{} at byte {offset}", message.unwrap_or("not JSON"))
-            }
-            ErrorKind::Depth { offset } => write!(f, "nested too deep at byte {offset}"),
-            ErrorKind::Data { message, .. } => f.write_str(message),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl de::Error for Error {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(Box::new(ErrorKind::Data {
-            message: msg.to_string(),
-            offset: None,
-        }))
-    }
-
-    // serde_json's words: `null`, and floats printed as serde_json prints them.
-    fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
-        de::Error::custom(format_args!(
-            "invalid type: {}, expected {expected}",
-            JsonUnexpected(unexpected)
-        ))
-    }
-
-    fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
-        de::Error::custom(format_args!(
-            "invalid value: {}, expected {expected}",
-            JsonUnexpected(unexpected)
-        ))
-    }
-}
-
-/// An unexpected value as serde_json names it.
-struct JsonUnexpected<'a>(Unexpected<'a>);
-
-impl fmt::Display for JsonUnexpected<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Unexpected::Unit => f.write_str("null"),
-            Unexpected::Float(value) => match serde_json::Number::from_f64(value) {
-                Some(n) => write!(f, "floating point `{n}`"),
-                None => f.write_str("floating point"),
-            },
-            other => other.fmt(f),
-        }
-    }
-}
+pub use error::{Error, ErrorKind};
+use items::Items;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -144,20 +38,9 @@ enum Number {
 /// Decode `text` as a `T`. Nesting deeper than `max_depth` (objects and lists, the outermost
 /// one counting 1, as [`super::nesting_exceeds`] counts) is an [`ErrorKind::Depth`].
 pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str, max_depth: usize) -> Result<T> {
-    let mut reader = Reader {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: 0,
-        max_depth,
-    };
+    let mut reader = Reader::new(text, max_depth);
     let value = T::deserialize(&mut reader)?;
-    reader.skip_ws();
-    if reader.pos == reader.bytes.len() {
-        Ok(value)
-    } else {
-        Err(Error::syntax(reader.pos))
-    }
+    reader.end(value)
 }
 
 /// What [`object_fields`] reads: the text of each named field (`None` when absent or `null`),
@@ -175,13 +58,7 @@ pub fn object_fields<'de, T: de::Deserialize<'de>, const N: usize>(
     names: [&str; N],
     decoded: usize,
 ) -> Result<Fields<'de, T, N>> {
-    let mut reader = Reader {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: 0,
-        max_depth,
-    };
+    let mut reader = Reader::new(text, max_depth);
     if reader.peek_value()? != b'{' {
         return Err(Error::syntax(reader.pos));
     }
@@ -221,12 +98,7 @@ pub fn object_fields<'de, T: de::Deserialize<'de>, const N: usize>(
         }
         Ok(())
     })?;
-    reader.skip_ws();
-    if reader.pos == reader.bytes.len() {
-        Ok((texts, value))
-    } else {
-        Err(Error::syntax(reader.pos))
-    }
+    reader.end((texts, value))
 }
 
 struct Reader<'de> {
@@ -238,6 +110,26 @@ struct Reader<'de> {
 }
 
 impl<'de> Reader<'de> {
+    fn new(text: &'de str, max_depth: usize) -> Reader<'de> {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            depth: 0,
+            max_depth,
+        }
+    }
+
+    /// `value`, read from the whole text: nothing but whitespace may follow it.
+    fn end<T>(mut self, value: T) -> Result<T> {
+        self.skip_ws();
+        if self.pos == self.bytes.len() {
+            Ok(value)
+        } else {
+            Err(Error::syntax(self.pos))
+        }
+    }
+
     #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
@@ -276,9 +168,7 @@ impl<'de> Reader<'de> {
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > self.max_depth {
-            Err(Error(Box::new(ErrorKind::Depth {
-                offset: self.pos.saturating_sub(1),
-            })))
+            Err(Error::depth(self.pos.saturating_sub(1)))
         } else {
             Ok(())
         }
@@ -466,9 +356,7 @@ impl<'de> Reader<'de> {
                 b'{' | b'[' => {
                     let object = self.next()? == b'{';
                     if base + open + 1 > self.max_depth || open >= 64 {
-                        return Err(Error(Box::new(ErrorKind::Depth {
-                            offset: self.pos.saturating_sub(1),
-                        })));
+                        return Err(Error::depth(self.pos.saturating_sub(1)));
                     }
                     if object {
                         objects |= 1 << open;
@@ -654,154 +542,6 @@ fn plain_len(bytes: &[u8]) -> usize {
         .unwrap_or(chunks.remainder().len())
 }
 
-impl<'de> Deserializer<'de> for &mut Reader<'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let first = self.peek_value()?;
-        let start = self.pos;
-        let value: Result<V::Value> = match first {
-            b'n' => {
-                self.pos += 1;
-                self.literal(b"ull")?;
-                visitor.visit_unit()
-            }
-            b't' => {
-                self.pos += 1;
-                self.literal(b"rue")?;
-                visitor.visit_bool(true)
-            }
-            b'f' => {
-                self.pos += 1;
-                self.literal(b"alse")?;
-                visitor.visit_bool(false)
-            }
-            b'"' => return self.deserialize_string(visitor),
-            b'[' => return self.deserialize_seq(visitor),
-            b'{' => return self.deserialize_map(visitor),
-            _ => match self.number()? {
-                Number::Unsigned(n) => visitor.visit_u64(n),
-                Number::Signed(n) => visitor.visit_i64(n),
-                Number::Float(n) => visitor.visit_f64(n),
-            },
-        };
-        value.map_err(|e: Error| e.at(start + 1))
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek_value()? != b'"' {
-            return Err(self.invalid_type(&visitor));
-        }
-        let start = self.pos;
-        self.pos += 1;
-        match self.string()? {
-            Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
-            Cow::Owned(s) => visitor.visit_string(s),
-        }
-        .map_err(|e: Error| e.at(start + 1))
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek_value()? == b'n' {
-            self.pos += 1;
-            self.literal(b"ull")?;
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(self)
-        }
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek_value()? != b'[' {
-            return Err(self.invalid_type(&visitor));
-        }
-        self.container(|items| visitor.visit_seq(items))
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek_value()? != b'{' {
-            return Err(self.invalid_type(&visitor));
-        }
-        self.container(|items| visitor.visit_map(items))
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.skip_value()?;
-        visitor.visit_unit()
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit
-        unit_struct newtype_struct tuple tuple_struct struct enum identifier
-    }
-}
-
-/// The entries of a list or an object being read.
-struct Items<'a, 'de> {
-    reader: &'a mut Reader<'de>,
-    first: bool,
-    done: bool,
-}
-
-impl Items<'_, '_> {
-    /// Past the separator before the next entry; `false` at the closing bracket.
-    fn advance(&mut self, close: u8) -> Result<bool> {
-        let b = self.reader.peek_value()?;
-        if b == close {
-            self.reader.pos += 1;
-            self.done = true;
-            return Ok(false);
-        }
-        if !self.first {
-            if b != b',' {
-                return Err(Error::syntax(self.reader.pos));
-            }
-            self.reader.pos += 1;
-            // serde_json's typed decode names this one (its parser alone does not).
-            if self.reader.peek_value()? == close {
-                return Err(Error::worded(self.reader.pos, TRAILING_COMMA));
-            }
-        }
-        self.first = false;
-        Ok(true)
-    }
-}
-
-impl<'de> SeqAccess<'de> for Items<'_, 'de> {
-    type Error = Error;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.done || !self.advance(b']')? {
-            return Ok(None);
-        }
-        seed.deserialize(&mut *self.reader).map(Some)
-    }
-}
-
-impl<'de> MapAccess<'de> for Items<'_, 'de> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if self.done || !self.advance(b'}')? {
-            return Ok(None);
-        }
-        if self.reader.peek_value()? != b'"' {
-            return Err(Error::syntax(self.reader.pos));
-        }
-        seed.deserialize(&mut *self.reader).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        self.reader.skip_ws();
-        self.reader.expect(b':')?;
-        seed.deserialize(&mut *self.reader)
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -813,7 +553,7 @@ mod tests {
     /// accepts, serde_json accepts and agrees.
     fn read<T>(text: &str) -> Option<T>
     where
-        T: for<'de> de::Deserialize<'de> + PartialEq + fmt::Debug,
+        T: for<'de> de::Deserialize<'de> + PartialEq + std::fmt::Debug,
     {
         let fast = from_str::<T>(text, 64).ok();
         if let Some(v) = &fast {
