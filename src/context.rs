@@ -34,6 +34,7 @@
 use crate::json::type_name;
 use crate::model::StrMap;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -54,7 +55,7 @@ const MAX_SELECTORS: usize = 1024;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     /// Labels by namespace name.
-    namespaces: BTreeMap<String, StrMap>,
+    namespaces: BTreeMap<String, StrMap<'static>>,
     /// The ConfigMap's selectors, in order (`None`: no eci-profile ConfigMap seen).
     profile: Option<Vec<EciSelector>>,
     /// `Selector` resources by name (`None`: none seen).
@@ -93,7 +94,7 @@ struct EciSelector {
     priority: i64,
     namespace_labels: Option<LabelSelector>,
     object_labels: Option<LabelSelector>,
-    annotations: StrMap,
+    annotations: StrMap<'static>,
     /// `false` for `policy: {normalNodeOnly: {}}`: the pods stay on ordinary nodes.
     sends_to_eci: bool,
 }
@@ -101,7 +102,7 @@ struct EciSelector {
 /// A Kubernetes label selector (`matchLabels` and `matchExpressions`, ANDed).
 #[derive(Debug, Clone, PartialEq, Default)]
 struct LabelSelector {
-    match_labels: StrMap,
+    match_labels: StrMap<'static>,
     expressions: Vec<Requirement>,
 }
 
@@ -121,15 +122,16 @@ enum Operator {
 }
 
 impl LabelSelector {
-    fn matches(&self, labels: &StrMap) -> bool {
+    fn matches(&self, labels: &StrMap<'_>) -> bool {
         self.match_labels
             .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
+            .all(|(k, v)| labels.get(k.as_ref()).map(AsRef::as_ref) == Some(v.as_ref()))
             && self.expressions.iter().all(|r| {
-                let value = labels.get(&r.key);
+                let value = labels.get(r.key.as_str()).map(AsRef::<str>::as_ref);
+                let listed = |v: &str| r.values.iter().any(|x| x == v);
                 match r.op {
-                    Operator::In => value.is_some_and(|v| r.values.contains(v)),
-                    Operator::NotIn => value.is_none_or(|v| !r.values.contains(v)),
+                    Operator::In => value.is_some_and(listed),
+                    Operator::NotIn => value.is_none_or(|v| !listed(v)),
                     Operator::Exists => value.is_some(),
                     Operator::DoesNotExist => value.is_none(),
                 }
@@ -152,7 +154,7 @@ pub struct Applied {
     /// Why the pods run on ECI (`None`: the context does not send them there).
     pub on_eci: Option<Route>,
     /// Annotations the matching selectors inject that the pod does not carry.
-    pub injected: StrMap,
+    pub injected: StrMap<'static>,
     /// The selector that injects them (for messages).
     pub injected_by: Option<String>,
     /// The context lists the namespace (its labels are known).
@@ -188,7 +190,7 @@ impl Context {
     }
 
     /// Record a namespace's labels (replacing any earlier ones).
-    pub fn add_namespace(&mut self, name: &str, labels: StrMap) {
+    pub fn add_namespace(&mut self, name: &str, labels: StrMap<'static>) {
         self.namespaces.insert(name.to_owned(), labels);
     }
 
@@ -281,7 +283,7 @@ impl Context {
     }
 
     /// What the context says about pods with `labels` and `annotations` in `namespace`.
-    pub fn apply(&self, namespace: &str, labels: &StrMap, annotations: &StrMap) -> Applied {
+    pub fn apply(&self, namespace: &str, labels: &StrMap<'_>, annotations: &StrMap<'_>) -> Applied {
         let namespace_labels = self.namespaces.get(namespace);
         let mut applied = Applied {
             namespace_known: namespace_labels.is_some(),
@@ -337,13 +339,13 @@ impl Context {
 }
 
 /// A map of strings (labels, annotations); absent or null is empty.
-fn string_map(value: Option<&Value>, what: &str) -> Result<StrMap, ContextError> {
+fn string_map(value: Option<&Value>, what: &str) -> Result<StrMap<'static>, ContextError> {
     match value {
         None | Some(Value::Null) => Ok(StrMap::new()),
         Some(Value::Object(map)) => map
             .iter()
             .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
+                Value::String(s) => Ok((Cow::Owned(k.clone()), Cow::Owned(s.clone()))),
                 other => Err(ContextError(format!(
                     "{what}: the value of {k:?} is {}; label and annotation values are strings (quote it)",
                     type_name(other)
@@ -552,10 +554,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn labels(pairs: &[(&str, &str)]) -> StrMap {
+    fn labels(pairs: &[(&str, &str)]) -> StrMap<'static> {
         pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), Cow::Owned((*v).to_owned())))
             .collect()
     }
 

@@ -8,19 +8,18 @@ use crate::model::{self, AdmissionRequest};
 use crate::verdict::Verdict;
 use crate::{MAX_DEPTH, MAX_INPUT_BYTES, eval, json, settings::Settings};
 use serde::de::IgnoredAny;
-use std::borrow::Cow;
 
 /// [`decode`] for bytes whose nesting the caller already bounded.
-pub fn decode_prescanned(request: &[u8]) -> Result<AdmissionRequest, Box<Verdict>> {
+pub fn decode_prescanned(request: &[u8]) -> Result<AdmissionRequest<'_>, Box<Verdict>> {
     decode_with(request, false)
 }
 
 /// The request read from the text of `request` (a host's envelope may have decoded it while
 /// reading the envelope: `decoded`).
-pub(crate) fn decode_text(
-    request: &str,
-    decoded: Option<model::Input>,
-) -> Result<AdmissionRequest, Box<Verdict>> {
+pub(crate) fn decode_text<'a>(
+    request: &'a str,
+    decoded: Option<model::Input<'a>>,
+) -> Result<AdmissionRequest<'a>, Box<Verdict>> {
     match decoded {
         // Over the size bound, the request is refused as `decode` refuses it.
         Some(input) if request.len() <= MAX_INPUT_BYTES => from_input(input),
@@ -29,7 +28,7 @@ pub(crate) fn decode_text(
 }
 
 /// The request a decoded input holds, or why it holds none.
-fn from_input(input: model::Input) -> Result<AdmissionRequest, Box<Verdict>> {
+fn from_input(input: model::Input<'_>) -> Result<AdmissionRequest<'_>, Box<Verdict>> {
     input
         .into_request()
         .map_err(|msg| Box::new(Verdict::invalid("", msg)))
@@ -38,14 +37,14 @@ fn from_input(input: model::Input) -> Result<AdmissionRequest, Box<Verdict>> {
 /// The uid and the verdict of a decoded request (or the decoding failure's verdict).
 pub fn review_decoded(
     request: &[u8],
-    decoded: Result<AdmissionRequest, Box<Verdict>>,
+    decoded: Result<AdmissionRequest<'_>, Box<Verdict>>,
     settings: &Settings,
     context: &Context,
 ) -> (String, Verdict) {
     match decoded {
         Ok(req) => {
             let verdict = patchable(request, eval::evaluate_in(&req, settings, context));
-            (req.uid, verdict)
+            (req.uid.into_owned(), verdict)
         }
         Err(verdict) => (String::new(), *verdict),
     }
@@ -79,11 +78,11 @@ fn unpatchable(request: &[u8], err: &serde_json::Error) -> Verdict {
 }
 
 /// Decode request bytes into an [`AdmissionRequest`], or the `request-invalid` verdict saying why not.
-pub fn decode(request: &[u8]) -> Result<AdmissionRequest, Box<Verdict>> {
+pub fn decode(request: &[u8]) -> Result<AdmissionRequest<'_>, Box<Verdict>> {
     decode_with(request, true)
 }
 
-fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest, Box<Verdict>> {
+fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest<'_>, Box<Verdict>> {
     if request.len() > MAX_INPUT_BYTES {
         return Err(Box::new(Verdict::invalid(
             "",
@@ -95,22 +94,25 @@ fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest, B
     }
     // Invalid UTF-8 is refused, but what comes before it is read first: an earlier fault is
     // the one to name (the replacement characters only shift what follows them).
-    let (text, bad_utf8) = match std::str::from_utf8(request) {
-        Ok(text) => (Cow::Borrowed(text), None),
-        Err(err) => (String::from_utf8_lossy(request), Some(err.valid_up_to())),
+    let err = match std::str::from_utf8(request) {
+        Ok(text) => match json::reader::from_str::<model::Input>(text, MAX_DEPTH) {
+            Ok(input) => return from_input(input),
+            Err(err) => (Some(err), None),
+        },
+        Err(bad) => {
+            let text = String::from_utf8_lossy(request);
+            match json::reader::from_str::<model::Input>(&text, MAX_DEPTH) {
+                Ok(_) => (None, Some(bad.valid_up_to())),
+                Err(err) => (Some(err), Some(bad.valid_up_to())),
+            }
+        }
     };
-    match (
-        json::reader::from_str::<model::Input>(&text, MAX_DEPTH),
-        bad_utf8,
-    ) {
-        (Ok(input), None) => from_input(input),
-        (result, _) => Err(Box::new(describe_failure(
-            request,
-            scan_nesting,
-            bad_utf8,
-            result.err(),
-        ))),
-    }
+    Err(Box::new(describe_failure(
+        request,
+        scan_nesting,
+        err.1,
+        err.0,
+    )))
 }
 
 /// The nesting bound's verdict, for the bracket at byte `offset`.
@@ -187,7 +189,7 @@ fn describe_failure(
 /// against (`fuzz/` and the tests below): where one accepts the bytes, the other gives the same
 /// request.
 #[cfg(any(test, feature = "fuzzing"))]
-pub(crate) fn read_serde(request: &[u8]) -> Result<AdmissionRequest, Box<Verdict>> {
+pub(crate) fn read_serde(request: &[u8]) -> Result<AdmissionRequest<'_>, Box<Verdict>> {
     if let Some(offset) = json::nesting_exceeds(request, MAX_DEPTH) {
         return Err(Box::new(too_deep(offset)));
     }

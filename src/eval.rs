@@ -50,8 +50,8 @@ pub fn context_need(req: &AdmissionRequest, settings: &Settings) -> Option<Conte
 
 /// The workload a CREATE or UPDATE of a judged kind carries, and whether the request is an
 /// UPDATE of a bound pod. `None` for anything else.
-fn judged_workload(req: &AdmissionRequest) -> Option<(Workload<'_>, bool)> {
-    let op = req.operation.as_str();
+fn judged_workload<'a>(req: &'a AdmissionRequest<'a>) -> Option<(Workload<'a>, bool)> {
+    let op = &*req.operation;
     if op != "CREATE" && op != "UPDATE" {
         return None;
     }
@@ -75,7 +75,7 @@ fn judged_workload(req: &AdmissionRequest) -> Option<(Workload<'_>, bool)> {
 }
 
 /// The namespace the pods run in: the request's, else the object's, else `default`.
-fn judged_namespace<'a>(req: &'a AdmissionRequest, object: &'a K8sObject) -> &'a str {
+fn judged_namespace<'a>(req: &'a AdmissionRequest<'a>, object: &'a K8sObject<'a>) -> &'a str {
     req.namespace
         .as_deref()
         .filter(|n| !n.is_empty())
@@ -91,7 +91,7 @@ fn judged_namespace<'a>(req: &'a AdmissionRequest, object: &'a K8sObject) -> &'a
 /// Evaluate one admission request with what `ctx` says about namespaces and eci-profile.
 pub fn evaluate_in(req: &AdmissionRequest, settings: &Settings, ctx: &Context) -> Verdict {
     let allowed = || Verdict::new(Vec::new(), Vec::new());
-    let op = req.operation.as_str();
+    let op = &*req.operation;
     match op {
         "CREATE" | "UPDATE" => {}
         "DELETE" | "CONNECT" => return allowed(),
@@ -182,7 +182,7 @@ mod tests {
 
     const DOMAIN: &str = r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}]}"#;
 
-    fn request(object: Value) -> AdmissionRequest {
+    fn request(object: Value) -> AdmissionRequest<'static> {
         let kind = object["kind"].as_str().unwrap().to_owned();
         let group = if object["apiVersion"] == "apps/v1" {
             "apps"
@@ -191,10 +191,11 @@ mod tests {
         };
         let req = json!({"uid": "u", "operation": "CREATE", "namespace": "shop",
                          "kind": {"group": group, "version": "v1", "kind": kind}, "object": object});
-        crate::decode(&serde_json::to_vec(&req).unwrap()).unwrap()
+        // The request borrows its text: leaked, as the test's requests live to the end.
+        crate::decode(serde_json::to_vec(&req).unwrap().leak()).unwrap()
     }
 
-    fn deployment(labels: Value, annotations: Value) -> AdmissionRequest {
+    fn deployment(labels: Value, annotations: Value) -> AdmissionRequest<'static> {
         request(
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
             "spec": {"template": {"metadata": {"labels": labels, "annotations": annotations},

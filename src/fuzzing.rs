@@ -121,8 +121,8 @@ pub fn case_requests(dir: &std::path::Path) -> Result<Vec<(Vec<u8>, Value)>, Str
 pub fn decode_paths(
     request: &[u8],
 ) -> (
-    Result<crate::AdmissionRequest, crate::Verdict>,
-    Result<crate::AdmissionRequest, crate::Verdict>,
+    Result<crate::AdmissionRequest<'_>, crate::Verdict>,
+    Result<crate::AdmissionRequest<'_>, crate::Verdict>,
 ) {
     (
         crate::decode::decode(request).map_err(|v| *v),

@@ -7,67 +7,148 @@
 #![forbid(unsafe_code)]
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
+
+/// A string of the request: borrowed from the request text unless it has escapes.
+pub type Str<'a> = Cow<'a, str>;
 
 /// A string-to-string map (labels, annotations, nodeSelector).
-pub type StrMap = BTreeMap<String, String>;
+pub type StrMap<'a> = BTreeMap<Str<'a>, Str<'a>>;
+
+/// How a field of the model is read: as `Deserialize` would, but strings borrow from the
+/// request text where they can (serde's own `Cow<str>` always copies).
+pub trait Field<'de>: Sized {
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+}
+
+/// A [`Field`] as a `Deserialize` value.
+struct Read<T>(T);
+
+impl<'de, T: Field<'de>> Deserialize<'de> for Read<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::read(d).map(Read)
+    }
+}
+
+/// Reads a string, borrowed where it can be; `expecting` words the type error.
+struct StrVisitor(&'static str);
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Str<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+impl<'de> Field<'de> for Str<'de> {
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_string(StrVisitor("a string"))
+    }
+}
 
 /// A map key that borrows from the input when it can.
-struct Key<'de>(Cow<'de, str>);
+struct Key<'de>(Str<'de>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
+        d.deserialize_str(StrVisitor("a string key")).map(Key)
+    }
+}
+
+impl<'de, T: Field<'de>> Field<'de> for Vec<T> {
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Field<'de>> Visitor<'de> for V<T> {
+            type Value = Vec<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string key")
+                f.write_str("a sequence")
             }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v)))
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                // As serde's own Vec: a size hint, capped.
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(Read(item)) = seq.next_element::<Read<T>>()? {
+                    out.push(item);
+                }
+                Ok(out)
             }
         }
-        d.deserialize_str(KeyVisitor)
+        d.deserialize_seq(V(PhantomData))
+    }
+}
+
+impl<'de, T: Field<'de>> Field<'de> for Box<T> {
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::read(d).map(Box::new)
+    }
+}
+
+impl<'de> Field<'de> for StrMap<'de> {
+    fn read<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StrMap<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrMap<'de>, A::Error> {
+                let mut out = StrMap::new();
+                while let Some((Key(k), Read(v))) = map.next_entry::<Key<'de>, Read<Str<'de>>>()? {
+                    out.insert(k, v);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
 /// Declares a struct whose fields are all `Option`s, decoded leniently: unknown keys are
 /// skipped, a repeated key keeps the last value.
 macro_rules! lenient {
-    ($(#[$meta:meta])* pub struct $name:ident { $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $json:literal, )* }) => {
+    ($(#[$meta:meta])* pub struct $name:ident<'a> { $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $json:literal, )* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Default, PartialEq)]
-        pub struct $name { $( $(#[$fmeta])* pub $field: Option<$ty>, )* }
+        pub struct $name<'a> { $( $(#[$fmeta])* pub $field: Option<$ty>, )* }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> Visitor<'de> for V {
-                    type Value = $name;
+        impl<'a> Deserialize<'a> for $name<'a> {
+            fn deserialize<D: Deserializer<'a>>(d: D) -> Result<Self, D::Error> {
+                struct V<'a>(PhantomData<&'a ()>);
+                impl<'a> Visitor<'a> for V<'a> {
+                    type Value = $name<'a>;
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str("an object")
                     }
-                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<$name<'a>, A::Error> {
                         let mut out = $name::default();
-                        while let Some(key) = map.next_key::<Key<'de>>()? {
+                        while let Some(key) = map.next_key::<Key<'a>>()? {
                             match key.0.as_ref() {
-                                $( $json => out.$field = map.next_value()?, )*
+                                $( $json => out.$field = map.next_value::<Option<Read<$ty>>>()?.map(|r| r.0), )*
                                 _ => { map.next_value::<IgnoredAny>()?; }
                             }
                         }
                         Ok(out)
                     }
                 }
-                d.deserialize_map(V)
+                d.deserialize_map(V(PhantomData))
+            }
+        }
+
+        impl<'a> Field<'a> for $name<'a> {
+            fn read<D: Deserializer<'a>>(d: D) -> Result<Self, D::Error> {
+                Self::deserialize(d)
             }
         }
     };
@@ -75,171 +156,174 @@ macro_rules! lenient {
 
 lenient! {
     /// `metadata` of any object or pod template.
-    pub struct ObjectMeta {
-        pub name: String = "name",
-        pub generate_name: String = "generateName",
-        pub namespace: String = "namespace",
-        pub labels: StrMap = "labels",
-        pub annotations: StrMap = "annotations",
+    pub struct ObjectMeta<'a> {
+        pub name: Str<'a> = "name",
+        pub generate_name: Str<'a> = "generateName",
+        pub namespace: Str<'a> = "namespace",
+        pub labels: StrMap<'a> = "labels",
+        pub annotations: StrMap<'a> = "annotations",
     }
 }
 
 lenient! {
     /// A container of any of the three lists.
-    pub struct Container {
-        pub name: String = "name",
-        pub image: String = "image",
+    pub struct Container<'a> {
+        pub name: Str<'a> = "name",
+        pub image: Str<'a> = "image",
     }
 }
 
 lenient! {
-    pub struct MatchExpression {
-        pub key: String = "key",
-        pub operator: String = "operator",
-        pub values: Vec<String> = "values",
+    pub struct MatchExpression<'a> {
+        pub key: Str<'a> = "key",
+        pub operator: Str<'a> = "operator",
+        pub values: Vec<Str<'a>> = "values",
     }
 }
 
 lenient! {
-    pub struct NodeSelectorTerm {
-        pub match_expressions: Vec<MatchExpression> = "matchExpressions",
+    pub struct NodeSelectorTerm<'a> {
+        pub match_expressions: Vec<MatchExpression<'a>> = "matchExpressions",
     }
 }
 
 lenient! {
-    pub struct NodeSelector {
-        pub node_selector_terms: Vec<NodeSelectorTerm> = "nodeSelectorTerms",
+    pub struct NodeSelector<'a> {
+        pub node_selector_terms: Vec<NodeSelectorTerm<'a>> = "nodeSelectorTerms",
     }
 }
 
 lenient! {
-    pub struct PreferredTerm {
-        pub preference: NodeSelectorTerm = "preference",
+    pub struct PreferredTerm<'a> {
+        pub preference: NodeSelectorTerm<'a> = "preference",
     }
 }
 
 lenient! {
-    pub struct NodeAffinity {
-        pub required: NodeSelector = "requiredDuringSchedulingIgnoredDuringExecution",
-        pub preferred: Vec<PreferredTerm> = "preferredDuringSchedulingIgnoredDuringExecution",
+    pub struct NodeAffinity<'a> {
+        pub required: NodeSelector<'a> = "requiredDuringSchedulingIgnoredDuringExecution",
+        pub preferred: Vec<PreferredTerm<'a>> = "preferredDuringSchedulingIgnoredDuringExecution",
     }
 }
 
 lenient! {
-    pub struct Affinity {
-        pub node_affinity: NodeAffinity = "nodeAffinity",
+    pub struct Affinity<'a> {
+        pub node_affinity: NodeAffinity<'a> = "nodeAffinity",
     }
 }
 
 lenient! {
     /// A pod's toleration of a node taint.
-    pub struct Toleration {
-        pub key: String = "key",
-        pub operator: String = "operator",
-        pub value: String = "value",
-        pub effect: String = "effect",
+    pub struct Toleration<'a> {
+        pub key: Str<'a> = "key",
+        pub operator: Str<'a> = "operator",
+        pub value: Str<'a> = "value",
+        pub effect: Str<'a> = "effect",
     }
 }
 
 lenient! {
     /// The union of the `spec` fields the policy reads: pod specs, controller specs (template,
     /// jobTemplate) and ImageCache specs.
-    pub struct Spec {
-        pub containers: Vec<Container> = "containers",
-        pub init_containers: Vec<Container> = "initContainers",
-        pub ephemeral_containers: Vec<Container> = "ephemeralContainers",
-        pub image_pull_secrets: Vec<SecretRef> = "imagePullSecrets",
-        pub node_selector: StrMap = "nodeSelector",
-        pub node_name: String = "nodeName",
-        pub affinity: Affinity = "affinity",
-        pub tolerations: Vec<Toleration> = "tolerations",
-        pub template: Box<Template> = "template",
-        pub job_template: Box<Template> = "jobTemplate",
-        pub images: Vec<Scalar> = "images",
-        pub image_cache_size: Scalar = "imageCacheSize",
-        pub retention_days: Scalar = "retentionDays",
+    pub struct Spec<'a> {
+        pub containers: Vec<Container<'a>> = "containers",
+        pub init_containers: Vec<Container<'a>> = "initContainers",
+        pub ephemeral_containers: Vec<Container<'a>> = "ephemeralContainers",
+        pub image_pull_secrets: Vec<SecretRef<'a>> = "imagePullSecrets",
+        pub node_selector: StrMap<'a> = "nodeSelector",
+        pub node_name: Str<'a> = "nodeName",
+        pub affinity: Affinity<'a> = "affinity",
+        pub tolerations: Vec<Toleration<'a>> = "tolerations",
+        pub template: Box<Template<'a>> = "template",
+        pub job_template: Box<Template<'a>> = "jobTemplate",
+        pub images: Vec<Scalar<'a>> = "images",
+        pub image_cache_size: Scalar<'a> = "imageCacheSize",
+        pub retention_days: Scalar<'a> = "retentionDays",
     }
 }
 
 lenient! {
     /// A pod template (`spec.template`) or a CronJob `spec.jobTemplate`.
-    pub struct Template {
-        pub metadata: ObjectMeta = "metadata",
-        pub spec: Box<Spec> = "spec",
+    pub struct Template<'a> {
+        pub metadata: ObjectMeta<'a> = "metadata",
+        pub spec: Box<Spec<'a>> = "spec",
     }
 }
 
 lenient! {
     /// Any Kubernetes object, read as far as the rules need.
-    pub struct K8sObject {
-        pub api_version: String = "apiVersion",
-        pub kind: String = "kind",
-        pub metadata: ObjectMeta = "metadata",
-        pub spec: Box<Spec> = "spec",
+    pub struct K8sObject<'a> {
+        pub api_version: Str<'a> = "apiVersion",
+        pub kind: Str<'a> = "kind",
+        pub metadata: ObjectMeta<'a> = "metadata",
+        pub spec: Box<Spec<'a>> = "spec",
     }
 }
 
 lenient! {
     /// `group`/`version`/`kind` of an AdmissionRequest.
-    pub struct Gvk {
-        pub group: String = "group",
-        pub version: String = "version",
-        pub kind: String = "kind",
+    pub struct Gvk<'a> {
+        pub group: Str<'a> = "group",
+        pub version: Str<'a> = "version",
+        pub kind: Str<'a> = "kind",
     }
 }
 
 lenient! {
     /// admission.k8s.io/v1 AdmissionRequest, the fields the policy reads.
-    pub struct RequestFields {
-        pub uid: String = "uid",
-        pub kind: Gvk = "kind",
-        pub sub_resource: String = "subResource",
-        pub name: String = "name",
-        pub namespace: String = "namespace",
-        pub operation: String = "operation",
-        pub object: K8sObject = "object",
-        pub old_object: K8sObject = "oldObject",
+    pub struct RequestFields<'a> {
+        pub uid: Str<'a> = "uid",
+        pub kind: Gvk<'a> = "kind",
+        pub sub_resource: Str<'a> = "subResource",
+        pub name: Str<'a> = "name",
+        pub namespace: Str<'a> = "namespace",
+        pub operation: Str<'a> = "operation",
+        pub object: K8sObject<'a> = "object",
+        pub old_object: K8sObject<'a> = "oldObject",
     }
 }
 
 lenient! {
     /// Whatever arrives at `evaluate_json`: an AdmissionReview, a bare AdmissionRequest or a
     /// bare object (treated as CREATE). One pass decodes all three shapes.
-    pub struct Input {
-        pub api_version: String = "apiVersion",
-        pub kind: KindField = "kind",
-        pub request: RequestFields = "request",
-        pub uid: String = "uid",
-        pub sub_resource: String = "subResource",
-        pub name: String = "name",
-        pub namespace: String = "namespace",
-        pub operation: String = "operation",
-        pub object: K8sObject = "object",
-        pub old_object: K8sObject = "oldObject",
-        pub metadata: ObjectMeta = "metadata",
-        pub spec: Box<Spec> = "spec",
+    pub struct Input<'a> {
+        pub api_version: Str<'a> = "apiVersion",
+        pub kind: KindField<'a> = "kind",
+        pub request: RequestFields<'a> = "request",
+        pub uid: Str<'a> = "uid",
+        pub sub_resource: Str<'a> = "subResource",
+        pub name: Str<'a> = "name",
+        pub namespace: Str<'a> = "namespace",
+        pub operation: Str<'a> = "operation",
+        pub object: K8sObject<'a> = "object",
+        pub old_object: K8sObject<'a> = "oldObject",
+        pub metadata: ObjectMeta<'a> = "metadata",
+        pub spec: Box<Spec<'a>> = "spec",
     }
 }
 
 /// `kind` is a string in objects and AdmissionReviews but a GVK object in AdmissionRequests.
 #[derive(Debug, Clone, PartialEq)]
-pub enum KindField {
-    Name(String),
-    Gvk(Gvk),
+pub enum KindField<'a> {
+    Name(Str<'a>),
+    Gvk(Gvk<'a>),
 }
 
-impl<'de> Deserialize<'de> for KindField {
+impl<'de> Deserialize<'de> for KindField<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = KindField;
+            type Value = KindField<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a kind name or a {group, version, kind} object")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KindField, E> {
-                Ok(KindField::Name(v.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<KindField<'de>, E> {
+                Ok(KindField::Name(Cow::Borrowed(v)))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KindField, A::Error> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KindField<'de>, E> {
+                Ok(KindField::Name(Cow::Owned(v.to_owned())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KindField<'de>, A::Error> {
                 Gvk::deserialize(de::value::MapAccessDeserializer::new(map)).map(KindField::Gvk)
             }
         }
@@ -249,12 +333,12 @@ impl<'de> Deserialize<'de> for KindField {
 
 /// An `imagePullSecrets` item: `{name: ...}` in pods, `"<namespace>:<name>"` in ImageCache.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SecretRef {
-    Named(Option<String>),
-    Text(String),
+pub enum SecretRef<'a> {
+    Named(Option<Str<'a>>),
+    Text(Str<'a>),
 }
 
-impl SecretRef {
+impl SecretRef<'_> {
     /// The name as written, whatever the form.
     pub fn as_str(&self) -> &str {
         match self {
@@ -265,23 +349,26 @@ impl SecretRef {
 }
 
 lenient! {
-    pub struct NamedRef {
-        pub name: String = "name",
+    pub struct NamedRef<'a> {
+        pub name: Str<'a> = "name",
     }
 }
 
-impl<'de> Deserialize<'de> for SecretRef {
+impl<'de> Deserialize<'de> for SecretRef<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = SecretRef;
+            type Value = SecretRef<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a {name: ...} object or a \"<namespace>:<name>\" string")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<SecretRef, E> {
-                Ok(SecretRef::Text(v.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<SecretRef<'de>, E> {
+                Ok(SecretRef::Text(Cow::Borrowed(v)))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SecretRef, A::Error> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SecretRef<'de>, E> {
+                Ok(SecretRef::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SecretRef<'de>, A::Error> {
                 NamedRef::deserialize(de::value::MapAccessDeserializer::new(map))
                     .map(|n| SecretRef::Named(n.name))
             }
@@ -293,15 +380,15 @@ impl<'de> Deserialize<'de> for SecretRef {
 /// A JSON scalar, kept as written so a rule can say "20 is not a string" instead of failing the
 /// whole request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Scalar {
+pub enum Scalar<'a> {
     Bool(bool),
     Int(i64),
     UInt(u64),
     Float(f64),
-    Str(String),
+    Str(Str<'a>),
 }
 
-impl Scalar {
+impl Scalar<'_> {
     /// The integer value, if this is a JSON integer.
     pub fn as_int(&self) -> Option<i128> {
         match self {
@@ -312,7 +399,7 @@ impl Scalar {
     }
 }
 
-impl fmt::Display for Scalar {
+impl fmt::Display for Scalar<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scalar::Bool(b) => write!(f, "{b}"),
@@ -328,47 +415,64 @@ impl fmt::Display for Scalar {
     }
 }
 
-impl<'de> Deserialize<'de> for Scalar {
+impl<'de> Deserialize<'de> for Scalar<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Scalar;
+            type Value = Scalar<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string, number or boolean")
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Bool(v))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Int(v))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::UInt(v))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Float(v))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Str(v.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_owned())))
             }
         }
         d.deserialize_any(V)
     }
 }
 
-/// What `evaluate` judges: an admission request in the policy's own terms.
+/// The enums of the model read as they deserialize.
+macro_rules! field_by_deserialize {
+    ($($name:ident),*) => {$(
+        impl<'a> Field<'a> for $name<'a> {
+            fn read<D: Deserializer<'a>>(d: D) -> Result<Self, D::Error> {
+                Self::deserialize(d)
+            }
+        }
+    )*};
+}
+
+field_by_deserialize!(KindField, SecretRef, Scalar);
+
+/// What `evaluate` judges: an admission request in the policy's own terms. Its strings borrow
+/// from the request text.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AdmissionRequest {
-    pub uid: String,
+pub struct AdmissionRequest<'a> {
+    pub uid: Str<'a>,
     /// `request.kind` (falls back to the object's `apiVersion`/`kind`).
-    pub kind: Gvk,
-    pub sub_resource: Option<String>,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+    pub kind: Gvk<'a>,
+    pub sub_resource: Option<Str<'a>>,
+    pub name: Option<Str<'a>>,
+    pub namespace: Option<Str<'a>>,
     /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
-    pub operation: String,
-    pub object: Option<K8sObject>,
-    pub old_object: Option<K8sObject>,
+    pub operation: Str<'a>,
+    pub object: Option<K8sObject<'a>>,
+    pub old_object: Option<K8sObject<'a>>,
 }
 
 /// The object a request document carries (`request.object` of an AdmissionReview, or `object`
@@ -391,7 +495,7 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
 
 /// A request whose `kind` disagrees with the `apiVersion`/`kind` of the object it carries: the
 /// API server never sends one, so only a forged request does. `Err` says what disagrees.
-fn check_kind(r: &RequestFields) -> Result<(), String> {
+fn check_kind(r: &RequestFields<'_>) -> Result<(), String> {
     let Some(kind) = r.kind.as_ref().filter(|k| k.kind.is_some()) else {
         return Ok(());
     };
@@ -438,13 +542,23 @@ fn check_kind(r: &RequestFields) -> Result<(), String> {
     Ok(())
 }
 
-impl AdmissionRequest {
-    fn from_fields(r: RequestFields) -> AdmissionRequest {
+impl<'a> AdmissionRequest<'a> {
+    fn from_fields(r: RequestFields<'a>) -> AdmissionRequest<'a> {
         let object_gvk = r.object.as_ref().map(|o| {
-            let (group, version) = split_api_version(o.api_version.as_deref().unwrap_or(""));
+            // Borrowed from the object's `apiVersion` where it is.
+            let (group, version) = match &o.api_version {
+                Some(Cow::Borrowed(api_version)) => {
+                    let (g, v) = split_api_version(api_version);
+                    (Cow::Borrowed(g), Cow::Borrowed(v))
+                }
+                other => {
+                    let (g, v) = split_api_version(other.as_deref().unwrap_or(""));
+                    (Cow::Owned(g.to_owned()), Cow::Owned(v.to_owned()))
+                }
+            };
             Gvk {
-                group: Some(group.to_owned()),
-                version: Some(version.to_owned()),
+                group: Some(group),
+                version: Some(version),
                 kind: o.kind.clone(),
             }
         });
@@ -466,9 +580,9 @@ impl AdmissionRequest {
     }
 
     /// A manifest treated as a CREATE request in its own namespace (or `default`).
-    pub fn from_object(object: K8sObject) -> AdmissionRequest {
+    pub fn from_object(object: K8sObject<'a>) -> AdmissionRequest<'a> {
         AdmissionRequest::from_fields(RequestFields {
-            uid: Some(String::new()),
+            uid: Some(Cow::Borrowed("")),
             kind: None,
             sub_resource: None,
             name: object.metadata.as_ref().and_then(|m| m.name.clone()),
@@ -477,18 +591,18 @@ impl AdmissionRequest {
                     .metadata
                     .as_ref()
                     .and_then(|m| m.namespace.clone())
-                    .unwrap_or_else(|| "default".to_owned()),
+                    .unwrap_or(Cow::Borrowed("default")),
             ),
-            operation: Some("CREATE".to_owned()),
+            operation: Some(Cow::Borrowed("CREATE")),
             object: Some(object),
             old_object: None,
         })
     }
 }
 
-impl Input {
+impl<'a> Input<'a> {
     /// Interpret the decoded input. `Err` names what is missing.
-    pub fn into_request(self) -> Result<AdmissionRequest, String> {
+    pub fn into_request(self) -> Result<AdmissionRequest<'a>, String> {
         if let Some(request) = self.request {
             check_kind(&request)?;
             return Ok(AdmissionRequest::from_fields(request));
@@ -544,10 +658,7 @@ mod tests {
         assert_eq!(req.operation, "CREATE");
         let meta = req.object.unwrap().metadata.unwrap();
         assert_eq!(meta.name.as_deref(), Some("b"));
-        assert_eq!(
-            meta.annotations.unwrap().get("k").map(String::as_str),
-            Some("2")
-        );
+        assert_eq!(meta.annotations.unwrap().get("k").map(|v| &**v), Some("2"));
     }
 
     #[test]
@@ -557,7 +668,7 @@ mod tests {
             .unwrap()
             .into_request()
             .unwrap();
-        assert_eq!((req.uid.as_str(), req.operation.as_str()), ("u", "CREATE"));
+        assert_eq!((&*req.uid, &*req.operation), ("u", "CREATE"));
         let request = r#"{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"UPDATE","object":{}}"#;
         let req = serde_json::from_str::<Input>(request)
             .unwrap()

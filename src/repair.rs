@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 pub struct Moves<'a> {
     /// The annotations ECI reads once the planned moves and renames are applied (and the
     /// ones eci-profile injects, see [`Moves::inject`]).
-    pub effective: Cow<'a, StrMap>,
+    pub effective: Cow<'a, StrMap<'a>>,
     /// Pointers of misplaced annotations and labels the patch removes.
     pub removals: Vec<String>,
     /// Keys of `effective` that eci-profile injects: the pod does not carry them.
@@ -40,11 +40,14 @@ impl<'a> Moves<'a> {
 
     /// Add what eci-profile injects, after the moves and renames: a key the pod ends up
     /// carrying wins over the injected one.
-    pub fn inject(&mut self, injected: &StrMap, by: Option<&str>) {
+    pub fn inject(&mut self, injected: &StrMap<'_>, by: Option<&str>) {
         for (key, value) in injected {
-            if !self.effective.contains_key(key) {
-                self.effective.to_mut().insert(key.clone(), value.clone());
+            if !self.effective.contains_key(key.as_ref()) {
+                let (key, value) = (key.as_ref().to_owned(), value.as_ref().to_owned());
                 self.injected.insert(key.clone());
+                self.effective
+                    .to_mut()
+                    .insert(Cow::Owned(key), Cow::Owned(value));
             }
         }
         if !self.injected.is_empty() {
@@ -91,7 +94,7 @@ impl Repairs<'_> {
         if let Some(list) = &self.instance_list {
             effective
                 .to_mut()
-                .insert(list.key.to_owned(), list.value.clone());
+                .insert(Cow::Borrowed(list.key), Cow::Owned(list.value.clone()));
         }
         let mut ops: Vec<PatchOp> = self
             .moves
@@ -114,11 +117,13 @@ impl Repairs<'_> {
         }
         // Injected keys stay out of the object unless a repair rewrote them (then the pod's own
         // key, which wins over the injected one, carries the repaired value).
-        let adds: Vec<(&String, &String)> = effective
+        let adds: Vec<(&Cow<'_, str>, &Cow<'_, str>)> = effective
             .iter()
             .filter(|(k, v)| {
-                original.get(*k) != Some(*v)
-                    && !(self.moves.is_injected(k) && self.moves.effective.get(*k) == Some(*v))
+                let sent = original.get(k.as_ref()).is_some_and(|o| o == *v);
+                let injected_as_is = self.moves.is_injected(k)
+                    && (self.moves.effective.get(k.as_ref())).is_some_and(|e| e == *v);
+                !(sent || injected_as_is)
             })
             .collect();
         if adds.is_empty() {
@@ -127,7 +132,7 @@ impl Repairs<'_> {
         let as_map = || {
             Value::Object(
                 adds.iter()
-                    .map(|(k, v)| ((*k).clone(), Value::String((*v).clone())))
+                    .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
                     .collect(),
             )
         };
@@ -150,7 +155,7 @@ impl Repairs<'_> {
                 ops.push(PatchOp {
                     op: PatchKind::Add,
                     path: ann_path(w.meta_path, k),
-                    value: Some(Value::String(v.clone())),
+                    value: Some(Value::String(v.to_string())),
                 });
             }
         }

@@ -39,9 +39,9 @@ fn by_settings(w: &Workload, s: &Settings) -> bool {
             .any(|p| glob_match(p, w.namespace))
 }
 
-fn has_pull_keys(map: &StrMap) -> bool {
+fn has_pull_keys(map: &StrMap<'_>) -> bool {
     map.keys().any(|k| {
-        ACR_PULL_KEYS.contains(&k.as_str())
+        ACR_PULL_KEYS.contains(&&**k)
             || keys::near_miss(k).is_some_and(|t| ACR_PULL_KEYS.contains(&t))
     })
 }

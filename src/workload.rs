@@ -65,7 +65,7 @@ pub struct IgnoredMeta<'a> {
     pub path: &'static str,
     /// Its annotations, dotted for humans.
     pub dots: &'static str,
-    pub annotations: &'a StrMap,
+    pub annotations: &'a StrMap<'a>,
 }
 
 /// One image reference and where it sits. `who` and `path` are built only when a finding is
@@ -139,22 +139,22 @@ pub struct Workload<'a> {
     pub meta_dots: &'static str,
     pub meta_exists: bool,
     /// The annotations ECI reads, as sent (`None`: no annotations field).
-    pub annotations: Option<&'a StrMap>,
-    pub labels: &'a StrMap,
-    pub spec: Option<&'a Spec>,
+    pub annotations: Option<&'a StrMap<'a>>,
+    pub labels: &'a StrMap<'a>,
+    pub spec: Option<&'a Spec<'a>>,
     pub spec_path: &'static str,
     pub images: Vec<ImageSite<'a>>,
     pub ignored_meta: Vec<IgnoredMeta<'a>>,
 }
 
-static EMPTY: StrMap = StrMap::new();
+static EMPTY: StrMap<'static> = StrMap::new();
 
-fn annotations_of(meta: Option<&ObjectMeta>) -> &StrMap {
+fn annotations_of<'a>(meta: Option<&'a ObjectMeta<'a>>) -> &'a StrMap<'a> {
     meta.and_then(|m| m.annotations.as_ref()).unwrap_or(&EMPTY)
 }
 
 /// The annotations on an object's own metadata.
-pub fn object_annotations(o: &K8sObject) -> &StrMap {
+pub fn object_annotations<'a>(o: &'a K8sObject<'a>) -> &'a StrMap<'a> {
     annotations_of(o.metadata.as_ref())
 }
 
@@ -196,7 +196,7 @@ impl<'a> Workload<'a> {
         shape: Shape,
         kind: &'a str,
         namespace: &'a str,
-        object: &'a K8sObject,
+        object: &'a K8sObject<'a>,
     ) -> Option<Workload<'a>> {
         let top_meta = object.metadata.as_ref();
         let spec = object.spec.as_deref();
@@ -253,7 +253,7 @@ impl<'a> Workload<'a> {
     }
 
     /// The annotations ECI reads, as sent.
-    pub fn original(&self) -> &'a StrMap {
+    pub fn original(&self) -> &'a StrMap<'a> {
         self.annotations.unwrap_or(&EMPTY)
     }
 
@@ -349,7 +349,7 @@ fn container_sites<'a>(spec: &'a Spec, spec_path: &'static str) -> Vec<ImageSite
     sites
 }
 
-fn image_cache_sites(spec: Option<&Spec>) -> Vec<ImageSite<'_>> {
+fn image_cache_sites<'a>(spec: Option<&'a Spec<'a>>) -> Vec<ImageSite<'a>> {
     let images = spec.and_then(|s| s.images.as_ref());
     images
         .into_iter()
@@ -363,7 +363,7 @@ fn image_cache_sites(spec: Option<&Spec>) -> Vec<ImageSite<'_>> {
                 index,
             },
             image: Some(match img {
-                Scalar::Str(s) => Cow::Borrowed(s.as_str()),
+                Scalar::Str(s) => Cow::Borrowed(s.as_ref()),
                 other => Cow::Owned(other.to_string()),
             }),
         })
@@ -375,7 +375,7 @@ fn image_cache_sites(spec: Option<&Spec>) -> Vec<ImageSite<'_>> {
 mod tests {
     use super::*;
 
-    fn object(json: &str) -> K8sObject {
+    fn object(json: &str) -> K8sObject<'_> {
         serde_json::from_str(json).unwrap()
     }
 
@@ -401,7 +401,7 @@ mod tests {
         let w = Workload::new(Shape::CronJob, "CronJob", "ns", &o).unwrap();
         assert_eq!(w.meta_path, "/spec/jobTemplate/spec/template/metadata");
         assert!(w.meta_exists && w.annotations.is_none());
-        assert_eq!(w.labels.get("l").map(String::as_str), Some("v"));
+        assert_eq!(w.labels.get("l").map(|v| &**v), Some("v"));
         let ignored: Vec<_> = w.ignored_meta.iter().map(|m| m.path).collect();
         assert_eq!(ignored, ["/metadata", "/spec/jobTemplate/metadata"]);
         let sites: Vec<_> = w

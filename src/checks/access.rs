@@ -53,7 +53,7 @@ fn instance_allowed(e: Option<&AccessEntry>, id: &str) -> bool {
 /// only the first; the others are misplaced copies that mutation would move.
 fn sites<'w, 'a>(
     w: &'w Workload<'a>,
-) -> impl Iterator<Item = (&'static str, &'a StrMap, bool)> + use<'w, 'a> {
+) -> impl Iterator<Item = (&'static str, &'a StrMap<'a>, bool)> + use<'w, 'a> {
     std::iter::once((w.meta_path, w.original(), false))
         .chain(
             w.ignored_meta
@@ -66,12 +66,13 @@ fn sites<'w, 'a>(
 /// Check every role and instance the workload names against `access`. With `before` (the
 /// annotations of a bound pod before an update), only the annotations the update adds or
 /// changes are judged: the rest was judged when the pod was created.
-pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
+pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>) {
     let settings = r.settings;
     let Some(e) = entry(settings, w) else {
         return;
     };
-    let unchanged = |key: &str, value: &String| before.is_some_and(|b| b.get(key) == Some(value));
+    let unchanged =
+        |key: &str, value: &str| before.is_some_and(|b| b.get(key).is_some_and(|v| v == value));
     let subject = subject(w);
     if !w
         .original()
@@ -92,8 +93,10 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap>) {
         };
         // A copy on controller metadata with the template's value (annotation-duplicated) is
         // judged once, where ECI reads it.
-        let duplicate = |key: &str, value: &String| {
-            !is_labels && meta_path != w.meta_path && w.original().get(key) == Some(value)
+        let duplicate = |key: &str, value: &str| {
+            !is_labels
+                && meta_path != w.meta_path
+                && w.original().get(key).is_some_and(|v| v == value)
         };
         let judged = |key: &str| {
             map.get(key)

@@ -368,15 +368,17 @@ pub(crate) mod testing {
     use crate::verdict::Finding;
     use crate::workload::{Shape, Workload};
 
-    pub fn object(json: &str) -> K8sObject {
-        serde_json::from_str(json).unwrap()
+    /// The object of `json` (leaked: the model borrows its text, and a test's objects live to
+    /// the end).
+    pub fn object(json: &str) -> K8sObject<'static> {
+        serde_json::from_str(json.to_owned().leak()).unwrap()
     }
 
     pub fn settings(json: &str) -> Settings {
         Settings::from_json(json).unwrap()
     }
 
-    pub fn workload<'a>(shape: Shape, namespace: &'a str, o: &'a K8sObject) -> Workload<'a> {
+    pub fn workload<'a>(shape: Shape, namespace: &'a str, o: &'a K8sObject<'a>) -> Workload<'a> {
         let kind = match shape {
             Shape::Pod => "Pod",
             Shape::Template => "Deployment",

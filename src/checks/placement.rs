@@ -11,6 +11,7 @@ use crate::model::K8sObject;
 use crate::repair::Moves;
 use crate::rules::RuleId;
 use crate::workload::{Workload, ann_path, object_annotations};
+use std::borrow::Cow;
 
 /// The placement family, in order: misplaced annotations and labels (planning moves), key
 /// names, the legacy key (planning its rename), annotations off ECI.
@@ -53,7 +54,7 @@ pub fn existing_pod(r: &mut Report, new: &K8sObject, old: Option<&K8sObject>) {
     }
 }
 
-fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
+fn misplaced<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
     for meta in &w.ignored_meta {
         for key in ACR_PULL_KEYS {
             let Some(value) = meta.annotations.get(*key) else {
@@ -114,7 +115,7 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
                         moves
                             .effective
                             .to_mut()
-                            .insert((*key).to_owned(), value.clone());
+                            .insert(Cow::Owned((*key).to_owned()), value.clone());
                     }
                     r.report_repair(
                         repair,
@@ -130,7 +131,7 @@ fn misplaced(r: &mut Report, w: &Workload, moves: &mut Moves) {
 }
 
 /// ACR pull keys written as labels: valid Kubernetes, silently ignored by ECI.
-fn labels(r: &mut Report, w: &Workload, moves: &mut Moves) {
+fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
     for key in ACR_PULL_KEYS {
         let Some(value) = w.labels.get(*key) else {
             continue;
@@ -160,7 +161,7 @@ fn labels(r: &mut Report, w: &Workload, moves: &mut Moves) {
                         moves
                             .effective
                             .to_mut()
-                            .insert((*key).to_owned(), value.clone());
+                            .insert(Cow::Owned((*key).to_owned()), value.clone());
                     }
                 }
                 r.report_repair(repair, RuleId::AnnotationMisplaced, path, where_, fix);
@@ -185,7 +186,7 @@ fn key_names(r: &mut Report, w: &Workload) {
     }
 }
 
-fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
+fn legacy<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
     let Some(value) = moves.effective.get(INSTANCE_ID_LEGACY).cloned() else {
         return;
     };
@@ -210,7 +211,7 @@ fn legacy(r: &mut Report, w: &Workload, moves: &mut Moves) {
                 let effective = moves.effective.to_mut();
                 effective.remove(INSTANCE_ID_LEGACY);
                 if plural.is_none() {
-                    effective.insert(INSTANCE_IDS.to_owned(), value);
+                    effective.insert(Cow::Borrowed(INSTANCE_IDS), value);
                 }
             }
             r.report_repair(
@@ -302,7 +303,7 @@ mod tests {
         );
         assert_eq!(moves.removals, [path]);
         assert_eq!(
-            moves.effective.get(INSTANCE_IDS).map(String::as_str),
+            moves.effective.get(INSTANCE_IDS).map(|v| &**v),
             Some("cri-j36zhodptmyq1234")
         );
     }

@@ -55,7 +55,7 @@ fn instance_ids<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<In
     let key = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .into_iter()
         .find(|k| effective.contains_key(*k))?;
-    let value = effective.get(key).map(String::as_str).unwrap_or_default();
+    let value = effective.get(key).map(|v| &**v).unwrap_or_default();
     let path = moves.value_path(w, key);
     let list = values::parse_instance_ids(value);
     // A template expression or masked value is one finding, not one per fragment.

@@ -38,12 +38,12 @@ struct Envelope<'a> {
     settings: Option<&'a str>,
     review: Option<&'a str>,
     parameters: Option<&'a str>,
-    decoded: Option<crate::model::Input>,
+    decoded: Option<crate::model::Input<'a>>,
 }
 
 impl<'a> Envelope<'a> {
     /// The request: decoded already, or read from its text now.
-    fn request(&mut self) -> Option<(&'a str, Result<AdmissionRequest, Box<Verdict>>)> {
+    fn request(&mut self) -> Option<(&'a str, Result<AdmissionRequest<'a>, Box<Verdict>>)> {
         let text = self.request?;
         Some((text, crate::decode::decode_text(text, self.decoded.take())))
     }
