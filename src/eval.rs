@@ -148,7 +148,12 @@ pub fn evaluate_in(req: &AdmissionRequest, settings: &Settings, ctx: &Context) -
     {
         let mut report = Report::new(settings);
         placement::existing_pod(&mut report, object, old);
-        access::gate(&mut report, &workload, old.map(object_annotations));
+        access::gate(
+            &mut report,
+            &workload,
+            old.map(object_annotations),
+            &checks::values::Known::default(),
+        );
         let mut findings = report.finish();
         findings.extend(skip.findings);
         return Verdict::new(findings, Vec::new());

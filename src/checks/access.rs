@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use super::images::Parsed;
+use super::values::Known;
 use super::{Report, Shown, quote};
 use crate::grammar::text::glob_match;
 use crate::grammar::values::{self, MAX_LIST_ENTRIES, TokenProblem};
@@ -65,8 +66,9 @@ fn sites<'w, 'a>(
 
 /// Check every role and instance the workload names against `access`. With `before` (the
 /// annotations of a bound pod before an update), only the annotations the update adds or
-/// changes are judged: the rest was judged when the pod was created.
-pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>) {
+/// changes are judged: the rest was judged when the pod was created. `known`: what the values
+/// family parsed (a value of the same text is not parsed again).
+pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>, known: &Known<'_>) {
     let settings = r.settings;
     let Some(e) = entry(settings, w) else {
         return;
@@ -126,8 +128,12 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>) {
                 );
             }
             for item in items.take(MAX_LIST_ENTRIES) {
-                let (message, fix) = match values::parse_role_arn(item) {
-                    Ok((arn, _)) => {
+                let parsed = match known.role_arn(item) {
+                    Some(arn) => arn.cloned(),
+                    None => values::parse_role_arn(item).ok().map(|(arn, _)| arn),
+                };
+                let (message, fix) = match parsed {
+                    Some(arn) => {
                         text.clear();
                         text.push_str("acs:ram::");
                         text.push_str(arn.account);
@@ -144,7 +150,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>) {
                             "use a role allowed for this namespace, or ask the platform team to allow it in the policy's access settings",
                         )
                     }
-                    Err(_) => (
+                    None => (
                         format!(
                             "{key} names {}, which is not a well-formed RAM role ARN and so matches no allowed role: {subject} may not assume it ({})",
                             quote(item),
@@ -161,7 +167,14 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>) {
                 continue;
             };
             let list = e.map(|e| &e.instance_ids);
-            let parsed = values::parse_instance_ids(value);
+            let parsed_here;
+            let parsed = match known.instance_ids(value) {
+                Some(list) => list,
+                None => {
+                    parsed_here = values::parse_instance_ids(value);
+                    &parsed_here
+                }
+            };
             if parsed.too_long() {
                 r.report(
                     RuleId::InstanceNotAllowed,
@@ -172,7 +185,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>) {
                     format!("list at most {MAX_LIST_ENTRIES} instances, each allowed for this namespace"),
                 );
             }
-            for token in parsed.tokens {
+            for token in &parsed.tokens {
                 let (message, fix) = match token {
                     Ok(tok) if instance_allowed(e, tok.id) => continue,
                     Ok(tok) => (
@@ -320,7 +333,7 @@ mod tests {
         let w = workload(shape, namespace, &o);
         let s = settings(settings_json);
         let mut r = Report::new(&s);
-        gate(&mut r, &w, None);
+        gate(&mut r, &w, None, &Known::default());
         summary(&r.finish())
     }
 
@@ -416,7 +429,7 @@ mod tests {
         let w = workload(Shape::Template, "team-a", &o);
         let s = settings(SETTINGS);
         let mut r = Report::new(&s);
-        gate(&mut r, &w, None);
+        gate(&mut r, &w, None, &Known::default());
         assert_eq!(
             summary(&r.finish()),
             [
@@ -489,7 +502,7 @@ mod tests {
         let w = workload(Shape::Pod, "team-a", &o);
         let s = settings(SETTINGS);
         let mut r = Report::new(&s);
-        gate(&mut r, &w, None);
+        gate(&mut r, &w, None, &Known::default());
         assert_eq!(r.findings.len(), 1);
         assert!(
             r.findings[0].message.len() < 400,

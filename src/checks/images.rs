@@ -464,7 +464,7 @@ mod tests {
         let moves = Moves::none(&w);
         let ids = values::check(&mut Report::new(&s), &w, &moves);
         let parsed = parse(&mut r, &w);
-        let rewrite = check(&mut r, &w, true, &moves, ids.as_ref(), &parsed);
+        let rewrite = check(&mut r, &w, true, &moves, ids.ids.as_ref(), &parsed);
         (summary(&r.finish()), rewrite)
     }
 

@@ -244,15 +244,15 @@ pub fn run<'a>(
     for key in &moves.injected {
         report.mute(w.ann_path(key));
     }
-    let ids = values::check(&mut report, w, &moves);
+    let known = values::check(&mut report, w, &moves);
     let pulled = images::parse(&mut report, w);
     values::cross_account(&mut report, w, &moves, &pulled);
-    access::gate(&mut report, w, None);
+    access::gate(&mut report, w, None, &known);
     access::gate_images(&mut report, w, &pulled);
     if w.shape == Shape::ImageCache {
         imagecache::check(&mut report, w);
     }
-    let instance_list = images::check(&mut report, w, on_eci, &moves, ids.as_ref(), &pulled);
+    let instance_list = images::check(&mut report, w, on_eci, &moves, known.ids.as_ref(), &pulled);
     (
         report.finish(),
         Repairs {

@@ -26,6 +26,8 @@ use crate::workload::{KeyPath, Shape, Workload};
 #[derive(Debug)]
 pub struct InstanceIds<'a> {
     pub key: &'static str,
+    /// The value as written.
+    pub text: &'a str,
     pub list: InstanceIdList<'a>,
     /// Every token parsed and no separator problem: safe to rewrite.
     pub clean: bool,
@@ -41,13 +43,47 @@ impl<'a> InstanceIds<'a> {
     }
 }
 
-/// The values family. Returns the parsed instance-id list for the images family.
-pub fn check<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<InstanceIds<'m>> {
-    let ids = instance_ids(r, w, moves);
-    role_arns(r, w, moves);
+/// What the values family parsed: the instance-id list in use (for the images family) and
+/// the role ARNs by their text, so that the access gate, which judges the same values where
+/// ECI reads them, parses each one once.
+#[derive(Debug, Default)]
+pub struct Known<'m> {
+    pub ids: Option<InstanceIds<'m>>,
+    /// `values::parse_role_arn(text)` for the first few texts parsed: the ARN, or `None`.
+    arns: Vec<(&'m str, Option<RoleArn<'m>>)>,
+}
+
+/// How many role ARN texts [`Known`] keeps (lookups are linear; a workload names one or two).
+const KNOWN_ARNS: usize = 4;
+
+impl<'m> Known<'m> {
+    /// The instance-id list of `text`, if it is the one parsed here.
+    pub fn instance_ids(&self, text: &str) -> Option<&InstanceIdList<'m>> {
+        self.ids
+            .as_ref()
+            .filter(|i| i.text == text)
+            .map(|i| &i.list)
+    }
+
+    /// `parse_role_arn(text).ok()`, if `text` was parsed here.
+    pub fn role_arn(&self, text: &str) -> Option<Option<&RoleArn<'m>>> {
+        self.arns
+            .iter()
+            .find(|(t, _)| *t == text)
+            .map(|(_, arn)| arn.as_ref())
+    }
+}
+
+/// The values family. Returns what it parsed, for the images family and the access gate.
+pub fn check<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Known<'m> {
+    let mut known = Known {
+        ids: instance_ids(r, w, moves),
+        arns: Vec::new(),
+    };
+    role_arns(r, w, moves, &mut known);
     registry_lists(r, w, moves);
     imc_ids(r, w, moves);
-    ids
+    known
 }
 
 fn instance_ids<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<InstanceIds<'m>> {
@@ -219,6 +255,7 @@ fn instance_ids<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<In
         && list.tokens.iter().all(Result::is_ok);
     Some(InstanceIds {
         key,
+        text: value,
         list,
         clean,
         placeholder,
@@ -232,6 +269,7 @@ fn role_arn<'m>(
     w: &Workload,
     moves: &'m Moves,
     key: &str,
+    known: &mut Known<'m>,
 ) -> Option<Vec<RoleArn<'m>>> {
     let value = moves.effective.get(key)?;
     let path = moves.value_path(w, key);
@@ -246,6 +284,10 @@ fn role_arn<'m>(
     let mut judge = |r: &mut Report,
                      item: &'m str,
                      parsed: Result<(RoleArn<'m>, bool), ArnProblem>| {
+        if known.arns.len() < KNOWN_ARNS {
+            let arn = parsed.as_ref().ok().map(|(arn, _)| arn.clone());
+            known.arns.push((item, arn));
+        }
         match parsed {
             Ok((arn, underscore)) => {
                 if underscore {
@@ -302,9 +344,9 @@ fn role_arn<'m>(
     Some(arns)
 }
 
-fn role_arns(r: &mut Report, w: &Workload, moves: &Moves) {
-    let service = role_arn(r, w, moves, SERVICE_ARNS);
-    let user = role_arn(r, w, moves, USER_ARNS);
+fn role_arns<'m>(r: &mut Report, w: &Workload, moves: &'m Moves, known: &mut Known<'m>) {
+    let service = role_arn(r, w, moves, SERVICE_ARNS, known);
+    let user = role_arn(r, w, moves, USER_ARNS, known);
     if user.is_some() && service.is_none() {
         r.report(
             RuleId::UserArnWithoutServiceArn,
