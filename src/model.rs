@@ -2,7 +2,8 @@
 //!
 //! These types are deliberately partial: unknown fields are skipped without building a tree,
 //! a repeated key keeps its last value (as the API server's decoder does), and `null` reads as
-//! absent. Only strings the rules need are kept.
+//! absent. Only strings the rules need are kept, and they borrow from the request text
+//! ([`Str`]): only a string with an escape sequence is copied.
 
 #![forbid(unsafe_code)]
 
