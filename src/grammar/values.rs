@@ -405,9 +405,9 @@ impl Placeholder {
 /// The kind of placeholder `s` is, if it is one.
 pub fn placeholder_kind(s: &str) -> Option<Placeholder> {
     // Most values hold none of the bytes a placeholder needs.
-    if !s
-        .bytes()
-        .any(|b| matches!(b, b'{' | b'<' | b'*' | b'x' | b'X'))
+    let bytes = s.as_bytes();
+    if memchr::memchr3(b'{', b'<', b'*', bytes).is_none()
+        && memchr::memchr2(b'x', b'X', bytes).is_none()
     {
         return None;
     }
