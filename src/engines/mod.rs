@@ -32,7 +32,7 @@ use serde_json::value::RawValue;
 
 /// The `{request, settings}` / `{review, parameters}` envelopes hosts send: the text of each
 /// field, and the request as the pass that read the envelope decoded it.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Envelope<'a> {
     request: Option<&'a str>,
     settings: Option<&'a str>,
