@@ -142,8 +142,8 @@ fn module_has_the_abi_1_3_shape() {
     assert!(!imports.iter().any(|i| i.starts_with("wasi")), "no WASI");
     let min_pages = min_pages.expect("env.memory import");
     assert!(
-        min_pages <= 5,
-        "env.memory min {min_pages} pages > 5: the npm SDK and burrego give 5"
+        min_pages <= 2,
+        "env.memory min {min_pages} pages > 2: opa-py-wasm gives 2 (the npm SDK and burrego 5)"
     );
 
     for name in [
