@@ -19,11 +19,11 @@
 //! - What `data` gives (the settings and context it carries) and what the settings text of an
 //!   input gives are kept across heap resets ([`crate::engines::opa_cache`]), each with a copy
 //!   of the text it was read from, in a region between `__heap_base` and the heap's base (the
-//!   heap starts 128 KiB above `__heap_base`), which the global allocator allocates from while
+//!   heap starts 256 KiB above `__heap_base`), which the global allocator allocates from while
 //!   the kept value is built. A heap reset never reaches below the heap's base. An evaluation
 //!   whose data value has the kept text, byte for byte, uses the kept value, and so does one
 //!   whose settings text is the kept one; otherwise it reads the text and keeps what it gives
-//!   if that fits (96 KiB for data, 32 KiB for settings, texts included). What does not fit is
+//!   if that fits (224 KiB for data, 32 KiB for settings, texts included). What does not fit is
 //!   read afresh on every evaluation, as before. A region is handed out again only when nothing
 //!   in it is live. (The regions are not a static: that would raise the memory's minimum, and
 //!   opa-py-wasm gives 2 pages.)
@@ -218,12 +218,15 @@ static ALLOCATOR: OpaHeap = OpaHeap;
 // ---------------------------------------------------------------------------------------
 
 /// Bytes of the region that keeps what `data` gives: the data document's text, the settings
-/// read from it and the context. Kubewarden's opa mode passes the policy settings there,
-/// with the cluster's namespaces; a document whose text and values do not fit is read afresh
-/// on every evaluation, as it was before anything was kept.
-const DATA_REGION: usize = 96 * 1024;
+/// read from it and the context. Kubewarden's opa mode passes the policy settings there with
+/// the cluster's namespaces: the bench settings with 280 namespaces of three labels each take
+/// 220,000 bytes (text 106,000). A document whose text and values do not fit is read afresh
+/// on every evaluation, as it was before anything was kept. The regions add 256 KiB to the
+/// memory an instance uses; what the module never writes there stays zero.
+const DATA_REGION: usize = 224 * 1024;
 /// Bytes of the region that keeps the settings an input carries (their text and what it
-/// gives): `{request, settings}` and Gatekeeper's `{review, parameters}`.
+/// gives): `{request, settings}` and Gatekeeper's `{review, parameters}`. The bench settings
+/// take 1,628 bytes.
 const SETTINGS_REGION: usize = 32 * 1024;
 /// The regions, one after the other from `__heap_base`; the heap starts after them.
 const KEPT_BYTES: usize = DATA_REGION + SETTINGS_REGION;
