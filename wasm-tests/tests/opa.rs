@@ -951,6 +951,68 @@ fn kept_input_settings_follow_every_change_of_the_settings_text() {
 }
 
 #[test]
+fn data_and_settings_too_large_to_keep_are_read_afresh() {
+    // Data of 400 namespaces (about 314 KB kept, over the 224 KiB region) and settings of
+    // 3,000 anonymous images (over the 32 KiB region), alternating with texts that fit: every
+    // evaluation judged as natively, the small ones kept after the large ones did not fit.
+    let mut large: Value = serde_json::from_str(SAME_LENGTH[0]).unwrap();
+    large["eciScope"]["mode"] = json!("detect");
+    let namespaces: serde_json::Map<String, Value> = (0..400)
+        .map(|i| {
+            let name = if i == 399 {
+                "shop".to_owned()
+            } else {
+                format!("team-{i}-prod")
+            };
+            let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name,
+                "uid": "6f9e1b9c-0000-4000-8000-000000000000", "resourceVersion": "123456",
+                "labels": {"kubernetes.io/metadata.name": name, "team": format!("team-{i}"),
+                    "alibabacloud.com/eci": "true"}}});
+            (name, ns)
+        })
+        .collect();
+    large["kubernetes"] = json!({"namespaces": namespaces});
+    let large = serde_json::to_vec(&large).unwrap();
+    let small = SAME_LENGTH[1].as_bytes().to_vec();
+    let images: Vec<String> = (0..3000)
+        .map(|i| format!("docker.io/library/image-{i}:*"))
+        .collect();
+    let mut many: Value = serde_json::from_str(SAME_LENGTH[0]).unwrap();
+    many["anonymousImages"] = json!(images);
+    let many = serde_json::to_string(&many).unwrap();
+    assert!(large.len() > 100_000 && many.len() > 32 * 1024);
+
+    let (engine, module) = ctx_engine();
+    let mut host = CtxHost::new(&engine, &module);
+    let base = host.heap();
+    let request = format!(r#"{{"request":{POD}}}"#).into_bytes();
+    let mut answers = std::collections::BTreeSet::new();
+    for round in 0..3 {
+        for data_text in [&large, &small, &large, &large, &small, &small] {
+            host.set_heap(base);
+            let data = host.parse(data_text);
+            for input in [
+                request.clone(),
+                format!(r#"{{"request":{POD},"settings":{many}}}"#).into_bytes(),
+                format!(r#"{{"request":{POD},"settings":{}}}"#, SAME_LENGTH[2]).into_bytes(),
+                format!(r#"{{"request":{POD},"settings":{many}}}"#).into_bytes(),
+            ] {
+                let got = host.eval_fast(2, data, &input, 0);
+                assert_eq!(
+                    got,
+                    native_result(2, &input, data_text),
+                    "round {round}, data of {} bytes, input of {} bytes",
+                    data_text.len(),
+                    input.len()
+                );
+                answers.insert(got);
+            }
+        }
+    }
+    assert!(answers.len() >= 3, "{answers:?}");
+}
+
+#[test]
 fn kept_values_stay_right_when_a_host_clones_memory_into_a_fresh_instance() {
     let (engine, module) = ctx_engine();
     let input = format!(r#"{{"request":{POD}}}"#).into_bytes();
