@@ -99,6 +99,10 @@ fn with_heap<R>(f: impl FnOnce(&mut Heap, &mut Linear) -> R) -> R {
     let heap = unsafe { &mut *HEAP.0.get() };
     if heap.base() < heap_start() {
         *heap = Heap::new(heap_start());
+        // The heap pointer a host reads is inside the memory from the start, as `__heap_base`
+        // is (a host may write its input there); a memory that cannot grow by the regions
+        // fails later, at the first block.
+        Linear.grow_to(heap_start());
     }
     f(heap, &mut Linear)
 }
@@ -266,7 +270,7 @@ impl<const OFFSET: usize, const LEN: usize> Region<OFFSET, LEN> {
 /// is left in it.
 impl<const OFFSET: usize, const LEN: usize> Keep for &Region<OFFSET, LEN> {
     fn keep<E>(&mut self, build: impl FnOnce() -> E) -> Option<E> {
-        // The memory under the region (the heap's first block grows it there already).
+        // The memory under the region (the heap's first use grows it there already).
         let (start, len) = self.span();
         if !Linear.grow_to(start + len) {
             return None;
