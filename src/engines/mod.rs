@@ -172,7 +172,8 @@ fn settings_read(text: &str, how: SettingsText) -> Result<Settings, SettingsErro
 
 /// [`settings_read`], once while the text stays the same. Only for hosts whose instance keeps
 /// its memory between calls (waPC, the component): an OPA host may reset the module's heap
-/// after every evaluation (`opa_heap_ptr_set`), so the OPA path keeps nothing.
+/// after every evaluation (`opa_heap_ptr_set`), which this cache would not survive; the OPA
+/// module keeps what settings give outside its heap instead (`engines::opa_cache`).
 /// What it gives is shared, not copied: copying the settings costs a good part of reading them.
 pub(crate) fn settings_cached(text: &str, how: SettingsText) -> SharedSettings {
     let cached = LAST_SETTINGS.with(|last| {
