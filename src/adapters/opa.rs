@@ -1,30 +1,46 @@
 //! OPA WebAssembly ABI 1.3 module (spec/engines.md B and C).
 //!
-//! Only ABI glue: values in and out of the shared memory, the heap the host resets, the
-//! result set. The decision for each entrypoint comes from [`crate::engines::opa::opa_decision`];
-//! what a value's text may be and how it is edited, from [`crate::engines::opa_value`].
+//! Only ABI glue: values in and out of the shared memory, the heap the host resets, what is
+//! kept across resets, the result set. The decision for each entrypoint comes from
+//! [`crate::engines::opa::OpaInput::decide`]; what a value's text may be and how it is edited,
+//! from [`crate::engines::opa_value`].
 //!
-//! - The Rust global allocator *is* the OPA heap ([`crate::engines::opa_heap`]): a bump
-//!   pointer whose top is the heap pointer `opa_heap_ptr_get`/`opa_heap_ptr_set` read and
-//!   write, plus free lists for the blocks Rust frees, which a heap reset empties. `opa_free`
-//!   and `opa_value_free` are no-ops (the ABI gives no size); a host reclaims that memory by
-//!   resetting the heap pointer. Memory grows with `memory.grow`, and the size is re-read on
-//!   every allocation because hosts grow the memory too (the fast path writes the input above
-//!   the heap pointer).
+//! - The Rust global allocator *is* the OPA heap ([`crate::engines::opa_heap`]), except while
+//!   a kept value is built (below): a bump pointer whose top is the heap pointer
+//!   `opa_heap_ptr_get`/`opa_heap_ptr_set` read and write, plus free lists for the blocks Rust
+//!   frees, which a heap reset empties. `opa_free` and `opa_value_free` are no-ops (the ABI
+//!   gives no size); a host reclaims that memory by resetting the heap pointer. Memory grows
+//!   with `memory.grow`, and the size is re-read on every allocation because hosts grow the
+//!   memory too (the fast path writes the input above the heap pointer).
 //! - A value is a 12-byte record on the heap: the address and length of its compact JSON text
 //!   and a set flag (result sets dump as Rego sets in `opa_value_dump`). `opa_json_parse` and
 //!   `opa_value_parse` validate without recursion (any nesting depth, no trap) and return 0 on
 //!   a parse error; `opa_value_add_path`/`opa_value_remove_path` replace the record's text.
-//! - Nothing lives in lazily initialised statics: the only static is the heap (its top and the
-//!   heads of free lists that every reset empties), rebased on `__heap_base` at first use, so
-//!   a host that clones the heap into a fresh instance and sets the heap pointer gets a
-//!   working instance.
+//! - What `data` gives (the settings and context it carries) and what the settings text of an
+//!   input gives are kept across heap resets ([`crate::engines::opa_cache`]), each with a copy
+//!   of the text it was read from, in a region between `__heap_base` and the heap's base (the
+//!   heap starts 256 KiB above `__heap_base`), which the global allocator allocates from while
+//!   the kept value is built. A heap reset never reaches below the heap's base. An evaluation
+//!   whose data value has the kept text, byte for byte, uses the kept value, and so does one
+//!   whose settings text is the kept one; otherwise it reads the text and keeps what it gives
+//!   if that fits (224 KiB for data, 32 KiB for settings, texts included). What does not fit is
+//!   read afresh on every evaluation, as before. A region is handed out again only when nothing
+//!   in it is live. (The regions are not a static: that would raise the memory's minimum, and
+//!   opa-py-wasm gives 2 pages.)
+//! - Nothing lives in lazily initialised statics. This adapter has two: the heap (its top and
+//!   the heads of free lists that every reset empties), rebased above the regions at first
+//!   use, and what is kept with the bookkeeping of its regions (`KEPT`), zero-initialised, so
+//!   it starts empty. A host that clones the heap into a fresh instance and sets the heap
+//!   pointer gets a working instance, which reads `data` again at its first evaluation; a host
+//!   that copies the whole memory copies the kept texts together with what they gave.
 //! - The ABI version globals (`opa_wasm_abi_version` 1, `opa_wasm_abi_minor_version` 3) cannot
 //!   be declared in Rust; `xtask` injects them after linking.
 
-use crate::engines::opa::{OPA_ENTRYPOINTS, opa_decision};
+use crate::engines::opa::{OPA_ENTRYPOINTS, OpaData, OpaInput, input_settings};
+use crate::engines::opa_cache::{Arena, Keep, TextCache};
 use crate::engines::opa_heap::{Heap, Memory};
 use crate::engines::opa_value::{self, PathError};
+use crate::settings::{Settings, SettingsErrors};
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
 use core::cell::UnsafeCell;
@@ -44,7 +60,8 @@ unsafe extern "C" {
 }
 
 unsafe extern "C" {
-    /// First byte after the static data (and the stack): where the heap starts.
+    /// First byte after the static data (and the stack): where the regions of kept values
+    /// start, and after them the heap.
     static __heap_base: u8;
 }
 
@@ -59,14 +76,20 @@ struct HeapCell(UnsafeCell<Heap>);
 // SAFETY: wasm32-unknown-unknown without the atomics feature has a single thread.
 unsafe impl Sync for HeapCell {}
 
-/// `Heap::new(0)` until the first use rebases it on `__heap_base` (a link-time address that
-/// is not a constant). Only free-list heads live here besides the top, and every heap reset
-/// empties them, so a host that clones the heap into a fresh instance (whose copy of this
-/// static is the initial one) and sets the heap pointer gets a working instance.
+/// `Heap::new(0)` until the first use rebases it above the regions of kept values, which
+/// start at `__heap_base` (a link-time address that is not a constant). Only free-list heads
+/// live here besides the top, and every heap reset empties them, so a host that clones the
+/// heap into a fresh instance (whose copy of this static is the initial one) and sets the
+/// heap pointer gets a working instance.
 static HEAP: HeapCell = HeapCell(UnsafeCell::new(Heap::new(0)));
 
 fn heap_base() -> usize {
     (&raw const __heap_base) as usize
+}
+
+/// Where the heap starts: after the regions of kept values.
+fn heap_start() -> usize {
+    heap_base() + KEPT_BYTES
 }
 
 /// Run `f` on the heap and the linear memory.
@@ -74,8 +97,12 @@ fn with_heap<R>(f: impl FnOnce(&mut Heap, &mut Linear) -> R) -> R {
     // SAFETY: single-threaded, and no caller of `with_heap` calls it again inside `f`
     // (`Linear` neither allocates nor calls back), so this is the only reference.
     let heap = unsafe { &mut *HEAP.0.get() };
-    if heap.base() < heap_base() {
-        *heap = Heap::new(heap_base());
+    if heap.base() < heap_start() {
+        *heap = Heap::new(heap_start());
+        // The heap pointer a host reads is inside the memory from the start, as `__heap_base`
+        // is (a host may write its input there); a memory that cannot grow by the regions
+        // fails later, at the first block.
+        Linear.grow_to(heap_start());
     }
     f(heap, &mut Linear)
 }
@@ -84,8 +111,10 @@ fn top() -> usize {
     with_heap(|heap, _| heap.top())
 }
 
-/// The host's heap reset: everything above `t` is free again.
+/// The host's heap reset: everything above `t` is free again (and no build of a kept value
+/// is under way: see `Kept::end_builds`).
 fn set_top(t: usize) {
+    KEPT.end_builds();
     with_heap(|heap, _| heap.reset(t));
 }
 
@@ -130,8 +159,14 @@ struct OpaHeap;
 
 // SAFETY: `Heap` hands out disjoint blocks inside the heap, aligned as asked, and keeps a
 // freed block's first 4 bytes only while it is free (proved against a model in its tests).
+// While a kept value is built, blocks come from a region of `KEPT` instead: `Arena` hands
+// out disjoint aligned blocks inside it and never hands one out twice before the region is
+// reclaimed, which it is only when no block in it is live (tested natively too).
 unsafe impl GlobalAlloc for OpaHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if let Some(addr) = KEPT.alloc(layout) {
+            return addr as *mut u8;
+        }
         match heap_alloc(layout.size(), layout.align()) {
             Some(addr) => addr as *mut u8,
             None => core::ptr::null_mut(),
@@ -139,10 +174,30 @@ unsafe impl GlobalAlloc for OpaHeap {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if KEPT.free(ptr as usize) {
+            return;
+        }
         with_heap(|heap, memory| heap.dealloc(memory, ptr as usize, layout.size()));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if KEPT.building() || KEPT.contains(ptr as usize) {
+            // A block moving into a region or out of one: a new block, the bytes, the old
+            // block freed.
+            let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+                return core::ptr::null_mut();
+            };
+            // SAFETY: `new_layout` has a non-zero size (the caller's contract for realloc).
+            let new = unsafe { self.alloc(new_layout) };
+            if !new.is_null() {
+                // SAFETY: two distinct live blocks of at least the copied length.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+            }
+            return new;
+        }
         let new = with_heap(|heap, memory| {
             heap.realloc(
                 memory,
@@ -161,6 +216,174 @@ unsafe impl GlobalAlloc for OpaHeap {
 
 #[global_allocator]
 static ALLOCATOR: OpaHeap = OpaHeap;
+
+// ---------------------------------------------------------------------------------------
+// What outlives heap resets
+// ---------------------------------------------------------------------------------------
+
+/// Bytes of the region that keeps what `data` gives: the data document's text, the settings
+/// read from it and the context. Kubewarden's opa mode passes the policy settings there with
+/// the cluster's namespaces: the bench settings with 280 namespaces of three labels each take
+/// 220,000 bytes (text 106,000). A document whose text and values do not fit is read afresh
+/// on every evaluation, as it was before anything was kept. The regions add 256 KiB to the
+/// memory an instance uses; what the module never writes there stays zero.
+const DATA_REGION: usize = 224 * 1024;
+/// Bytes of the region that keeps the settings an input carries (their text and what it
+/// gives): `{request, settings}` and Gatekeeper's `{review, parameters}`. The bench settings
+/// take 1,628 bytes.
+const SETTINGS_REGION: usize = 32 * 1024;
+/// The regions, one after the other from `__heap_base`; the heap starts after them.
+const KEPT_BYTES: usize = DATA_REGION + SETTINGS_REGION;
+
+/// The region of `LEN` bytes at `__heap_base + OFFSET`, below the heap: a heap reset never
+/// reaches it (the heap's base is above it), hosts never write there (they write at the heap
+/// pointer and into blocks the heap gave them), and hosts that copy the heap from its base
+/// leave it out. Its bookkeeping, `Arena`, lives in `KEPT`.
+struct Region<const OFFSET: usize, const LEN: usize> {
+    arena: UnsafeCell<Arena>,
+}
+
+impl<const OFFSET: usize, const LEN: usize> Region<OFFSET, LEN> {
+    const fn new() -> Self {
+        Region {
+            arena: UnsafeCell::new(Arena::new()),
+        }
+    }
+
+    fn span(&self) -> (usize, usize) {
+        (heap_base() + OFFSET, LEN)
+    }
+
+    fn contains(&self, addr: usize) -> bool {
+        addr.wrapping_sub(self.span().0) < LEN
+    }
+
+    fn with_arena<R>(&self, f: impl FnOnce(&mut Arena) -> R) -> R {
+        // SAFETY: single-threaded, and `Arena` neither allocates nor calls back, so this is
+        // the only reference while `f` runs.
+        f(unsafe { &mut *self.arena.get() })
+    }
+}
+
+/// A value is built into a region: what it allocates comes from the region (`OpaHeap`) until
+/// the build ends; a build that did not fit is dropped, and the region reclaimed if nothing
+/// is left in it.
+impl<const OFFSET: usize, const LEN: usize> Keep for &Region<OFFSET, LEN> {
+    fn keep<E>(&mut self, build: impl FnOnce() -> E) -> Option<E> {
+        // The memory under the region (the heap's first use grows it there already).
+        let (start, len) = self.span();
+        if !Linear.grow_to(start + len) {
+            return None;
+        }
+        self.with_arena(|arena| {
+            arena.reclaim();
+            arena.begin();
+        });
+        let built = build();
+        if self.with_arena(Arena::end) {
+            return Some(built);
+        }
+        drop(built);
+        self.with_arena(Arena::reclaim);
+        None
+    }
+}
+
+/// What outlives the host's heap resets: what the data document gave and what an input's
+/// settings gave, each with a copy of the text it was read from, and the bookkeeping of the
+/// regions they are in.
+struct Kept {
+    data: Region<0, DATA_REGION>,
+    settings: Region<DATA_REGION, SETTINGS_REGION>,
+    data_cache: UnsafeCell<TextCache<OpaData>>,
+    settings_cache: UnsafeCell<TextCache<Result<Settings, SettingsErrors>>>,
+}
+
+// SAFETY: wasm32-unknown-unknown without the atomics feature has a single thread.
+unsafe impl Sync for Kept {}
+
+/// Zero-initialised: a fresh instance starts with nothing kept. A host that clones the heap
+/// into a fresh instance leaves out the regions and this static alike (both are below the
+/// heap's base); one that copies the whole memory copies both, the texts with what they gave.
+static KEPT: Kept = Kept {
+    data: Region::new(),
+    settings: Region::new(),
+    data_cache: UnsafeCell::new(TextCache::new()),
+    settings_cache: UnsafeCell::new(TextCache::new()),
+};
+
+impl Kept {
+    /// A block for the region being built into, if one is.
+    fn alloc(&self, layout: Layout) -> Option<usize> {
+        let (size, align) = (layout.size(), layout.align());
+        if self.data.with_arena(|a| a.building()) {
+            return self
+                .data
+                .with_arena(|a| a.alloc(self.data.span(), size, align));
+        }
+        if self.settings.with_arena(|a| a.building()) {
+            return self
+                .settings
+                .with_arena(|a| a.alloc(self.settings.span(), size, align));
+        }
+        None
+    }
+
+    /// Free a block if it is in a region; whether it was.
+    fn free(&self, addr: usize) -> bool {
+        if self.data.contains(addr) {
+            self.data.with_arena(Arena::free);
+        } else if self.settings.contains(addr) {
+            self.settings.with_arena(Arena::free);
+        } else {
+            return false;
+        }
+        true
+    }
+
+    fn contains(&self, addr: usize) -> bool {
+        self.data.contains(addr) || self.settings.contains(addr)
+    }
+
+    fn building(&self) -> bool {
+        self.data.with_arena(|a| a.building()) || self.settings.with_arena(|a| a.building())
+    }
+
+    /// End a build a trap interrupted (none is under way between the module's calls): what
+    /// it allocated stays counted as live, so its region is simply not reclaimed.
+    fn end_builds(&self) {
+        self.data.with_arena(Arena::end);
+        self.settings.with_arena(Arena::end);
+    }
+}
+
+/// `f` of what the data value at `addr` gives: kept while its text stays the same byte for
+/// byte. No data is `null`; a value that cannot be read, a string (`data_tree`).
+fn with_data<R>(addr: u32, f: impl FnOnce(&OpaData) -> R) -> R {
+    if addr == 0 {
+        return f(&OpaData::new(&Value::Null));
+    }
+    let Some(text) = value_text(addr) else {
+        return f(&OpaData::new(&Value::String(UNREADABLE_DATA.into())));
+    };
+    // SAFETY: single-threaded; only this function takes the data cache, and nothing it calls
+    // comes back here, so this is the only reference while `f` runs.
+    let cache = unsafe { &mut *KEPT.data_cache.get() };
+    cache.with(&mut &KEPT.data, text, || OpaData::new(&data_tree(text)), f)
+}
+
+/// `f` of what the settings text an input carries gives, kept while that text stays the
+/// same byte for byte.
+fn with_input_settings<R>(text: &str, f: impl FnOnce(&Result<Settings, SettingsErrors>) -> R) -> R {
+    // SAFETY: as for the data cache in `with_data`: the only reference while `f` runs.
+    let cache = unsafe { &mut *KEPT.settings_cache.get() };
+    cache.with(
+        &mut &KEPT.settings,
+        text.as_bytes(),
+        || input_settings(text),
+        f,
+    )
+}
 
 /// Tell the host something went wrong; hosts raise an error and never return here.
 fn abort(message: &str) {
@@ -305,13 +528,13 @@ fn update_ctx(addr: u32, f: impl FnOnce(&mut Ctx)) {
     }
 }
 
-/// The data document: parsed from its value, `null` when the host set none. Data that does
-/// not parse becomes a string, which `engines::opa` refuses as settings (fail closed).
-fn data_tree(addr: u32) -> Value {
-    if addr == 0 {
-        return Value::Null;
-    }
-    value_tree(addr).unwrap_or_else(|| Value::String("data could not be read".into()))
+/// What data becomes when its value cannot be read: settings that are refused (fail closed).
+const UNREADABLE_DATA: &str = "data could not be read";
+
+/// The data document, parsed from its value's text. Data that does not parse becomes a
+/// string, which `engines::opa` refuses as settings (fail closed).
+fn data_tree(text: &[u8]) -> Value {
+    opa_value::tree(text).unwrap_or_else(|| Value::String(UNREADABLE_DATA.into()))
 }
 
 /// The result set text `[{"result":<decision>}]`, or `None` (after `opa_abort`) for an unknown
@@ -321,7 +544,11 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
         abort(&format!("invalid entrypoint id {}", entrypoint as i32));
         return None;
     };
-    let decision = opa_decision(ep, input, &data_tree(data));
+    let input = OpaInput::read(ep, input);
+    let decision = with_data(data, |data| match input.settings_text() {
+        Some(text) => with_input_settings(text, |settings| input.decide(data, Some(settings))),
+        None => input.decide(data, None),
+    });
     let mut out = Vec::from(&b"[{\"result\":"[..]);
     if serde_json::to_writer(&mut out, &decision).is_err() {
         abort("the decision could not be serialised");
@@ -334,6 +561,7 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
 /// `eval(ctx)`: evaluate the context's entrypoint; the result set goes into the context.
 #[unsafe(no_mangle)]
 pub extern "C" fn eval(ctx: u32) -> i32 {
+    KEPT.end_builds();
     let Some(c) = read_ctx(ctx) else {
         abort("eval: invalid context address");
         return 0;

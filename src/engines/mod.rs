@@ -18,6 +18,9 @@ pub mod gatekeeper;
 pub mod kubewarden;
 pub mod opa;
 pub mod opa_value;
+// What the OPA module keeps across heap resets: used by the wasm adapter, tested natively.
+#[cfg(any(test, all(target_arch = "wasm32", feature = "opa")))]
+pub(crate) mod opa_cache;
 // The OPA module's allocator: used by the wasm adapter, tested natively.
 #[cfg(any(test, all(target_arch = "wasm32", feature = "opa")))]
 pub(crate) mod opa_heap;
@@ -32,7 +35,7 @@ use serde_json::value::RawValue;
 
 /// The `{request, settings}` / `{review, parameters}` envelopes hosts send: the text of each
 /// field, and the request as the pass that read the envelope decoded it.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Envelope<'a> {
     request: Option<&'a str>,
     settings: Option<&'a str>,
@@ -169,7 +172,8 @@ fn settings_read(text: &str, how: SettingsText) -> Result<Settings, SettingsErro
 
 /// [`settings_read`], once while the text stays the same. Only for hosts whose instance keeps
 /// its memory between calls (waPC, the component): an OPA host may reset the module's heap
-/// after every evaluation (`opa_heap_ptr_set`), so the OPA path keeps nothing.
+/// after every evaluation (`opa_heap_ptr_set`), which this cache would not survive; the OPA
+/// module keeps what settings give outside its heap instead (`engines::opa_cache`).
 /// What it gives is shared, not copied: copying the settings costs a good part of reading them.
 pub(crate) fn settings_cached(text: &str, how: SettingsText) -> SharedSettings {
     let cached = LAST_SETTINGS.with(|last| {

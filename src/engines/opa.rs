@@ -12,6 +12,7 @@ use crate::rules::Action;
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 /// Entrypoints of the OPA module (the id is the position).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,58 +101,137 @@ pub fn context_from_data(data: &Value) -> Context {
     ctx
 }
 
-/// Evaluate one OPA entrypoint: the decision value (the adapter wraps it in the result set).
-/// `input` is the raw input JSON (empty = undefined), `data` the parsed data document (its
-/// `inventory` and `kubernetes` keys are context: [`context_from_data`]).
-pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Value {
-    let env = if input.iter().all(u8::is_ascii_whitespace) {
-        Ok(Envelope::default())
-    } else {
-        envelope(input)
-    };
-    let mut env = match env {
-        Ok(env) => env,
-        Err(v) => {
-            return match entrypoint {
-                OpaEntrypoint::Violation => gatekeeper_violations(&v),
-                OpaEntrypoint::Verdict => verdict_value(&v),
-                OpaEntrypoint::Main => admission::admission_review("", &v),
-            };
+/// What an evaluation takes from `data`: the settings it carries (or why they are invalid:
+/// [`settings_from_data`]) and the context ([`context_from_data`]). It depends on `data` alone,
+/// so it can be read once for as long as `data` stays the same: the OPA module keeps it across
+/// the heap resets of its host, keyed by the data document's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpaData {
+    settings: Result<Settings, SettingsErrors>,
+    context: Context,
+}
+
+impl OpaData {
+    /// Read the parsed data document.
+    pub fn new(data: &Value) -> Self {
+        OpaData {
+            settings: settings_from_data(data),
+            context: context_from_data(data),
         }
-    };
-    let context = context_from_data(data);
-    let gatekeeper = env.review.is_some() || entrypoint == OpaEntrypoint::Violation;
-    if gatekeeper {
-        // Gatekeeper cannot mutate: repairable findings deny.
-        let verdict = match env
-            .parameters
-            .map_or_else(|| settings_from_data(data), |p| payload_settings(Some(p)))
-        {
-            Err(e) => settings_denial(&e),
-            Ok(mut settings) => {
-                settings.mutate = false;
-                let review = env.review.map(|text| (text, decode_text(text, None)));
-                evaluate_raw(review.or_else(|| env.request()), &settings, &context).1
+    }
+}
+
+/// The settings an input carries, read from their text (the `settings` of `{request,
+/// settings}`, the `parameters` of `{review, parameters}`: [`OpaInput::settings_text`]). Like
+/// [`OpaData`], this depends on the text alone.
+pub fn input_settings(text: &str) -> Result<Settings, SettingsErrors> {
+    payload_settings(Some(text))
+}
+
+/// One evaluation's input, read: its envelope, or the verdict refusing it.
+#[derive(Debug)]
+pub struct OpaInput<'a> {
+    entrypoint: OpaEntrypoint,
+    envelope: Result<Envelope<'a>, Verdict>,
+}
+
+impl<'a> OpaInput<'a> {
+    /// Read the raw input JSON of `entrypoint` (empty or blank: undefined).
+    pub fn read(entrypoint: OpaEntrypoint, input: &'a [u8]) -> Self {
+        let envelope = if input.iter().all(u8::is_ascii_whitespace) {
+            Ok(Envelope::default())
+        } else {
+            envelope(input)
+        };
+        OpaInput {
+            entrypoint,
+            envelope,
+        }
+    }
+
+    /// The settings text the decision reads from the input (Gatekeeper's `parameters`, else
+    /// `settings`); `None` when it takes the settings from `data`, or reads none.
+    pub fn settings_text(&self) -> Option<&'a str> {
+        let env = self.envelope.as_ref().ok()?;
+        if gatekeeper(self.entrypoint, env) {
+            env.parameters
+        } else {
+            env.settings
+        }
+    }
+
+    /// The decision value (the adapter wraps it in the result set). `data` is what the data
+    /// document gives; `settings`, what [`input_settings`] gives for [`Self::settings_text`]
+    /// (read here when it is `None`; unused when there is no settings text).
+    pub fn decide(
+        self,
+        data: &OpaData,
+        settings: Option<&Result<Settings, SettingsErrors>>,
+    ) -> Value {
+        let from_input = match (self.settings_text(), settings) {
+            (None, _) => None,
+            (Some(_), Some(read)) => Some(Cow::Borrowed(read)),
+            (Some(text), None) => Some(Cow::Owned(input_settings(text))),
+        };
+        let settings = from_input.as_deref().unwrap_or(&data.settings);
+        let entrypoint = self.entrypoint;
+        let mut env = match self.envelope {
+            Ok(env) => env,
+            Err(v) => {
+                return match entrypoint {
+                    OpaEntrypoint::Violation => gatekeeper_violations(&v),
+                    OpaEntrypoint::Verdict => verdict_value(&v),
+                    OpaEntrypoint::Main => admission::admission_review("", &v),
+                };
             }
         };
-        return if entrypoint == OpaEntrypoint::Verdict {
-            verdict_value(&verdict)
-        } else {
-            gatekeeper_violations(&verdict)
+        let context = &data.context;
+        if gatekeeper(entrypoint, &env) {
+            // Gatekeeper cannot mutate: repairable findings deny.
+            let verdict = match settings {
+                Err(e) => settings_denial(e),
+                Ok(settings) => {
+                    let settings = if settings.mutate {
+                        Cow::Owned(Settings {
+                            mutate: false,
+                            ..settings.clone()
+                        })
+                    } else {
+                        Cow::Borrowed(settings)
+                    };
+                    let review = env.review.map(|text| (text, decode_text(text, None)));
+                    evaluate_raw(review.or_else(|| env.request()), &settings, context).1
+                }
+            };
+            return if entrypoint == OpaEntrypoint::Verdict {
+                verdict_value(&verdict)
+            } else {
+                gatekeeper_violations(&verdict)
+            };
+        }
+        let (uid, verdict) = match settings {
+            Err(e) => (String::new(), settings_denial(e)),
+            Ok(settings) => evaluate_raw(env.request(), settings, context),
         };
+        match entrypoint {
+            OpaEntrypoint::Verdict => verdict_value(&verdict),
+            _ => admission::admission_review(&uid, &verdict),
+        }
     }
-    let settings = match env.settings {
-        Some(s) => payload_settings(Some(s)),
-        None => settings_from_data(data),
-    };
-    let (uid, verdict) = match settings {
-        Err(e) => (String::new(), settings_denial(&e)),
-        Ok(settings) => evaluate_raw(env.request(), &settings, &context),
-    };
-    match entrypoint {
-        OpaEntrypoint::Verdict => verdict_value(&verdict),
-        _ => admission::admission_review(&uid, &verdict),
-    }
+}
+
+/// Gatekeeper's shape (`review`, or the violation entrypoint): its settings are the
+/// `parameters`, and it cannot mutate.
+fn gatekeeper(entrypoint: OpaEntrypoint, env: &Envelope<'_>) -> bool {
+    env.review.is_some() || entrypoint == OpaEntrypoint::Violation
+}
+
+/// Evaluate one OPA entrypoint: the decision value (the adapter wraps it in the result set).
+/// `input` is the raw input JSON (empty = undefined), `data` the parsed data document (its
+/// `inventory` and `kubernetes` keys are context: [`context_from_data`]). Everything read
+/// afresh; [`OpaInput::decide`] takes what `data` and the input's settings give, read once.
+pub fn opa_decision(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Value {
+    OpaInput::read(entrypoint, input).decide(&OpaData::new(data), None)
 }
 
 fn verdict_value(verdict: &Verdict) -> Value {
@@ -219,6 +299,159 @@ mod tests {
         assert_eq!(clean, json!([]));
         let garbage = opa_decision(OpaEntrypoint::Violation, b"[", &Value::Null);
         assert_eq!(garbage.as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_settings_text_is_the_one_the_decision_reads() {
+        fn read(ep: OpaEntrypoint, input: &str) -> Option<&str> {
+            OpaInput::read(ep, input.as_bytes()).settings_text()
+        }
+        let main = OpaEntrypoint::Main;
+        let request = format!(r#"{{"request":{POD},"settings":{{"mutate" : true}}}}"#);
+        assert_eq!(read(main, &request), Some(r#"{"mutate" : true}"#));
+        assert_eq!(
+            read(OpaEntrypoint::Verdict, &request),
+            Some(r#"{"mutate" : true}"#)
+        );
+        // Gatekeeper's shape reads `parameters`, never `settings`; so does the violation
+        // entrypoint, whatever the shape.
+        let review = format!(r#"{{"review":{POD},"parameters":[1],"settings":{{}}}}"#);
+        assert_eq!(read(main, &review), Some("[1]"));
+        assert_eq!(read(OpaEntrypoint::Violation, &request), None);
+        assert_eq!(
+            read(
+                OpaEntrypoint::Violation,
+                &format!(r#"{{"request":{POD},"parameters":{{}}}}"#)
+            ),
+            Some("{}")
+        );
+        // Settings from data, or none read at all.
+        assert_eq!(read(main, &format!(r#"{{"request":{POD}}}"#)), None);
+        assert_eq!(read(main, ""), None);
+        assert_eq!(read(main, "["), None);
+    }
+
+    /// Inputs of every shape and data documents of every kind, for the equivalence below.
+    fn inputs_and_data() -> (Vec<String>, Vec<Value>) {
+        let mutate = r#"{"mutate":true,"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}]}"#;
+        let invalid = r#"{"clusterRegion":"nowhere"}"#;
+        let mut inputs = Vec::new();
+        for request in [POD, UNMARKED, r#"{"object":1}"#] {
+            inputs.push(format!(r#"{{"request":{request}}}"#));
+            inputs.push(format!(r#"{{"review":{request}}}"#));
+            for settings in [SETTINGS, mutate, invalid, "{}", "[1]"] {
+                inputs.push(format!(r#"{{"request":{request},"settings":{settings}}}"#));
+                inputs.push(format!(r#"{{"review":{request},"parameters":{settings}}}"#));
+            }
+        }
+        inputs.extend([
+            "".into(),
+            "[".into(),
+            "{}".into(),
+            r#"{"request":1}"#.into(),
+        ]);
+        let mut context: Value = serde_json::from_str(mutate).unwrap();
+        context["kubernetes"] =
+            json!({"namespaces": {"shop": shop(json!({"alibabacloud.com/eci": "true"}))}});
+        let data = vec![
+            Value::Null,
+            json!({}),
+            serde_json::from_str(SETTINGS).unwrap(),
+            json!({"secretfree": {"settings": serde_json::from_str::<Value>(mutate).unwrap()}}),
+            serde_json::from_str(invalid).unwrap(),
+            context,
+            json!({"inventory": {"cluster": {"v1": {"Namespace": {
+                "shop": shop(json!({"alibabacloud.com/eci": "true"}))}}}}}),
+            json!("data could not be read"),
+        ];
+        (inputs, data)
+    }
+
+    /// The decision as it was written before data and the input's settings could be read
+    /// once: everything read afresh, in the order it is needed (the oracle of the test below).
+    fn read_afresh(entrypoint: OpaEntrypoint, input: &[u8], data: &Value) -> Value {
+        let env = if input.iter().all(u8::is_ascii_whitespace) {
+            Ok(Envelope::default())
+        } else {
+            envelope(input)
+        };
+        let mut env = match env {
+            Ok(env) => env,
+            Err(v) => {
+                return match entrypoint {
+                    OpaEntrypoint::Violation => gatekeeper_violations(&v),
+                    OpaEntrypoint::Verdict => verdict_value(&v),
+                    OpaEntrypoint::Main => admission::admission_review("", &v),
+                };
+            }
+        };
+        let context = context_from_data(data);
+        if env.review.is_some() || entrypoint == OpaEntrypoint::Violation {
+            let verdict = match env
+                .parameters
+                .map_or_else(|| settings_from_data(data), |p| payload_settings(Some(p)))
+            {
+                Err(e) => settings_denial(&e),
+                Ok(mut settings) => {
+                    settings.mutate = false;
+                    let review = env.review.map(|text| (text, decode_text(text, None)));
+                    evaluate_raw(review.or_else(|| env.request()), &settings, &context).1
+                }
+            };
+            return if entrypoint == OpaEntrypoint::Verdict {
+                verdict_value(&verdict)
+            } else {
+                gatekeeper_violations(&verdict)
+            };
+        }
+        let settings = match env.settings {
+            Some(s) => payload_settings(Some(s)),
+            None => settings_from_data(data),
+        };
+        let (uid, verdict) = match settings {
+            Err(e) => (String::new(), settings_denial(&e)),
+            Ok(settings) => evaluate_raw(env.request(), &settings, &context),
+        };
+        match entrypoint {
+            OpaEntrypoint::Verdict => verdict_value(&verdict),
+            _ => admission::admission_review(&uid, &verdict),
+        }
+    }
+
+    #[test]
+    fn what_data_and_the_input_settings_give_can_be_read_once() {
+        let (inputs, data) = inputs_and_data();
+        let entrypoints = OPA_ENTRYPOINTS.iter().map(|&(_, ep)| ep);
+        let mut checked = 0;
+        for data in &data {
+            // Read once, kept (a copy, as the adapter keeps it), used for every input.
+            let once = OpaData::new(data);
+            let kept = once.clone();
+            assert_eq!(kept, OpaData::new(data));
+            for ep in entrypoints.clone() {
+                for input in &inputs {
+                    let fresh = read_afresh(ep, input.as_bytes(), data);
+                    assert_eq!(opa_decision(ep, input.as_bytes(), data), fresh);
+                    let read = OpaInput::read(ep, input.as_bytes());
+                    let settings = read.settings_text().map(input_settings);
+                    let with_both = read.decide(&kept, settings.as_ref());
+                    assert_eq!(with_both, fresh, "{ep:?} {input} {data}");
+                    let with_data = OpaInput::read(ep, input.as_bytes()).decide(&kept, None);
+                    assert_eq!(with_data, fresh, "{ep:?} {input} {data}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 500, "{checked}");
+        // What the caller read for the settings text is what the decision uses.
+        let input = format!(r#"{{"request":{POD},"settings":{{}}}}"#);
+        let decide = |settings| {
+            OpaInput::read(OpaEntrypoint::Verdict, input.as_bytes())
+                .decide(&OpaData::new(&Value::Null), settings)["allowed"]
+                .clone()
+        };
+        assert_eq!(decide(None), true);
+        assert_eq!(decide(Some(&input_settings(SETTINGS))), false);
     }
 
     const UNMARKED: &str = r#"{"uid":"u-2","kind":{"group":"apps","version":"v1","kind":"Deployment"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}}}"#;

@@ -142,8 +142,8 @@ fn module_has_the_abi_1_3_shape() {
     assert!(!imports.iter().any(|i| i.starts_with("wasi")), "no WASI");
     let min_pages = min_pages.expect("env.memory import");
     assert!(
-        min_pages <= 5,
-        "env.memory min {min_pages} pages > 5: the npm SDK and burrego give 5"
+        min_pages <= 2,
+        "env.memory min {min_pages} pages > 2: opa-py-wasm gives 2 (the npm SDK and burrego 5)"
     );
 
     for name in [
@@ -539,6 +539,54 @@ impl CtxHost {
         }
     }
 
+    /// A fresh instance whose memory starts as a copy of `bytes` (a host cloning an instance's
+    /// whole memory): the module's data segments are written over it when it is instantiated.
+    fn with_memory(engine: &Engine, module: &Module, bytes: &[u8]) -> Self {
+        let mut store = Store::new(engine, ());
+        let pages = bytes.len().div_ceil(PAGE) as u64;
+        let memory = Memory::new(&mut store, MemoryType::new(pages.max(5) as u32, None)).unwrap();
+        memory.write(&mut store, 0, bytes).unwrap();
+        let mut linker = Linker::new(engine);
+        linker.define(&store, "env", "memory", memory).unwrap();
+        linker
+            .func_wrap(
+                "env",
+                "opa_abort",
+                move |caller: Caller<'_, ()>, addr: i32| -> wasmtime::Result<()> {
+                    Err(wasmtime::Error::msg(format!(
+                        "opa_abort: {}",
+                        c_string(memory.data(&caller), addr)
+                    )))
+                },
+            )
+            .unwrap();
+        let instance = linker.instantiate(&mut store, module).unwrap();
+        CtxHost {
+            store,
+            instance,
+            memory,
+        }
+    }
+
+    /// The bytes of `[from, to)` of the memory.
+    fn bytes(&self, from: i32, to: i32) -> Vec<u8> {
+        self.memory.data(&self.store)[from as u32 as usize..to as u32 as usize].to_vec()
+    }
+
+    /// Write `bytes` at `at`, growing the memory if needed.
+    fn write(&mut self, at: i32, bytes: &[u8]) {
+        let end = at as u32 as usize + bytes.len();
+        let have = self.memory.data_size(&self.store);
+        if end > have {
+            self.memory
+                .grow(&mut self.store, (end - have).div_ceil(PAGE) as u64)
+                .unwrap();
+        }
+        self.memory
+            .write(&mut self.store, at as u32 as usize, bytes)
+            .unwrap();
+    }
+
     fn call<P: WasmParams, R: WasmResults>(
         &mut self,
         name: &str,
@@ -743,6 +791,268 @@ fn many_evaluations_without_heap_reset_by_the_host_stay_bounded_on_the_fast_path
         text[1..text.len() - 1],
         format!("{{\"result\":{}}}", case.native.to_json())
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// What the module keeps across heap resets: the values `data` and an input's settings give
+// ---------------------------------------------------------------------------------------
+
+/// A pod pulling from `registry.example.com` without naming its instance; nothing but the
+/// settings or the context puts it on ECI.
+const POD: &str = r#"{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"shop","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"registry.example.com/a/b:1"}]}}}"#;
+
+/// Settings texts of one length that judge `POD` differently: every pod on ECI and the custom
+/// domain is the pod's registry (denied: the instance is missing), the same but another host
+/// (allowed: an unknown registry), an invalid instance id (invalid settings: denied).
+const SAME_LENGTH: [&str; 3] = [
+    r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq1234"}],"eciScope":{"mode":"all"}}"#,
+    r#"{"customDomains":[{"host":"registry.exbmple.com","instanceId":"cri-j36zhodptmyq1234"}],"eciScope":{"mode":"all"}}"#,
+    r#"{"customDomains":[{"host":"registry.example.com","instanceId":"cri-j36zhodptmyq123!"}],"eciScope":{"mode":"all"}}"#,
+];
+
+/// Data texts that judge `POD`: `SAME_LENGTH`, then the first with mutation on (repaired), with
+/// the scope left to detection (out of scope: allowed), and that with the pod's namespace
+/// labelled for ECI in the context Kubewarden's opa mode passes (denied again).
+fn data_texts() -> Vec<Vec<u8>> {
+    let mut texts: Vec<Vec<u8>> = SAME_LENGTH.iter().map(|t| t.as_bytes().to_vec()).collect();
+    let mut mutate: Value = serde_json::from_str(SAME_LENGTH[0]).unwrap();
+    mutate["mutate"] = json!(true);
+    let mut detect: Value = serde_json::from_str(SAME_LENGTH[0]).unwrap();
+    detect["eciScope"]["mode"] = json!("detect");
+    let mut context = detect.clone();
+    context["kubernetes"] = json!({"namespaces": {"shop": {"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "shop", "labels": {"alibabacloud.com/eci": "true"}}}}});
+    for data in [mutate, detect, context] {
+        texts.push(serde_json::to_vec(&data).unwrap());
+    }
+    texts
+}
+
+/// The native decision of entrypoint `ep` as result set text: what the module must answer.
+fn native_result(ep: i32, input: &[u8], data: &[u8]) -> String {
+    let data: Value = serde_json::from_slice(data).unwrap();
+    let ep = OPA_ENTRYPOINTS[ep as usize].1;
+    let decision = secretfree::engines::opa::opa_decision(ep, input, &data);
+    format!(
+        "[{{\"result\":{}}}]",
+        serde_json::to_string(&decision).unwrap()
+    )
+}
+
+#[test]
+fn kept_data_follows_every_change_of_the_data_text() {
+    let texts = data_texts();
+    let (engine, module) = ctx_engine();
+    let mut host = CtxHost::new(&engine, &module);
+    let input = format!(r#"{{"request":{POD}}}"#).into_bytes();
+    let verdicts: Vec<String> = texts.iter().map(|t| native_result(2, &input, t)).collect();
+    let same_length: std::collections::BTreeSet<&String> = verdicts[..3].iter().collect();
+    assert_eq!(
+        same_length.len(),
+        3,
+        "the texts of one length judge differently"
+    );
+    assert_ne!(verdicts[0], verdicts[3], "mutation repairs");
+    assert_ne!(verdicts[4], verdicts[5], "the context puts the pod on ECI");
+    let base = host.heap();
+    let mut at = None;
+    // burrego's sequence: heap reset, data parsed (the texts of one length at one address,
+    // each over the other), input parsed, eval; each entrypoint, each text twice in a row and
+    // again after the others.
+    for round in 0..3 {
+        for text in &texts {
+            for _ in 0..2 {
+                for ep in 0..3 {
+                    host.set_heap(base);
+                    let data = host.parse(text);
+                    if text.len() == texts[0].len() {
+                        assert_eq!(*at.get_or_insert(data), data, "parsed at one address");
+                    }
+                    let value = host.parse(&input);
+                    let got = host.eval_ctx(ep, Some(value), data).unwrap();
+                    let want = native_result(ep, &input, text);
+                    let text = String::from_utf8_lossy(text);
+                    assert_eq!(got, want, "round {round}, ep {ep}, data {text}");
+                }
+            }
+        }
+    }
+
+    // The fast path with data loaded once and edited in place between evaluations
+    // (opa_value_add_path / opa_value_remove_path on the same value).
+    host.set_heap(base);
+    let data = host.parse(&texts[1]);
+    let mut current: Value = serde_json::from_slice(&texts[1]).unwrap();
+    let fast = |host: &mut CtxHost, current: &Value| {
+        let got = host.eval_fast(2, data, &input, 0);
+        let want = native_result(2, &input, &serde_json::to_vec(current).unwrap());
+        assert_eq!(got, want, "after editing data into {current}");
+        got
+    };
+    let unknown_registry = fast(&mut host, &current);
+    let domain = json!({"host": "registry.example.com", "instanceId": "cri-j36zhodptmyq1234"});
+    let path = host.parse(br#"["customDomains"]"#);
+    let domains = host.parse(&serde_json::to_vec(&json!([domain])).unwrap());
+    let rc: i32 = host
+        .call("opa_value_add_path", (data, path, domains))
+        .unwrap();
+    assert_eq!(rc, 0);
+    current["customDomains"] = json!([domain]);
+    let missing_instance = fast(&mut host, &current);
+    assert_ne!(unknown_registry, missing_instance);
+    assert_eq!(fast(&mut host, &current), missing_instance);
+    let rc: i32 = host.call("opa_value_remove_path", (data, path)).unwrap();
+    assert_eq!(rc, 0);
+    current.as_object_mut().unwrap().remove("customDomains");
+    assert_eq!(fast(&mut host, &current), unknown_registry);
+    // New data loaded where the old was, the heap reset below both.
+    host.set_heap(base);
+    let again = host.parse(&texts[0]);
+    assert_eq!(again, data);
+    let got = host.eval_fast(2, again, &input, 0);
+    assert_eq!(got, native_result(2, &input, &texts[0]));
+}
+
+#[test]
+fn kept_input_settings_follow_every_change_of_the_settings_text() {
+    let (engine, module) = ctx_engine();
+    let mut host = CtxHost::new(&engine, &module);
+    let data_text = serde_json::to_vec(&bundle_data()).unwrap();
+    let data = host.parse(&data_text);
+    let settings = SAME_LENGTH.iter().chain(&["{}", "[1]", "null"]);
+    let inputs = |settings: &str| {
+        [
+            (2, format!(r#"{{"request":{POD},"settings":{settings}}}"#)),
+            (0, format!(r#"{{"review":{POD},"parameters":{settings}}}"#)),
+            (1, format!(r#"{{"parameters":{settings},"review":{POD}}}"#)),
+            (0, format!(r#"{{"request":{POD},"settings":{settings}}}"#)),
+        ]
+    };
+    for round in 0..2 {
+        for settings in settings.clone() {
+            for (ep, input) in inputs(settings) {
+                for _ in 0..2 {
+                    let got = host.eval_fast(ep, data, input.as_bytes(), 0);
+                    let want = native_result(ep, input.as_bytes(), &data_text);
+                    assert_eq!(got, want, "round {round}, ep {ep}, input {input}");
+                }
+            }
+        }
+    }
+    let verdicts: std::collections::BTreeSet<String> = SAME_LENGTH
+        .iter()
+        .map(|s| native_result(2, inputs(s)[0].1.as_bytes(), &data_text))
+        .collect();
+    assert_eq!(
+        verdicts.len(),
+        3,
+        "the settings texts judge the pod differently"
+    );
+}
+
+#[test]
+fn data_and_settings_too_large_to_keep_are_read_afresh() {
+    // Data of 400 namespaces (about 314 KB kept, over the 224 KiB region) and settings of
+    // 3,000 anonymous images (over the 32 KiB region), alternating with texts that fit: every
+    // evaluation judged as natively, the small ones kept after the large ones did not fit.
+    let mut large: Value = serde_json::from_str(SAME_LENGTH[0]).unwrap();
+    large["eciScope"]["mode"] = json!("detect");
+    let namespaces: serde_json::Map<String, Value> = (0..400)
+        .map(|i| {
+            let name = if i == 399 {
+                "shop".to_owned()
+            } else {
+                format!("team-{i}-prod")
+            };
+            let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name,
+                "uid": "6f9e1b9c-0000-4000-8000-000000000000", "resourceVersion": "123456",
+                "labels": {"kubernetes.io/metadata.name": name, "team": format!("team-{i}"),
+                    "alibabacloud.com/eci": "true"}}});
+            (name, ns)
+        })
+        .collect();
+    large["kubernetes"] = json!({"namespaces": namespaces});
+    let large = serde_json::to_vec(&large).unwrap();
+    let small = SAME_LENGTH[1].as_bytes().to_vec();
+    let images: Vec<String> = (0..3000)
+        .map(|i| format!("docker.io/library/image-{i}:*"))
+        .collect();
+    let mut many: Value = serde_json::from_str(SAME_LENGTH[0]).unwrap();
+    many["anonymousImages"] = json!(images);
+    let many = serde_json::to_string(&many).unwrap();
+    assert!(large.len() > 100_000 && many.len() > 32 * 1024);
+
+    let (engine, module) = ctx_engine();
+    let mut host = CtxHost::new(&engine, &module);
+    let base = host.heap();
+    let request = format!(r#"{{"request":{POD}}}"#).into_bytes();
+    let mut answers = std::collections::BTreeSet::new();
+    for round in 0..3 {
+        for data_text in [&large, &small, &large, &large, &small, &small] {
+            host.set_heap(base);
+            let data = host.parse(data_text);
+            for input in [
+                request.clone(),
+                format!(r#"{{"request":{POD},"settings":{many}}}"#).into_bytes(),
+                format!(r#"{{"request":{POD},"settings":{}}}"#, SAME_LENGTH[2]).into_bytes(),
+                format!(r#"{{"request":{POD},"settings":{many}}}"#).into_bytes(),
+            ] {
+                let got = host.eval_fast(2, data, &input, 0);
+                assert_eq!(
+                    got,
+                    native_result(2, &input, data_text),
+                    "round {round}, data of {} bytes, input of {} bytes",
+                    data_text.len(),
+                    input.len()
+                );
+                answers.insert(got);
+            }
+        }
+    }
+    assert!(answers.len() >= 3, "{answers:?}");
+}
+
+#[test]
+fn kept_values_stay_right_when_a_host_clones_memory_into_a_fresh_instance() {
+    let (engine, module) = ctx_engine();
+    let input = format!(r#"{{"request":{POD}}}"#).into_bytes();
+    let (a, b) = (SAME_LENGTH[0].as_bytes(), SAME_LENGTH[1].as_bytes());
+    let (want_a, want_b) = (native_result(2, &input, a), native_result(2, &input, b));
+    assert_ne!(want_a, want_b);
+
+    // The whole memory of an instance that kept what `a` gives, copied into a fresh instance
+    // (whose data segments are written over the copy): the copy answers for `a` at once, and
+    // for `b` loaded where `a` was.
+    let mut first = CtxHost::new(&engine, &module);
+    let base = first.heap();
+    let data = first.parse(a);
+    let mark = first.heap();
+    assert_eq!(first.eval_fast(2, data, &input, 0), want_a);
+    let size = first.memory.data_size(&first.store) as i32;
+    let mut copy = CtxHost::with_memory(&engine, &module, &first.bytes(0, size));
+    copy.set_heap(mark);
+    assert_eq!(copy.eval_fast(2, data, &input, 0), want_a);
+    copy.set_heap(base);
+    assert_eq!(copy.parse(b), data, "loaded where the copied data was");
+    assert_eq!(copy.eval_fast(2, data, &input, 0), want_b);
+
+    // OPA Go's pool: the heap an instance loaded its data into, [heap base, mark), is copied
+    // into another instance of the module at the same addresses, and the heap pointer set to
+    // the mark. The other instance kept what `b` gives, and `b`'s value record and text were
+    // at the same addresses with the same length: the copied `a` must be read as `a`.
+    let mut pooled = CtxHost::new(&engine, &module);
+    assert_eq!(pooled.heap(), base);
+    assert_eq!(pooled.parse(b), data);
+    assert_eq!(pooled.eval_fast(2, data, &input, 0), want_b);
+    assert_eq!(pooled.eval_fast(2, data, &input, 0), want_b);
+    pooled.write(base, &first.bytes(base, mark));
+    pooled.set_heap(mark);
+    assert_eq!(pooled.eval_fast(2, data, &input, 0), want_a);
+    // And back to `b` (the copy's heap), through the context path.
+    pooled.write(base, &copy.bytes(base, mark));
+    pooled.set_heap(mark);
+    let value = pooled.parse(&input);
+    assert_eq!(pooled.eval_ctx(2, Some(value), data).unwrap(), want_b);
 }
 
 #[test]

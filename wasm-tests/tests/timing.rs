@@ -2,7 +2,8 @@
 //! `evaluate_json` measured in the same run, on the requests of `policies/bench/`: the waPC
 //! module (one long-lived instance, as a Kubewarden policy-server keeps it, and a fresh
 //! instance per request from a compiled module), the OPA module through the opa-wasm crate
-//! (`secretfree/verdict`), and the component (`validate`). Also the module compile times.
+//! (`secretfree/verdict`; the settings in the input, and in `data` as Kubewarden's opa mode
+//! passes them), and the component (`validate`). Also the module compile times.
 //!
 //! A benchmark, not a test of speed: nothing here asserts a time. It checks that every host
 //! gives the native decision on each request before timing it. Without `SECRETFREE_TIMING`
@@ -103,6 +104,14 @@ fn per_evaluation_time_in_every_host() {
     let opa = rt
         .block_on(runtime.with_data(&mut opa_store, &data))
         .unwrap();
+    // Kubewarden's opa mode, in an instance of its own: the settings are the data document,
+    // the input is `{request}`.
+    let runtime = rt
+        .block_on(opa_wasm::Runtime::new(&mut opa_store, &opa_module))
+        .unwrap();
+    let opa_data = rt
+        .block_on(runtime.with_data(&mut opa_store, &settings_value))
+        .unwrap();
 
     let start = Instant::now();
     let component = Component::new(&engine, artifact("component/secretfree.wasm")).unwrap();
@@ -119,15 +128,16 @@ fn per_evaluation_time_in_every_host() {
     );
     println!();
     println!(
-        "| request | native | waPC call | OPA opa_eval | component call | waPC instantiate + validate |"
+        "| request | native | waPC call | OPA opa_eval | OPA opa_eval, settings in data | component call | waPC instantiate + validate |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for name in ["small", "typical", "large"] {
         let request = std::fs::read(repo().join(format!("policies/bench/{name}.json"))).unwrap();
         let payload = envelope(&request, &settings_json);
         let native = secretfree::evaluate_json(&request, &settings);
         let request_text = String::from_utf8(request.clone()).unwrap();
         let opa_input = RawValue::from_string(String::from_utf8(payload.clone()).unwrap()).unwrap();
+        let opa_request = RawValue::from_string(format!("{{\"request\":{request_text}}}")).unwrap();
 
         // The same decision everywhere before anything is timed.
         let wapc_out: Value =
@@ -137,6 +147,14 @@ fn per_evaluation_time_in_every_host() {
             .block_on(opa.evaluate(&mut opa_store, "secretfree/verdict", &opa_input))
             .unwrap();
         assert_eq!(set[0]["result"].get(), native.to_json(), "{name}: OPA");
+        let set: Vec<ResultEntry> = rt
+            .block_on(opa_data.evaluate(&mut opa_store, "secretfree/verdict", &opa_request))
+            .unwrap();
+        assert_eq!(
+            set[0]["result"].get(),
+            native.to_json(),
+            "{name}: OPA, data"
+        );
         let got = policy
             .secretfree_policy_evaluator()
             .call_validate(&mut store, &request_text, &settings_json)
@@ -153,6 +171,12 @@ fn per_evaluation_time_in_every_host() {
         let t_opa = per_call(&mut || {
             let set: Vec<ResultEntry> = rt
                 .block_on(opa.evaluate(&mut opa_store, "secretfree/verdict", &opa_input))
+                .unwrap();
+            black_box(set);
+        });
+        let t_opa_data = per_call(&mut || {
+            let set: Vec<ResultEntry> = rt
+                .block_on(opa_data.evaluate(&mut opa_store, "secretfree/verdict", &opa_request))
                 .unwrap();
             black_box(set);
         });
@@ -174,13 +198,15 @@ fn per_evaluation_time_in_every_host() {
         });
         let ratio = |t: Duration| t.as_secs_f64() / t_native.as_secs_f64();
         println!(
-            "| {name} ({} B) | {} | {:.2}× ({}) | {:.2}× ({}) | {:.2}× ({}) | {:.1}× ({}) |",
+            "| {name} ({} B) | {} | {:.2}× ({}) | {:.2}× ({}) | {:.2}× ({}) | {:.2}× ({}) | {:.1}× ({}) |",
             request.len(),
             micros(t_native),
             ratio(t_wapc),
             micros(t_wapc),
             ratio(t_opa),
             micros(t_opa),
+            ratio(t_opa_data),
+            micros(t_opa_data),
             ratio(t_component),
             micros(t_component),
             ratio(t_fresh),

@@ -1,10 +1,11 @@
 //! The OPA WebAssembly ABI 1.3 module and its bundle (spec/engines.md B.3, B.4).
 //!
 //! `build`: cargo build with the shared memory imported *and* exported and a 64 KiB stack
-//! (so the memory import asks for at most 5 pages: the npm SDK and Kubewarden's burrego give
-//! exactly 5), then post-link with walrus: drop the `__data_end`/`__heap_base` exports and add
-//! the immutable i32 globals `opa_wasm_abi_version` = 1 and `opa_wasm_abi_minor_version` = 3
-//! (Rust statics would export their *address*). The result is checked against the ABI.
+//! (so the memory import asks for at most 2 pages: opa-py-wasm gives 2, the npm SDK and
+//! Kubewarden's burrego 5), then post-link with walrus: drop the `__data_end`/`__heap_base`
+//! exports and add the immutable i32 globals `opa_wasm_abi_version` = 1 and
+//! `opa_wasm_abi_minor_version` = 3 (Rust statics would export their *address*). The result is
+//! checked against the ABI.
 //!
 //! `bundle`: a deterministic OPA bundle (tar.gz) with `/.manifest`, `/data.json`,
 //! `/policy.wasm`; the `.manifest`'s wasm module path is `/policy.wasm`, as `opa build` writes.
@@ -18,8 +19,10 @@ use wasmparser::{Parser, Payload, TypeRef};
 /// Link arguments of the OPA module.
 pub const LINK_ARGS: &[&str] = &["--import-memory", "--export-memory", "-zstack-size=65536"];
 
-/// The largest memory minimum a host may be asked for (npm SDK and burrego create 5 pages).
-pub const MAX_MIN_PAGES: u64 = 5;
+/// The largest memory minimum a host may be asked for: opa-py-wasm creates 2 pages (and grows
+/// them only when instantiation traps, not when the import's minimum is larger); the npm SDK
+/// and burrego create 5.
+pub const MAX_MIN_PAGES: u64 = 2;
 
 /// Every export the ABI 1.3 hosts look up.
 pub const REQUIRED_EXPORTS: &[&str] = &[
