@@ -35,6 +35,7 @@ pub mod rules;
 mod scope;
 mod settings;
 mod skip;
+mod sort;
 #[cfg(feature = "yaml")]
 pub mod tools;
 mod verdict;

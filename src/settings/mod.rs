@@ -391,7 +391,9 @@ impl Settings {
             Ok(s)
         } else {
             // Same order on every host, whatever the map implementation.
-            c.0.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+            crate::sort::sort_by(&mut c.0, |a, b| {
+                (&a.path, &a.message).cmp(&(&b.path, &b.message))
+            });
             Err(SettingsErrors(c.0))
         }
     }
