@@ -340,16 +340,24 @@ impl Context {
 fn string_map(value: Option<&Value>, what: &str) -> Result<StrMap, ContextError> {
     match value {
         None | Some(Value::Null) => Ok(StrMap::new()),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                other => Err(ContextError(format!(
-                    "{what}: the value of {k:?} is {}; label and annotation values are strings (quote it)",
-                    type_name(other)
-                ))),
-            })
-            .collect(),
+        Some(Value::Object(map)) => {
+            // Inserted one by one: collecting into a map would sort first (more code).
+            let mut out = StrMap::new();
+            for (k, v) in map {
+                match v {
+                    Value::String(s) => {
+                        out.insert(k.clone(), s.clone());
+                    }
+                    other => {
+                        return Err(ContextError(format!(
+                            "{what}: the value of {k:?} is {}; label and annotation values are strings (quote it)",
+                            type_name(other)
+                        )));
+                    }
+                }
+            }
+            Ok(out)
+        }
         Some(other) => Err(ContextError(format!(
             "{what} is {}, not a mapping of strings",
             type_name(other)

@@ -124,12 +124,13 @@ impl Repairs<'_> {
         if adds.is_empty() {
             return ops;
         }
+        // Inserted one by one: collecting into a map would sort first (more code).
         let as_map = || {
-            Value::Object(
-                adds.iter()
-                    .map(|(k, v)| ((*k).clone(), Value::String((*v).clone())))
-                    .collect(),
-            )
+            let mut map = serde_json::Map::new();
+            for (k, v) in &adds {
+                map.insert((*k).clone(), Value::String((*v).clone()));
+            }
+            Value::Object(map)
         };
         if !w.meta_exists {
             let mut meta = serde_json::Map::new();
