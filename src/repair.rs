@@ -11,7 +11,6 @@ use crate::verdict::{PatchKind, PatchOp};
 use crate::workload::{KeyPath, Workload, ann_path};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 
 /// Moves of misplaced annotations and labels into the pod template, and key renames.
 #[derive(Debug, Clone)]
@@ -21,8 +20,8 @@ pub struct Moves<'a> {
     pub effective: Cow<'a, StrMap>,
     /// Pointers of misplaced annotations and labels the patch removes.
     pub removals: Vec<String>,
-    /// Keys of `effective` that eci-profile injects: the pod does not carry them.
-    pub injected: BTreeSet<String>,
+    /// Keys of `effective` that eci-profile injects, each once: the pod does not carry them.
+    pub injected: Vec<String>,
     /// The selector that injects them.
     pub injected_by: Option<String>,
 }
@@ -33,7 +32,7 @@ impl<'a> Moves<'a> {
         Moves {
             effective: Cow::Borrowed(w.original()),
             removals: Vec::new(),
-            injected: BTreeSet::new(),
+            injected: Vec::new(),
             injected_by: None,
         }
     }
@@ -44,7 +43,8 @@ impl<'a> Moves<'a> {
         for (key, value) in injected {
             if !self.effective.contains_key(key) {
                 self.effective.to_mut().insert(key.clone(), value.clone());
-                self.injected.insert(key.clone());
+                // Not in `effective` before: not injected before.
+                self.injected.push(key.clone());
             }
         }
         if !self.injected.is_empty() {
@@ -54,7 +54,7 @@ impl<'a> Moves<'a> {
 
     /// Whether eci-profile injects `key` (the pod does not carry it).
     pub fn is_injected(&self, key: &str) -> bool {
-        self.injected.contains(key)
+        self.injected.iter().any(|k| k == key)
     }
 
     /// Where the value the rules judge for `key` sits: [`Workload::value_path`], or, for an
