@@ -49,8 +49,8 @@ pub use model::AdmissionRequest;
 pub use patch::{PatchError, apply as apply_patch};
 pub use rules::{Action, RuleId};
 pub use settings::{
-    AccessEntry, CustomDomainSetting, EciScope, RuleSetting, ScopeMode, Settings, SettingsError,
-    SettingsErrors,
+    AccessEntry, CustomDomainSetting, EciScope, RuleSetting, RuleSettings, ScopeMode, Settings,
+    SettingsError, SettingsErrors,
 };
 pub use verdict::{Finding, PatchKind, PatchOp, Verdict};
 
