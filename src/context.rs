@@ -34,7 +34,6 @@
 use crate::json::type_name;
 use crate::model::StrMap;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The namespace label that sends every pod of the namespace to ECI.
@@ -53,12 +52,65 @@ const MAX_SELECTORS: usize = 1024;
 /// Namespace labels and eci-profile selectors: what the cluster says about where pods run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
-    /// Labels by namespace name.
-    namespaces: BTreeMap<String, StrMap>,
+    /// Labels by namespace name, sorted by name (see [`Named`]).
+    namespaces: Named<StrMap>,
     /// The ConfigMap's selectors, in order (`None`: no eci-profile ConfigMap seen).
     profile: Option<Vec<EciSelector>>,
     /// `Selector` resources by name (`None`: none seen).
-    resources: Option<BTreeMap<String, EciSelector>>,
+    resources: Option<Named<EciSelector>>,
+}
+
+/// Values by name, sorted by name, each name once: a map on a sorted list (a map type would
+/// add its own code; lookups are binary searches all the same).
+#[derive(Debug, Clone, PartialEq)]
+struct Named<T>(Vec<(String, T)>);
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<T> Named<T> {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(n, _)| n.as_str().cmp(name))
+    }
+
+    fn get(&self, name: &str) -> Option<&T> {
+        self.find(name)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    /// Set `name`'s value, replacing an earlier one.
+    fn insert(&mut self, name: &str, value: T) {
+        match self.find(name) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.0.insert(i, (name.to_owned(), value)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values, in name order.
+    fn values(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().map(|(_, v)| v)
+    }
 }
 
 /// What [`Context::add_object`] did with an object.
@@ -189,7 +241,7 @@ impl Context {
 
     /// Record a namespace's labels (replacing any earlier ones).
     pub fn add_namespace(&mut self, name: &str, labels: StrMap) {
-        self.namespaces.insert(name.to_owned(), labels);
+        self.namespaces.insert(name, labels);
     }
 
     /// Read one Kubernetes object: a `Namespace`, the `kube-system/eci-profile` ConfigMap or
@@ -254,13 +306,13 @@ impl Context {
                     }
                 };
                 let selector = selector_from(name, spec, &what)?;
-                let resources = self.resources.get_or_insert_with(BTreeMap::new);
+                let resources = self.resources.get_or_insert_with(Named::default);
                 if resources.len() >= MAX_SELECTORS && !resources.contains_key(name) {
                     return Err(ContextError(format!(
                         "more than {MAX_SELECTORS} Selector resources: no eci-profile needs that many"
                     )));
                 }
-                resources.insert(name.to_owned(), selector);
+                resources.insert(name, selector);
                 Ok(Added::Selector)
             }
             "" => Err(ContextError(
