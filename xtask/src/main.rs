@@ -8,7 +8,7 @@
 //! - `inspect FILE...`: print a module's imports, exports, memories, globals and custom sections.
 //!
 //! Builds go to `target/dist` with paths remapped, so two clean builds give the same bytes; each
-//! core module then goes through `wasm-opt -Oz` of a pinned binaryen (`wasm_opt`).
+//! core module then goes through `wasm-opt -Oz --converge` of a pinned binaryen (`wasm_opt`).
 
 mod artifacthub;
 mod component;
