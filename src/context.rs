@@ -35,7 +35,6 @@ use crate::json::type_name;
 use crate::model::StrMap;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The namespace label that sends every pod of the namespace to ECI.
@@ -54,12 +53,65 @@ const MAX_SELECTORS: usize = 1024;
 /// Namespace labels and eci-profile selectors: what the cluster says about where pods run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
-    /// Labels by namespace name.
-    namespaces: BTreeMap<String, StrMap<'static>>,
+    /// Labels by namespace name, sorted by name (see [`Named`]).
+    namespaces: Named<StrMap<'static>>,
     /// The ConfigMap's selectors, in order (`None`: no eci-profile ConfigMap seen).
     profile: Option<Vec<EciSelector>>,
     /// `Selector` resources by name (`None`: none seen).
-    resources: Option<BTreeMap<String, EciSelector>>,
+    resources: Option<Named<EciSelector>>,
+}
+
+/// Values by name, sorted by name, each name once: a map on a sorted list (a map type would
+/// add its own code; lookups are binary searches all the same).
+#[derive(Debug, Clone, PartialEq)]
+struct Named<T>(Vec<(String, T)>);
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<T> Named<T> {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(n, _)| n.as_str().cmp(name))
+    }
+
+    fn get(&self, name: &str) -> Option<&T> {
+        self.find(name)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    /// Set `name`'s value, replacing an earlier one.
+    fn insert(&mut self, name: &str, value: T) {
+        match self.find(name) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.0.insert(i, (name.to_owned(), value)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values, in name order.
+    fn values(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().map(|(_, v)| v)
+    }
 }
 
 /// What [`Context::add_object`] did with an object.
@@ -191,7 +243,7 @@ impl Context {
 
     /// Record a namespace's labels (replacing any earlier ones).
     pub fn add_namespace(&mut self, name: &str, labels: StrMap<'static>) {
-        self.namespaces.insert(name.to_owned(), labels);
+        self.namespaces.insert(name, labels);
     }
 
     /// Read one Kubernetes object: a `Namespace`, the `kube-system/eci-profile` ConfigMap or
@@ -256,13 +308,13 @@ impl Context {
                     }
                 };
                 let selector = selector_from(name, spec, &what)?;
-                let resources = self.resources.get_or_insert_with(BTreeMap::new);
+                let resources = self.resources.get_or_insert_with(Named::default);
                 if resources.len() >= MAX_SELECTORS && !resources.contains_key(name) {
                     return Err(ContextError(format!(
                         "more than {MAX_SELECTORS} Selector resources: no eci-profile needs that many"
                     )));
                 }
-                resources.insert(name.to_owned(), selector);
+                resources.insert(name, selector);
                 Ok(Added::Selector)
             }
             "" => Err(ContextError(
@@ -342,16 +394,24 @@ impl Context {
 fn string_map(value: Option<&Value>, what: &str) -> Result<StrMap<'static>, ContextError> {
     match value {
         None | Some(Value::Null) => Ok(StrMap::new()),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((Cow::Owned(k.clone()), Cow::Owned(s.clone()))),
-                other => Err(ContextError(format!(
-                    "{what}: the value of {k:?} is {}; label and annotation values are strings (quote it)",
-                    type_name(other)
-                ))),
-            })
-            .collect(),
+        Some(Value::Object(map)) => {
+            // Inserted one by one: collecting into a map would sort first (more code).
+            let mut out = StrMap::new();
+            for (k, v) in map {
+                match v {
+                    Value::String(s) => {
+                        out.insert(Cow::Owned(k.clone()), Cow::Owned(s.clone()));
+                    }
+                    other => {
+                        return Err(ContextError(format!(
+                            "{what}: the value of {k:?} is {}; label and annotation values are strings (quote it)",
+                            type_name(other)
+                        )));
+                    }
+                }
+            }
+            Ok(out)
+        }
         Some(other) => Err(ContextError(format!(
             "{what} is {}, not a mapping of strings",
             type_name(other)

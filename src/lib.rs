@@ -35,6 +35,7 @@ pub mod rules;
 mod scope;
 mod settings;
 mod skip;
+mod sort;
 #[cfg(feature = "yaml")]
 pub mod tools;
 mod verdict;
@@ -48,8 +49,8 @@ pub use model::AdmissionRequest;
 pub use patch::{PatchError, apply as apply_patch};
 pub use rules::{Action, RuleId};
 pub use settings::{
-    AccessEntry, CustomDomainSetting, EciScope, RuleSetting, ScopeMode, Settings, SettingsError,
-    SettingsErrors,
+    AccessEntry, CustomDomainSetting, EciScope, RuleSetting, RuleSettings, ScopeMode, Settings,
+    SettingsError, SettingsErrors,
 };
 pub use verdict::{Finding, PatchKind, PatchOp, Verdict};
 

@@ -11,7 +11,6 @@ use crate::verdict::{PatchKind, PatchOp};
 use crate::workload::{KeyPath, Workload, ann_path};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 
 /// Moves of misplaced annotations and labels into the pod template, and key renames.
 #[derive(Debug, Clone)]
@@ -21,8 +20,8 @@ pub struct Moves<'a> {
     pub effective: Cow<'a, StrMap<'a>>,
     /// Pointers of misplaced annotations and labels the patch removes.
     pub removals: Vec<String>,
-    /// Keys of `effective` that eci-profile injects: the pod does not carry them.
-    pub injected: BTreeSet<String>,
+    /// Keys of `effective` that eci-profile injects, each once: the pod does not carry them.
+    pub injected: Vec<String>,
     /// The selector that injects them.
     pub injected_by: Option<String>,
 }
@@ -33,7 +32,7 @@ impl<'a> Moves<'a> {
         Moves {
             effective: Cow::Borrowed(w.original()),
             removals: Vec::new(),
-            injected: BTreeSet::new(),
+            injected: Vec::new(),
             injected_by: None,
         }
     }
@@ -44,7 +43,8 @@ impl<'a> Moves<'a> {
         for (key, value) in injected {
             if !self.effective.contains_key(key.as_ref()) {
                 let (key, value) = (key.as_ref().to_owned(), value.as_ref().to_owned());
-                self.injected.insert(key.clone());
+                // Not in `effective` before: not injected before.
+                self.injected.push(key.clone());
                 self.effective
                     .to_mut()
                     .insert(Cow::Owned(key), Cow::Owned(value));
@@ -57,7 +57,7 @@ impl<'a> Moves<'a> {
 
     /// Whether eci-profile injects `key` (the pod does not carry it).
     pub fn is_injected(&self, key: &str) -> bool {
-        self.injected.contains(key)
+        self.injected.iter().any(|k| k == key)
     }
 
     /// Where the value the rules judge for `key` sits: [`Workload::value_path`], or, for an
@@ -129,12 +129,13 @@ impl Repairs<'_> {
         if adds.is_empty() {
             return ops;
         }
+        // Inserted one by one: collecting into a map would sort first (more code).
         let as_map = || {
-            Value::Object(
-                adds.iter()
-                    .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-                    .collect(),
-            )
+            let mut map = serde_json::Map::new();
+            for (k, v) in &adds {
+                map.insert(k.to_string(), Value::String(v.to_string()));
+            }
+            Value::Object(map)
         };
         if !w.meta_exists {
             let mut meta = serde_json::Map::new();

@@ -89,7 +89,7 @@ pub fn plan<'s>(w: &Workload<'_>, settings: &'s Settings) -> Skip<'s> {
             }
         }
         if !skipped.is_empty() {
-            skipped.sort_unstable();
+            crate::sort::sort_by(&mut skipped, RuleId::cmp);
             let names: Vec<&str> = skipped.iter().map(|r| r.id()).collect();
             report.report(
                 RuleId::RuleSkipped,

@@ -97,7 +97,7 @@ impl Serialize for Verdict {
 impl Verdict {
     /// Build a verdict: sorts findings, drops exact duplicates and computes `allowed`.
     pub fn new(mut findings: Vec<Finding>, patch: Vec<PatchOp>) -> Verdict {
-        findings.sort_by(|a, b| {
+        crate::sort::sort_by(&mut findings, |a, b| {
             (a.path.as_str(), a.rule.id(), a.message.as_str(), a.action).cmp(&(
                 b.path.as_str(),
                 b.rule.id(),

@@ -14,7 +14,6 @@
 use crate::tools::positions::{Pos, PosTree};
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 use serde_json::{Map, Number, Value};
-use std::collections::HashMap;
 
 /// How deep block and flow collections may nest (the parser refuses deeper text).
 pub const MAX_NESTING: usize = 128;
@@ -48,7 +47,7 @@ pub fn to_located(text: &str) -> Result<Vec<Located>, String> {
     };
     let mut loader = Loader {
         stack: Vec::new(),
-        anchors: HashMap::new(),
+        anchors: Vec::new(),
         docs: Vec::new(),
         budget: ALIAS_BUDGET.max(text.len()),
     };
@@ -116,7 +115,9 @@ enum Open {
 
 struct Loader {
     stack: Vec<Open>,
-    anchors: HashMap<usize, (Value, PosTree, usize)>,
+    /// Anchored nodes by anchor id, sorted by id (a sorted list: a hash map would add its own
+    /// code to the playground).
+    anchors: Vec<(usize, (Value, PosTree, usize))>,
     docs: Vec<Located>,
     /// Nodes aliases may still add.
     budget: usize,
@@ -217,7 +218,12 @@ impl Loader {
                 self.finish(node, anchor, false)
             }
             Event::Alias(id) => {
-                let (value, tree, size) = self.anchors.get(&id).cloned().ok_or_else(|| {
+                let anchored = self
+                    .anchors
+                    .binary_search_by_key(&id, |(a, _)| *a)
+                    .ok()
+                    .and_then(|i| self.anchors.get(i));
+                let (value, tree, size) = anchored.map(|(_, n)| n.clone()).ok_or_else(|| {
                     format!(
                         "alias at line {} column {} refers to a node that is not complete yet",
                         at.line, at.column
@@ -242,8 +248,15 @@ impl Loader {
     /// Put a finished node where it belongs: a document, a sequence item, a key or a value.
     fn finish(&mut self, node: Node, anchor: usize, merge_key: bool) -> Result<(), String> {
         if anchor != 0 {
-            self.anchors
-                .insert(anchor, (node.value.clone(), node.tree.clone(), node.size));
+            let anchored = (node.value.clone(), node.tree.clone(), node.size);
+            match self.anchors.binary_search_by_key(&anchor, |(a, _)| *a) {
+                Ok(i) => {
+                    if let Some(slot) = self.anchors.get_mut(i) {
+                        slot.1 = anchored;
+                    }
+                }
+                Err(i) => self.anchors.insert(i, (anchor, anchored)),
+            }
         }
         match self.stack.last_mut() {
             None => {

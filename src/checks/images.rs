@@ -17,7 +17,22 @@ use crate::repair::{InstanceList, Moves};
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use crate::workload::{ImageSite, Shape, Workload};
-use std::collections::BTreeSet;
+
+/// Instance ids, sorted and unique (a sorted list: a set type would add its own code).
+#[derive(Debug, Default)]
+struct Ids<'a>(Vec<&'a str>);
+
+impl<'a> Ids<'a> {
+    fn insert(&mut self, id: &'a str) {
+        if let Err(at) = self.0.binary_search(&id) {
+            self.0.insert(at, id);
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
+}
 
 /// A parsed image with its registry class and, where the settings know it, the instance
 /// behind the registry and its owner.
@@ -232,7 +247,7 @@ fn instance_list<'x, 's: 'x>(
     moves: &Moves,
     parsed: &'x [Parsed<'x>],
     ids: Option<&'x InstanceIds<'x>>,
-) -> (BTreeSet<&'x str>, Option<InstanceList>) {
+) -> (Ids<'x>, Option<InstanceList>) {
     let settings = r.settings;
     let cluster_region = settings.cluster_region.as_deref();
     let key = ids.map_or(INSTANCE_IDS, |i| i.key);
@@ -290,13 +305,16 @@ fn instance_list<'x, 's: 'x>(
 
     // Images on custom domains need their instance listed.
     let cross_account = moves.effective.contains_key(USER_ARNS);
-    let mut listed: BTreeSet<&str> = tokens.iter().map(|t| t.id).collect();
+    let mut listed = Ids::default();
+    for t in &tokens {
+        listed.insert(t.id);
+    }
     // An instance listed only in a misplaced copy is annotation-misplaced's finding: one
     // mistake, one deny.
     let misplaced = if r.is_on(RuleId::AnnotationMisplaced) {
         misplaced_ids(w)
     } else {
-        BTreeSet::new()
+        Ids::default()
     };
     for img in parsed {
         let AcrHost::CustomDomain {
@@ -309,9 +327,9 @@ fn instance_list<'x, 's: 'x>(
         };
         // An instance the namespace may not use is the access gate's finding alone (listing
         // it would not help), and a masked list is placeholder-value's: one mistake, one deny.
-        if listed.contains(*instance_id)
+        if listed.contains(instance_id)
             || ids.is_some_and(|i| i.placeholder)
-            || misplaced.contains(*instance_id)
+            || misplaced.contains(instance_id)
             || !access::allows_instance(settings, w, instance_id)
         {
             continue;
@@ -373,18 +391,20 @@ fn instance_list<'x, 's: 'x>(
 
 /// The instance ids that copies of the instance-id keys where ECI never reads them
 /// (controller metadata, labels) list.
-fn misplaced_ids<'a>(w: &Workload<'a>) -> BTreeSet<&'a str> {
+fn misplaced_ids<'a>(w: &Workload<'a>) -> Ids<'a> {
     let maps = w
         .ignored_meta
         .iter()
         .map(|m| m.annotations)
         .chain(std::iter::once(w.labels));
-    let mut ids = BTreeSet::new();
+    let mut ids = Ids::default();
     for map in maps {
         for key in [INSTANCE_IDS, INSTANCE_ID_LEGACY] {
             if let Some(value) = map.get(key) {
                 let list = parse_instance_ids(value);
-                ids.extend(list.tokens.into_iter().flatten().map(|t| t.id));
+                for t in list.tokens.into_iter().flatten() {
+                    ids.insert(t.id);
+                }
             }
         }
     }
@@ -393,13 +413,7 @@ fn misplaced_ids<'a>(w: &Workload<'a>) -> BTreeSet<&'a str> {
 
 /// `listed`: the instance ids the pod ends up listing (after any repair); `pair`: the pod
 /// names both cross-account roles.
-fn pull_secrets(
-    r: &mut Report,
-    w: &Workload,
-    parsed: &[Parsed],
-    listed: &BTreeSet<&str>,
-    pair: bool,
-) {
+fn pull_secrets(r: &mut Report, w: &Workload, parsed: &[Parsed], listed: &Ids, pair: bool) {
     let secrets: Vec<&str> = w
         .pull_secret_names()
         .filter(|s| !s.starts_with("acr-credential-"))
@@ -423,7 +437,7 @@ fn pull_secrets(
                 // Whether ECI's secret-free pull covers new Personal Edition instances is not
                 // documented: the secret may be what makes the pull work.
                 AcrHost::PersonalNew { .. } => false,
-                AcrHost::CustomDomain { instance_id, .. } => listed.contains(*instance_id),
+                AcrHost::CustomDomain { instance_id, .. } => listed.contains(instance_id),
                 AcrHost::NotAcr => anonymous(r.settings, img),
             }
     };

@@ -10,7 +10,6 @@ use parse::{
     Collector, ownership_agrees, parse_access, parse_custom_domain, parse_instance, type_name,
 };
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// How the policy decides that a pod runs on ECI.
@@ -55,6 +54,45 @@ pub enum RuleSetting {
     Off,
 }
 
+/// The per-rule overrides, at most one per rule, in rule order (a list: a map type would add
+/// its own code, and there are a few dozen rules at most).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RuleSettings(Vec<(RuleId, RuleSetting)>);
+
+impl RuleSettings {
+    /// The override of `rule`, if any.
+    pub fn get(&self, rule: &RuleId) -> Option<&RuleSetting> {
+        self.0.iter().find(|(r, _)| r == rule).map(|(_, s)| s)
+    }
+
+    /// Set the override of `rule`; returns the one it replaces.
+    pub fn insert(&mut self, rule: RuleId, setting: RuleSetting) -> Option<RuleSetting> {
+        if let Some((_, s)) = self.0.iter_mut().find(|(r, _)| *r == rule) {
+            return Some(std::mem::replace(s, setting));
+        }
+        let at = self
+            .0
+            .iter()
+            .position(|(r, _)| *r > rule)
+            .unwrap_or(self.0.len());
+        self.0.insert(at, (rule, setting));
+        None
+    }
+
+    /// Every override, in rule order.
+    pub fn iter(&self) -> impl Iterator<Item = (RuleId, RuleSetting)> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Everything the policy can be told. `Settings::default()` is what `{}` means.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Settings {
@@ -68,7 +106,7 @@ pub struct Settings {
     /// `None`: access control off. `Some(entries)`: on, closed for namespaces no entry matches.
     pub access: Option<Vec<AccessEntry>>,
     pub mutate: bool,
-    pub rules: BTreeMap<RuleId, RuleSetting>,
+    pub rules: RuleSettings,
     /// The rules an object may turn off with `secretfree.io/skip`. `None`: every rule but the
     /// access gate (see [`Settings::may_skip`]).
     pub allow_skip: Option<Vec<RuleId>>,
@@ -391,7 +429,9 @@ impl Settings {
             Ok(s)
         } else {
             // Same order on every host, whatever the map implementation.
-            c.0.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+            crate::sort::sort_by(&mut c.0, |a, b| {
+                (&a.path, &a.message).cmp(&(&b.path, &b.message))
+            });
             Err(SettingsErrors(c.0))
         }
     }

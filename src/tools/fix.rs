@@ -311,7 +311,7 @@ fn edits_for(
 
 /// Apply edits to lines: non-overlapping, inserts at one place kept in order.
 fn apply(lines: &[&str], mut edits: Vec<Edit>) -> Result<Vec<String>, String> {
-    edits.sort_by_key(|e| (e.start, e.end));
+    crate::sort::sort_by(&mut edits, |a, b| (a.start, a.end).cmp(&(b.start, b.end)));
     for pair in edits.windows(2) {
         if let [a, b] = pair
             && (a.end > b.start || (a.start == b.start && a.end > a.start && b.end > b.start))

@@ -8,7 +8,7 @@
 //! - `inspect FILE...`: print a module's imports, exports, memories, globals and custom sections.
 //!
 //! Builds go to `target/dist` with paths remapped, so two clean builds give the same bytes; each
-//! core module then goes through `wasm-opt -Oz` of a pinned binaryen (`wasm_opt`).
+//! core module then goes through `wasm-opt -Oz --converge` of a pinned binaryen (`wasm_opt`).
 
 mod artifacthub;
 mod component;
@@ -63,6 +63,15 @@ fn main() -> Result<()> {
 
 /// Build one cdylib for wasm32 with one host feature; `link_args` go to the final link only.
 pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
+    cargo_build_at(feature, link_args, None)
+}
+
+/// [`cargo_build`] at `opt_level` instead of the release profile's (`"s"`).
+pub fn cargo_build_at(
+    feature: &str,
+    link_args: &[&str],
+    opt_level: Option<&str>,
+) -> Result<Vec<u8>> {
     let root = repo_root();
     let target_dir = root.join("target/dist").join(feature);
     let cargo_home = std::env::var("CARGO_HOME")
@@ -81,6 +90,7 @@ pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
         .env("CARGO_ENCODED_RUSTFLAGS", remap)
         .env("CARGO_TARGET_DIR", &target_dir)
         .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_PROFILE_RELEASE_OPT_LEVEL")
         .args([
             "rustc",
             "--quiet",
@@ -97,6 +107,9 @@ pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
             "--features",
             feature,
         ]);
+    if let Some(level) = opt_level {
+        cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", level);
+    }
     if !link_args.is_empty() {
         cmd.arg("--");
         for a in link_args {
