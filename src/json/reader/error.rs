@@ -117,7 +117,60 @@ impl fmt::Display for JsonUnexpected<'_> {
                 Some(n) => write!(f, "floating point `{n}`"),
                 None => f.write_str("floating point"),
             },
-            other => other.fmt(f),
+            // Worded as serde's own `Display` words them; that one would also carry a second
+            // float printer (`core::fmt`'s) into the wasm builds.
+            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
+            Unexpected::Unsigned(i) => write!(f, "integer `{i}`"),
+            Unexpected::Signed(i) => write!(f, "integer `{i}`"),
+            Unexpected::Char(c) => write!(f, "character `{c}`"),
+            Unexpected::Str(s) => write!(f, "string {s:?}"),
+            Unexpected::Bytes(_) => f.write_str("byte array"),
+            Unexpected::Option => f.write_str("Option value"),
+            Unexpected::NewtypeStruct => f.write_str("newtype struct"),
+            Unexpected::Seq => f.write_str("sequence"),
+            Unexpected::Map => f.write_str("map"),
+            Unexpected::Enum => f.write_str("enum"),
+            Unexpected::UnitVariant => f.write_str("unit variant"),
+            Unexpected::NewtypeVariant => f.write_str("newtype variant"),
+            Unexpected::TupleVariant => f.write_str("tuple variant"),
+            Unexpected::StructVariant => f.write_str("struct variant"),
+            Unexpected::Other(other) => f.write_str(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unexpected_values_are_worded_as_serde_words_them() {
+        let same = [
+            Unexpected::Bool(true),
+            Unexpected::Unsigned(7),
+            Unexpected::Signed(-7),
+            Unexpected::Char('é'),
+            Unexpected::Str("a \"b\"\n"),
+            Unexpected::Bytes(b"x"),
+            Unexpected::Option,
+            Unexpected::NewtypeStruct,
+            Unexpected::Seq,
+            Unexpected::Map,
+            Unexpected::Enum,
+            Unexpected::UnitVariant,
+            Unexpected::NewtypeVariant,
+            Unexpected::TupleVariant,
+            Unexpected::StructVariant,
+            Unexpected::Other("something else"),
+        ];
+        for u in same {
+            assert_eq!(JsonUnexpected(u).to_string(), u.to_string());
+        }
+        // serde_json's own wording for these two.
+        assert_eq!(JsonUnexpected(Unexpected::Unit).to_string(), "null");
+        assert_eq!(
+            JsonUnexpected(Unexpected::Float(1.5)).to_string(),
+            "floating point `1.5`"
+        );
     }
 }
