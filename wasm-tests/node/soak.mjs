@@ -32,7 +32,7 @@ const pages = () => policy.mem.buffer.byteLength / 65536;
 
 let wrong = 0;
 const firstWrong = [];
-const seen = new Set();
+const seen = new Map();
 const mem = { afterFirstHostile: null, afterEveryHostile: null, end: null };
 let normalCount = 0;
 let hostileCount = 0;
@@ -57,8 +57,10 @@ for (let i = 0; i < n; i++) {
   }
   if (item.hostile) {
     if (mem.afterFirstHostile === null) mem.afterFirstHostile = pages();
-    seen.add(item.id);
-    if (mem.afterEveryHostile === null && seen.size === hostile.length) mem.afterEveryHostile = pages();
+    seen.set(item.id, (seen.get(item.id) ?? 0) + 1);
+    if (mem.afterEveryHostile === null && seen.size === hostile.length && [...seen.values()].every((c) => c >= 2)) {
+      mem.afterEveryHostile = pages();
+    }
   }
   if ((i + 1) % 100000 === 0) {
     const s = (performance.now() - start) / 1000;

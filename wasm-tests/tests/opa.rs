@@ -43,7 +43,7 @@ fn bundle_data() -> Value {
 /// Kubewarden overwrites the uid anyway).
 fn uid(case: &Case) -> String {
     secretfree::decode(&serde_json::to_vec(&case.request).unwrap())
-        .map(|r| r.uid)
+        .map(|r| r.uid.into_owned())
         .unwrap_or_default()
 }
 

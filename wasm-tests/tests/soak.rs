@@ -2,9 +2,11 @@
 //! module in wapc + wasmtime and the OPA module in the npm SDK (`node/soak.mjs`): the corpus
 //! cases in turn with one hostile request (`secretfree_wasm_tests::hostile_requests`, in turn)
 //! after every 100 of them. Every verdict must be the native one, and the linear memory must
-//! not grow once every hostile request has been seen (the first ones grow it to what the
-//! largest needs). Prints memory pages and throughput. Without `SECRETFREE_SOAK` the tests do
-//! nothing (`just soak [n]` runs them; `just wasm-tests` runs a short one).
+//! not grow once every hostile request has been seen twice (the first ones grow it to what the
+//! largest needs; the OPA module's second evaluation of the largest one can take one page more
+//! than its first, as what the module keeps across heap resets differs between the two).
+//! Prints memory pages and throughput. Without `SECRETFREE_SOAK` the tests do nothing
+//! (`just soak [n]` runs them; `just wasm-tests` runs a short one).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -44,7 +46,7 @@ fn item(
     }
 }
 
-/// Memory pages after the first hostile request, once every hostile request has been seen,
+/// Memory pages after the first hostile request, once every hostile request has been seen twice,
 /// and at the end.
 #[derive(Debug, Default)]
 struct Pages {
@@ -74,7 +76,7 @@ fn report(host: &str, n: usize, run: Run, pages: &Pages) {
     } = run;
     println!(
         "soak {host}: {n} evaluations ({normal} corpus, {hostile} hostile), {wrong} wrong verdicts; \
-         memory pages after the first hostile request {:?}, after every hostile request once {:?}, \
+         memory pages after the first hostile request {:?}, after every hostile request twice {:?}, \
          at the end {} ({:.1} MiB); {seconds:.1} s, {:.0} evaluations/s ({:.0} corpus cases/s, \
          {:.1} ms per hostile request)",
         pages.after_first_hostile,
@@ -93,7 +95,7 @@ fn report(host: &str, n: usize, run: Run, pages: &Pages) {
     if let Some(seen) = pages.after_every_hostile {
         assert_eq!(
             pages.end, seen,
-            "{host}: memory grew after every hostile request had been seen once"
+            "{host}: memory grew after every hostile request had been seen twice"
         );
     }
 }
@@ -138,7 +140,7 @@ fn wapc_one_instance() {
 
     let mut run = Run::default();
     let mut pages = Pages::default();
-    let mut seen = vec![false; hostile.len()];
+    let mut seen = vec![0u8; hostile.len()];
     let start = Instant::now();
     for i in 0..n {
         let which = item(
@@ -174,8 +176,10 @@ fn wapc_one_instance() {
             pages
                 .after_first_hostile
                 .get_or_insert(memories.last_pages());
-            seen[h] = true;
-            if pages.after_every_hostile.is_none() && seen.iter().all(|&s| s) {
+            if let Some(count) = seen.get_mut(h) {
+                *count = count.saturating_add(1);
+            }
+            if pages.after_every_hostile.is_none() && seen.iter().all(|&s| s >= 2) {
                 pages.after_every_hostile = Some(memories.last_pages());
             }
         }
