@@ -11,7 +11,7 @@ demo:
     cargo run --quiet --release -- check policies/examples --settings policies/settings/strict.yaml || true
 
 # Everything CI runs: formatting, lints, unit, case and CLI tests, every artifact in real hosts, the playground in Chromium.
-test: fmt-check clippy clippy-wasm deny deps-check test-native wasm-core artifacthub-check dist-reproducible wasm-tests playground-test cases
+test: fmt-check clippy clippy-wasm doc deny deps-check test-native wasm-core artifacthub-check dist-reproducible wasm-tests playground-test cases
 
 # Formatting.
 fmt-check:
@@ -27,6 +27,10 @@ clippy:
 # Lints for each host adapter, built for wasm32 as it ships.
 clippy-wasm:
     for f in kubewarden opa component browser; do cargo clippy --quiet --target wasm32-unknown-unknown --no-default-features --features $f -- -D warnings; done
+
+# The API documentation builds without warnings (broken or private intra-doc links).
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --all-features
 
 # Supply chain: licenses, banned crates and sources (cargo-deny, installed when missing; no advisory database, so no network).
 deny:

@@ -2,7 +2,7 @@
 //! `validate_settings`, and the context lookups `validate` makes through the host's
 //! `kubernetes/get_resource` capability (spec/engines.md A.4).
 //!
-//! Context is looked up only when it can change the verdict ([`crate::eval::context_need`]):
+//! Context is looked up only when it can change the verdict (`crate::eval::context_need`):
 //! never for a kind the policy does not judge, an ImageCache, a bound pod's update or a pod
 //! routed to ACS. A pod that shows no ECI signal needs the eci-profile ConfigMap
 //! (`kube-system/eci-profile`) and its Namespace (the `alibabacloud.com/eci` label). A pod that

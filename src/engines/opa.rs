@@ -102,7 +102,7 @@ pub fn context_from_data(data: &Value) -> Context {
 }
 
 /// What an evaluation takes from `data`: the settings it carries (or why they are invalid:
-/// [`settings_from_data`]) and the context ([`context_from_data`]). It depends on `data` alone,
+/// `settings_from_data`) and the context ([`context_from_data`]). It depends on `data` alone,
 /// so it can be read once for as long as `data` stays the same: the OPA module keeps it across
 /// the heap resets of its host, keyed by the data document's text.
 #[derive(Debug, Clone, PartialEq)]
