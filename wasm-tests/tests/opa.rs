@@ -514,29 +514,8 @@ fn c_string(data: &[u8], addr: i32) -> String {
 
 impl CtxHost {
     fn new(engine: &Engine, module: &Module) -> Self {
-        let mut store = Store::new(engine, ());
         // burrego: MemoryType::new(5, None).
-        let memory = Memory::new(&mut store, MemoryType::new(5, None)).unwrap();
-        let mut linker = Linker::new(engine);
-        linker.define(&store, "env", "memory", memory).unwrap();
-        linker
-            .func_wrap(
-                "env",
-                "opa_abort",
-                move |caller: Caller<'_, ()>, addr: i32| -> wasmtime::Result<()> {
-                    Err(wasmtime::Error::msg(format!(
-                        "opa_abort: {}",
-                        c_string(memory.data(&caller), addr)
-                    )))
-                },
-            )
-            .unwrap();
-        let instance = linker.instantiate(&mut store, module).unwrap();
-        CtxHost {
-            store,
-            instance,
-            memory,
-        }
+        Self::with_memory(engine, module, &[])
     }
 
     /// A fresh instance whose memory starts as a copy of `bytes` (a host cloning an instance's
