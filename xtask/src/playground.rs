@@ -134,7 +134,7 @@ pub fn build(root: &Path, out: &Path) -> Result<()> {
     // opt-level "z": the playground judges one document per keystroke in a browser, far from
     // any admission path, and "z" makes it about a fifth smaller than the policy modules'
     // "s" (which they keep: at "z" their host calls were two to four times slower).
-    let module = crate::cargo_build_at("browser", &[], Some("z"))?;
+    let module = crate::cargo_build_at("browser", &[], "z")?;
     let work = root.join("target/dist/browser/bindgen");
     if work.exists() {
         std::fs::remove_dir_all(&work)?;
