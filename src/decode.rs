@@ -95,13 +95,13 @@ fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest<'_
     // Invalid UTF-8 is refused, but what comes before it is read first: an earlier fault is
     // the one to name (the replacement characters only shift what follows them).
     let err = match std::str::from_utf8(request) {
-        Ok(text) => match json::reader::from_str::<model::Input>(text, MAX_DEPTH) {
+        Ok(text) => match json::reader::decode::<model::Input>(text, MAX_DEPTH) {
             Ok(input) => return from_input(input),
             Err(err) => (Some(err), None),
         },
         Err(bad) => {
             let text = String::from_utf8_lossy(request);
-            match json::reader::from_str::<model::Input>(&text, MAX_DEPTH) {
+            match json::reader::decode::<model::Input>(&text, MAX_DEPTH) {
                 Ok(_) => (None, Some(bad.valid_up_to())),
                 Err(err) => (Some(err), Some(bad.valid_up_to())),
             }

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::json::reader::{self, Decode, Reader, Token};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -116,6 +117,18 @@ impl<'de> Field<'de> for StrMap<'de> {
     }
 }
 
+impl<'de> Decode<'de> for StrMap<'de> {
+    fn decode(r: &mut Reader<'de>) -> reader::Result<Self> {
+        let mut out = StrMap::new();
+        r.object("a map", |r, key| {
+            let value = r.str("a string")?;
+            out.insert(key, value);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
 /// Declares a struct whose fields are all `Option`s, decoded leniently: unknown keys are
 /// skipped, a repeated key keeps the last value.
 macro_rules! lenient {
@@ -150,6 +163,20 @@ macro_rules! lenient {
         impl<'a> Field<'a> for $name<'a> {
             fn read<D: Deserializer<'a>>(d: D) -> Result<Self, D::Error> {
                 Self::deserialize(d)
+            }
+        }
+
+        impl<'a> Decode<'a> for $name<'a> {
+            fn decode(r: &mut Reader<'a>) -> reader::Result<Self> {
+                let mut out = $name::default();
+                r.object("an object", |r, key| {
+                    match &*key {
+                        $( $json => out.$field = r.option()?, )*
+                        _ => r.skip()?,
+                    }
+                    Ok(())
+                })?;
+                Ok(out)
             }
         }
     };
@@ -459,6 +486,48 @@ macro_rules! field_by_deserialize {
 }
 
 field_by_deserialize!(KindField, SecretRef, Scalar);
+
+impl<'de> Decode<'de> for KindField<'de> {
+    fn decode(r: &mut Reader<'de>) -> reader::Result<Self> {
+        match r.token()? {
+            (Token::Str(s), _) => Ok(KindField::Name(s)),
+            (Token::Object, _) => Gvk::decode(r).map(KindField::Gvk),
+            (other, start) => Err(r.unexpected(
+                other,
+                start,
+                "a kind name or a {group, version, kind} object",
+            )),
+        }
+    }
+}
+
+impl<'de> Decode<'de> for SecretRef<'de> {
+    fn decode(r: &mut Reader<'de>) -> reader::Result<Self> {
+        match r.token()? {
+            (Token::Str(s), _) => Ok(SecretRef::Text(s)),
+            (Token::Object, _) => NamedRef::decode(r).map(|n| SecretRef::Named(n.name)),
+            (other, start) => Err(r.unexpected(
+                other,
+                start,
+                "a {name: ...} object or a \"<namespace>:<name>\" string",
+            )),
+        }
+    }
+}
+
+impl<'de> Decode<'de> for Scalar<'de> {
+    fn decode(r: &mut Reader<'de>) -> reader::Result<Self> {
+        use reader::Number;
+        match r.token()? {
+            (Token::Bool(b), _) => Ok(Scalar::Bool(b)),
+            (Token::Number(Number::Unsigned(n)), _) => Ok(Scalar::UInt(n)),
+            (Token::Number(Number::Signed(n)), _) => Ok(Scalar::Int(n)),
+            (Token::Number(Number::Float(n)), _) => Ok(Scalar::Float(n)),
+            (Token::Str(s), _) => Ok(Scalar::Str(s)),
+            (other, start) => Err(r.unexpected(other, start, "a string, number or boolean")),
+        }
+    }
+}
 
 /// What `evaluate` judges: an admission request in the policy's own terms. Its strings borrow
 /// from the request text.

@@ -1,6 +1,8 @@
-//! A serde [`Deserializer`](serde::Deserializer) over JSON text that reads the request in one pass: it skips the
-//! fields no rule reads while counting their nesting (so no separate depth scan runs), and it
-//! borrows every string that has no escape.
+//! The reader of JSON text that decodes the request in one pass: it skips the fields no rule
+//! reads while counting their nesting (so no separate depth scan runs), and it borrows every
+//! string that has no escape. The model's types read themselves from it ([`Decode`], without
+//! serde's visitors); it is also a serde [`Deserializer`](serde::Deserializer), which the tests
+//! use to compare it with serde_json on any type.
 //!
 //! It is the only typed decoder of requests (one copy of the model's decoding code in each
 //! artifact). Where it accepts, it gives the value `serde_json` would give; where it fails, the
@@ -14,13 +16,16 @@
 use serde::de::{self, Unexpected};
 use std::borrow::Cow;
 
+mod decode;
 mod error;
 mod items;
 
+pub use decode::{Decode, Token, decode};
 pub use error::{Error, ErrorKind};
 use items::Items;
 
-type Result<T> = std::result::Result<T, Error>;
+/// What the reader gives.
+pub type Result<T> = std::result::Result<T, Error>;
 
 // serde_json's words for what its parser finds only in the values it builds.
 const LONE_SURROGATE: &str = "lone leading surrogate in hex escape";
@@ -29,14 +34,17 @@ const OUT_OF_RANGE: &str = "number out of range";
 const TRAILING_COMMA: &str = "trailing comma";
 
 /// A JSON number as serde_json reads it for `deserialize_any`.
-enum Number {
+#[derive(Debug)]
+pub enum Number {
     Unsigned(u64),
     Signed(i64),
     Float(f64),
 }
 
-/// Decode `text` as a `T`. Nesting deeper than `max_depth` (objects and lists, the outermost
+/// Deserialize `text` as a `T` through serde (the tests' way to compare the reader with
+/// serde_json on any type; the model reads itself with [`decode`]). Nesting deeper than `max_depth` (objects and lists, the outermost
 /// one counting 1, as [`super::nesting_exceeds`] counts) is an [`ErrorKind::Depth`].
+#[cfg(test)]
 pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str, max_depth: usize) -> Result<T> {
     let mut reader = Reader::new(text, max_depth);
     let value = T::deserialize(&mut reader)?;
@@ -52,7 +60,7 @@ pub type Fields<'de, T, const N: usize> = ([Option<&'de str>; N], Option<T>);
 /// decoded as a `T` on the way, so that a host's envelope and the request it carries are read
 /// once. A repeated name is an error, as serde's derived readers make it; so is a `null`
 /// where the decoded field is (the caller's own reader says what that means).
-pub fn object_fields<'de, T: de::Deserialize<'de>, const N: usize>(
+pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
     text: &'de str,
     max_depth: usize,
     names: [&str; N],
@@ -84,7 +92,7 @@ pub fn object_fields<'de, T: de::Deserialize<'de>, const N: usize>(
                 return Err(Error::syntax(start));
             }
             if slot == Some(decoded) {
-                value = Some(T::deserialize(&mut *r)?);
+                value = Some(T::decode(&mut *r)?);
             } else {
                 r.skip_value()?;
             }
@@ -101,7 +109,9 @@ pub fn object_fields<'de, T: de::Deserialize<'de>, const N: usize>(
     reader.end((texts, value))
 }
 
-struct Reader<'de> {
+/// The reader over one JSON text ([`Decode`] types read from it).
+#[derive(Debug)]
+pub struct Reader<'de> {
     text: &'de str,
     bytes: &'de [u8],
     pos: usize,

@@ -1,0 +1,205 @@
+//! Typed reading without serde's visitors: [`Decode`] types read themselves from the
+//! [`Reader`] with the few calls below. Each call accepts, refuses and places its errors as the
+//! reader's serde `Deserializer` does for the matching serde call (`deserialize_option`,
+//! `deserialize_string`, `deserialize_seq`, `deserialize_map`, `deserialize_any`), so a
+//! [`Decode`] type reads what its `Deserialize` twin reads and fails where it fails, with the
+//! same words; `decode.rs` tests and `fuzz/` check the model against serde_json's typed decode.
+
+#![forbid(unsafe_code)]
+
+use super::{Error, Number, Reader, Result};
+use serde::de::{self, Unexpected};
+use std::borrow::Cow;
+
+/// A value that reads itself from a [`Reader`].
+pub trait Decode<'de>: Sized {
+    fn decode(r: &mut Reader<'de>) -> Result<Self>;
+}
+
+/// Decode `text` as a `T` (nothing but whitespace may follow it). Nesting deeper than
+/// `max_depth` is an [`super::ErrorKind::Depth`].
+pub fn decode<'de, T: Decode<'de>>(text: &'de str, max_depth: usize) -> Result<T> {
+    let mut reader = Reader::new(text, max_depth);
+    let value = T::decode(&mut reader)?;
+    reader.end(value)
+}
+
+/// A value read as `deserialize_any` reads it: scalars whole, lists and objects only seen.
+#[derive(Debug)]
+pub enum Token<'de> {
+    Bool(bool),
+    Number(Number),
+    Str(Cow<'de, str>),
+    /// A list starts here (the reader is still at its bracket).
+    List,
+    /// An object starts here (the reader is still at its brace).
+    Object,
+    Null,
+}
+
+impl<'de> Reader<'de> {
+    /// `null` (read) or not: what `deserialize_option` tells apart.
+    #[inline]
+    pub fn null(&mut self) -> Result<bool> {
+        if self.peek_value()? == b'n' {
+            self.pos += 1;
+            self.literal(b"ull")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// `null` as `None`, else a `T`.
+    #[inline]
+    pub fn option<T: Decode<'de>>(&mut self) -> Result<Option<T>> {
+        if self.null()? {
+            Ok(None)
+        } else {
+            T::decode(self).map(Some)
+        }
+    }
+
+    /// A string, borrowed when it has no escape; anything else is an error that names
+    /// `expected`.
+    #[inline]
+    pub fn str(&mut self, expected: &'static str) -> Result<Cow<'de, str>> {
+        if self.peek_value()? != b'"' {
+            return Err(self.invalid_type(&expected));
+        }
+        self.pos += 1;
+        self.string()
+    }
+
+    /// Skip one value (checked as any skipped value is).
+    #[inline]
+    pub fn skip(&mut self) -> Result<()> {
+        self.skip_value()
+    }
+
+    /// An object: `field` reads the value of each key (the reader is past the colon); anything
+    /// else is an error that names `expected`.
+    pub fn object(
+        &mut self,
+        expected: &'static str,
+        mut field: impl FnMut(&mut Reader<'de>, Cow<'de, str>) -> Result<()>,
+    ) -> Result<()> {
+        if self.peek_value()? != b'{' {
+            return Err(self.invalid_type(&expected));
+        }
+        self.container(|items| {
+            while items.advance(b'}')? {
+                let r = &mut *items.reader;
+                if r.peek_value()? != b'"' {
+                    return Err(Error::syntax(r.pos));
+                }
+                r.pos += 1;
+                let key = r.string()?;
+                r.skip_ws();
+                r.expect(b':')?;
+                field(r, key)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A list: `item` reads each entry; anything else is an error that names `expected`.
+    pub fn list(
+        &mut self,
+        expected: &'static str,
+        mut item: impl FnMut(&mut Reader<'de>) -> Result<()>,
+    ) -> Result<()> {
+        if self.peek_value()? != b'[' {
+            return Err(self.invalid_type(&expected));
+        }
+        self.container(|items| {
+            while items.advance(b']')? {
+                item(&mut *items.reader)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The next value as `deserialize_any` sees it, and where it starts. A list or an object is
+    /// not read: the caller reads it ([`Reader::object`]) or refuses it ([`Reader::unexpected`]).
+    pub fn token(&mut self) -> Result<(Token<'de>, usize)> {
+        let first = self.peek_value()?;
+        let start = self.pos;
+        let token = match first {
+            b'n' => {
+                self.pos += 1;
+                self.literal(b"ull")?;
+                Token::Null
+            }
+            b't' => {
+                self.pos += 1;
+                self.literal(b"rue")?;
+                Token::Bool(true)
+            }
+            b'f' => {
+                self.pos += 1;
+                self.literal(b"alse")?;
+                Token::Bool(false)
+            }
+            b'"' => {
+                self.pos += 1;
+                Token::Str(self.string()?)
+            }
+            b'[' => Token::List,
+            b'{' => Token::Object,
+            _ => Token::Number(self.number()?),
+        };
+        Ok((token, start))
+    }
+
+    /// The error for a `token` (read by [`Reader::token`] at `start`) that the target, which
+    /// takes `expected`, does not take. A list or an object is entered first, as serde's
+    /// visitors refuse them inside it (so a nesting beyond the bound is named first).
+    pub fn unexpected(&mut self, token: Token<'_>, start: usize, expected: &'static str) -> Error {
+        let unexpected = match &token {
+            Token::Null => Unexpected::Unit,
+            Token::Bool(b) => Unexpected::Bool(*b),
+            Token::Number(Number::Unsigned(n)) => Unexpected::Unsigned(*n),
+            Token::Number(Number::Signed(n)) => Unexpected::Signed(*n),
+            Token::Number(Number::Float(n)) => Unexpected::Float(*n),
+            Token::Str(s) => Unexpected::Str(s),
+            Token::List | Token::Object => {
+                self.pos = start + 1;
+                if let Err(e) = self.enter() {
+                    return e;
+                }
+                if matches!(token, Token::List) {
+                    Unexpected::Seq
+                } else {
+                    Unexpected::Map
+                }
+            }
+        };
+        <Error as de::Error>::invalid_type(unexpected, &expected).at(start + 1)
+    }
+}
+
+impl<'de> Decode<'de> for Cow<'de, str> {
+    #[inline]
+    fn decode(r: &mut Reader<'de>) -> Result<Self> {
+        r.str("a string")
+    }
+}
+
+impl<'de, T: Decode<'de>> Decode<'de> for Vec<T> {
+    fn decode(r: &mut Reader<'de>) -> Result<Self> {
+        let mut out = Vec::new();
+        r.list("a sequence", |r| {
+            out.push(T::decode(r)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
+    #[inline]
+    fn decode(r: &mut Reader<'de>) -> Result<Self> {
+        T::decode(r).map(Box::new)
+    }
+}
