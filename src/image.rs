@@ -201,7 +201,7 @@ fn check_path(path: &str) -> Result<(), ImageRefError> {
     if path.is_empty() {
         return err("repository path is empty");
     }
-    if path.chars().any(|c| c.is_ascii_uppercase()) {
+    if path.bytes().any(|b| b.is_ascii_uppercase()) {
         return err(format!("repository path \"{path}\" must be lower-case"));
     }
     for comp in path.split('/') {
@@ -267,9 +267,10 @@ impl<'a> ImageRef<'a> {
         }
         let (host, port, path) = match name.split_once('/') {
             Some((first, rest))
-                if first.contains(['.', ':'])
-                    || first == "localhost"
-                    || first.chars().any(|c| c.is_ascii_uppercase()) =>
+                if first
+                    .bytes()
+                    .any(|b| b == b'.' || b == b':' || b.is_ascii_uppercase())
+                    || first == "localhost" =>
             {
                 let (h, p) = parse_domain(first)?;
                 (h, p, rest)

@@ -64,6 +64,9 @@ fn sites<'w, 'a>(
         .chain(std::iter::once((w.meta_path, w.labels, true)))
 }
 
+/// Room for most role ARNs as the allowlist patterns match them (one allocation).
+const ARN_TEXT_LEN: usize = 96;
+
 /// Check every role and instance the workload names against `access`. With `before` (the
 /// annotations of a bound pod before an update), only the annotations the update adds or
 /// changes are judged: the rest was judged when the pod was created. `known`: what the values
@@ -135,6 +138,7 @@ pub fn gate(r: &mut Report, w: &Workload, before: Option<&StrMap<'_>>, known: &K
                 let (message, fix) = match parsed {
                     Some(arn) => {
                         text.clear();
+                        text.reserve(ARN_TEXT_LEN);
                         text.push_str("acs:ram::");
                         text.push_str(arn.account);
                         text.push_str(":role/");

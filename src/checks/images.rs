@@ -71,7 +71,7 @@ pub fn parse<'a, 's: 'a>(r: &mut Report<'s>, w: &'a Workload) -> Vec<Parsed<'a>>
     } else {
         RuleId::ImageInvalid
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(w.images.len());
     for site in &w.images {
         let raw = site.image.as_deref().unwrap_or("");
         if raw.is_empty() {

@@ -29,7 +29,7 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 /// Iterative with single-star backtracking, O(n*m) worst case. No allocation for ASCII (the
 /// usual case, called per image of a request): bytes are chars there.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    if !pattern.contains(['*', '?']) {
+    if !pattern.bytes().any(|b| b == b'*' || b == b'?') {
         return pattern == text;
     }
     if pattern.is_ascii() && text.is_ascii() {
