@@ -702,7 +702,13 @@ mod tests {
             .unwrap();
         let a = ctx.apply("ns", &labels(&[("app", "web")]), &StrMap::new());
         assert_eq!(a.on_eci, Some(Route::Selector("high".into())));
-        assert_eq!(a.injected["k8s.aliyun.com/acr-instance-ids"], "high");
+        assert_eq!(
+            a.injected
+                .get("k8s.aliyun.com/acr-instance-ids")
+                .map(|v| &**v)
+                .unwrap(),
+            "high"
+        );
         ctx.add_object(&sel("top", 9, json!({"normalNodeOnly": {}})))
             .unwrap();
         let b = ctx.apply("ns", &labels(&[("app", "web")]), &StrMap::new());

@@ -36,6 +36,7 @@ mod scope;
 mod settings;
 mod skip;
 mod sort;
+mod strmap;
 #[cfg(feature = "yaml")]
 pub mod tools;
 mod verdict;

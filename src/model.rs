@@ -11,15 +11,10 @@ use crate::json::reader::{self, Decode, Reader, Token};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-/// A string of the request: borrowed from the request text unless it has escapes.
-pub type Str<'a> = Cow<'a, str>;
-
-/// A string-to-string map (labels, annotations, nodeSelector).
-pub type StrMap<'a> = BTreeMap<Str<'a>, Str<'a>>;
+pub use crate::strmap::{Str, StrMap};
 
 /// How a field of the model is read: as `Deserialize` would, but strings borrow from the
 /// request text where they can (serde's own `Cow<str>` always copies).
@@ -106,11 +101,11 @@ impl<'de> Field<'de> for StrMap<'de> {
                 f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrMap<'de>, A::Error> {
-                let mut out = StrMap::new();
+                let mut out = Vec::new();
                 while let Some((Key(k), Read(v))) = map.next_entry::<Key<'de>, Read<Str<'de>>>()? {
-                    out.insert(k, v);
+                    out.push((k, v));
                 }
-                Ok(out)
+                Ok(StrMap::from_entries(out))
             }
         }
         d.deserialize_map(V)
@@ -119,13 +114,12 @@ impl<'de> Field<'de> for StrMap<'de> {
 
 impl<'de> Decode<'de> for StrMap<'de> {
     fn decode(r: &mut Reader<'de>) -> reader::Result<Self> {
-        let mut out = StrMap::new();
+        let mut out = Vec::new();
         r.object("a map", |r, key| {
-            let value = r.str("a string")?;
-            out.insert(key, value);
+            out.push((key, r.str("a string")?));
             Ok(())
         })?;
-        Ok(out)
+        Ok(StrMap::from_entries(out))
     }
 }
 

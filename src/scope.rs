@@ -27,7 +27,7 @@ pub fn decide(w: &Workload, settings: &Settings, context: &Applied) -> Scope {
     let judged = on_eci
         || has_pull_keys(w.original())
         || w.ignored_meta.iter().any(|m| has_pull_keys(m.annotations))
-        || ACR_PULL_KEYS.iter().any(|k| w.labels.contains_key(*k));
+        || ACR_PULL_KEYS.iter().any(|k| w.labels.contains_key(k));
     Scope { on_eci, judged }
 }
 

@@ -59,7 +59,7 @@ pub fn check(
     let (listed, rewrite) = instance_list(r, w, moves, parsed, ids);
     let pair = [SERVICE_ARNS, USER_ARNS]
         .iter()
-        .all(|k| moves.effective.contains_key(*k));
+        .all(|k| moves.effective.contains_key(k));
     pull_secrets(r, w, parsed, &listed, pair);
     rewrite
 }
@@ -137,7 +137,7 @@ fn endpoints(r: &mut Report, w: &Workload, on_eci: bool, moves: &Moves, parsed: 
     let has_secrets = w.pull_secret_names().next().is_some();
     let lists_instances = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .iter()
-        .any(|k| moves.effective.contains_key(*k));
+        .any(|k| moves.effective.contains_key(k));
     let cluster_region = r.settings.cluster_region.clone();
     for img in parsed {
         match &img.host {

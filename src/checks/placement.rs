@@ -39,7 +39,7 @@ pub fn existing_pod(r: &mut Report, new: &K8sObject, old: Option<&K8sObject>) {
     let Some(old) = old else { return };
     let (new_ann, old_ann) = (object_annotations(new), object_annotations(old));
     for key in ACR_PULL_KEYS {
-        let verb = match (old_ann.get(*key), new_ann.get(*key)) {
+        let verb = match (old_ann.get(key), new_ann.get(key)) {
             (None, Some(_)) => "adds",
             (Some(_), None) => "removes",
             (Some(a), Some(b)) if a != b => "changes",
@@ -57,13 +57,13 @@ pub fn existing_pod(r: &mut Report, new: &K8sObject, old: Option<&K8sObject>) {
 fn misplaced<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
     for meta in &w.ignored_meta {
         for key in ACR_PULL_KEYS {
-            let Some(value) = meta.annotations.get(*key) else {
+            let Some(value) = meta.annotations.get(key) else {
                 continue;
             };
             let path = ann_path(meta.path, key);
             // The same key and value in the pod template as sent (kustomize
             // commonAnnotations, Helm charts): the pods get it, this copy changes nothing.
-            if w.original().get(*key) == Some(value) {
+            if w.original().get(key) == Some(value) {
                 r.report(
                     RuleId::AnnotationDuplicated,
                     path,
@@ -83,7 +83,7 @@ fn misplaced<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
                 w.kind, meta.dots
             );
             let repair = r.can_mutate(RuleId::AnnotationMisplaced) && movable(value);
-            match moves.effective.get(*key) {
+            match moves.effective.get(key) {
                 Some(existing) if existing != value => r.report(
                     RuleId::AnnotationMisplaced,
                     path,
@@ -133,7 +133,7 @@ fn misplaced<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
 /// ACR pull keys written as labels: valid Kubernetes, silently ignored by ECI.
 fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
     for key in ACR_PULL_KEYS {
-        let Some(value) = w.labels.get(*key) else {
+        let Some(value) = w.labels.get(key) else {
             continue;
         };
         let labels_dots = w.meta_dots.replace("annotations", "labels");
@@ -141,7 +141,7 @@ fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
         let where_ = format!(
             "{key} is set as a label in {labels_dots}, but ECI reads it only from annotations"
         );
-        match moves.effective.get(*key) {
+        match moves.effective.get(key) {
             Some(existing) if existing != value => r.report(
                 RuleId::AnnotationMisplaced,
                 path,
@@ -232,7 +232,7 @@ fn off_eci(r: &mut Report, w: &Workload, moves: &Moves, on_eci: bool, context: &
     let present: Vec<&str> = ACR_PULL_KEYS
         .iter()
         .copied()
-        .filter(|k| w.original().contains_key(*k) || moves.effective.contains_key(*k))
+        .filter(|k| w.original().contains_key(k) || moves.effective.contains_key(k))
         .collect();
     if present.is_empty() {
         return;

@@ -90,7 +90,7 @@ fn instance_ids<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<In
     let effective = &moves.effective;
     let key = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .into_iter()
-        .find(|k| effective.contains_key(*k))?;
+        .find(|k| effective.contains_key(k))?;
     let value = effective.get(key).map(|v| &**v).unwrap_or_default();
     let path = moves.value_path(w, key);
     let list = values::parse_instance_ids(value);
@@ -418,7 +418,7 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
         .unwrap_or_default();
     let listed: Vec<&str> = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .iter()
-        .filter_map(|k| effective.get(*k))
+        .filter_map(|k| effective.get(k))
         .flat_map(|v| values::parse_instance_ids(v).tokens.into_iter().flatten())
         .map(|t| t.id)
         .collect();
