@@ -205,17 +205,24 @@ impl<'de> Reader<'de> {
     }
 
     /// A string whose opening quote was read: borrowed when it has no escape.
+    #[inline]
     fn string(&mut self) -> Result<Cow<'de, str>> {
         let start = self.pos;
-        let mut out = match self.scan_plain().ok_or_else(|| Error::syntax(self.pos))? {
-            b'"' => {
-                let s = self
-                    .text
-                    .get(start..self.pos)
-                    .ok_or_else(|| Error::syntax(self.pos))?;
-                self.pos += 1;
-                return Ok(Cow::Borrowed(s));
-            }
+        if self.scan_plain() == Some(b'"')
+            && let Some(s) = self.text.get(start..self.pos)
+        {
+            self.pos += 1;
+            return Ok(Cow::Borrowed(s));
+        }
+        self.string_rest(start)
+    }
+
+    /// [`Reader::string`] from its first backslash, control byte or the end of the text (the
+    /// string began at `start`).
+    #[cold]
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Result<Cow<'de, str>> {
+        let mut out = match self.peek().ok_or_else(|| Error::syntax(self.pos))? {
             b'\\' => String::from(
                 self.text
                     .get(start..self.pos)
