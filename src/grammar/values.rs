@@ -205,10 +205,58 @@ pub enum ArnProblem {
 }
 
 /// The items of a role key that lists several ARNs (split on ',', ';' and whitespace).
-pub fn split_arns(value: &str) -> impl Iterator<Item = &str> + Clone {
-    value
-        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
+pub fn split_arns(value: &str) -> ArnItems<'_> {
+    ArnItems { rest: value }
+}
+
+/// See [`split_arns`]. Scans bytes: only a byte that is not ASCII is decoded, to tell Unicode
+/// whitespace from the rest.
+#[derive(Debug, Clone)]
+pub struct ArnItems<'a> {
+    rest: &'a str,
+}
+
+impl<'a> ArnItems<'a> {
+    /// Where the first separator of `text` starts and its length in bytes.
+    fn separator(text: &str) -> Option<(usize, usize)> {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b',' | b';' | b' ' | b'\t'..=b'\r' => return Some((i, 1)),
+                _ if b.is_ascii() => i += 1,
+                _ => {
+                    let c = text.get(i..).and_then(|t| t.chars().next())?;
+                    if c.is_whitespace() {
+                        return Some((i, c.len_utf8()));
+                    }
+                    i += c.len_utf8();
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<'a> Iterator for ArnItems<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        while !self.rest.is_empty() {
+            let (item, rest) = match Self::separator(self.rest) {
+                Some((at, len)) => (
+                    self.rest.get(..at).unwrap_or_default(),
+                    self.rest.get(at + len..).unwrap_or_default(),
+                ),
+                None => (self.rest, ""),
+            };
+            self.rest = rest;
+            if !item.is_empty() {
+                return Some(item);
+            }
+        }
+        None
+    }
 }
 
 /// Parse `acs:ram::<16 digits>:role/<name>`, name 1–64 of `[A-Za-z0-9._-]`; trims
@@ -484,6 +532,31 @@ fn strip_prefix_ignore_case<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
+
+    #[test]
+    fn arn_items_split_as_chars_split() {
+        let old = |v: &str| -> Vec<String> {
+            v.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        for v in [
+            "",
+            "a",
+            "acs:ram::1:role/x",
+            "a,b;c d\te\nf\x0bg\x0ch\ri",
+            ",,a,,",
+            "a\u{a0}b\u{3000}c\u{2003}d",
+            "é,ü;日本 語",
+            "a\u{85}b",
+            "\u{200b}a",
+            " ; , ",
+        ] {
+            let new: Vec<String> = split_arns(v).map(str::to_owned).collect();
+            assert_eq!(new, old(v), "{v:?}");
+        }
+    }
     use super::*;
 
     #[test]
