@@ -41,12 +41,23 @@ pub fn review_decoded(
     settings: &Settings,
     context: &Context,
 ) -> (String, Verdict) {
+    let uid = decoded
+        .as_ref()
+        .map(|req| req.uid.to_string())
+        .unwrap_or_default();
+    (uid, verdict_decoded(request, decoded, settings, context))
+}
+
+/// The verdict of a decoded request (or the decoding failure's verdict), without its uid.
+pub fn verdict_decoded(
+    request: &[u8],
+    decoded: Result<AdmissionRequest<'_>, Box<Verdict>>,
+    settings: &Settings,
+    context: &Context,
+) -> Verdict {
     match decoded {
-        Ok(req) => {
-            let verdict = patchable(request, eval::evaluate_in(&req, settings, context));
-            (req.uid.into_owned(), verdict)
-        }
-        Err(verdict) => (String::new(), *verdict),
+        Ok(req) => patchable(request, eval::evaluate_in(&req, settings, context)),
+        Err(verdict) => *verdict,
     }
 }
 

@@ -69,7 +69,7 @@ pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
 
 /// Decode and evaluate request bytes. Malformed input gives a `request-invalid` deny verdict.
 pub fn evaluate_json(request: &[u8], settings: &Settings) -> Verdict {
-    review_json(request, settings).1
+    decode::verdict_decoded(request, decode(request), settings, &Context::new())
 }
 
 /// [`evaluate_json`] plus the request's `uid` (empty when the bytes do not decode): what an
@@ -96,5 +96,5 @@ pub fn evaluate_json_with_context(
     settings: &Settings,
     context: &Context,
 ) -> Verdict {
-    decode::review_decoded(request, decode(request), settings, context).1
+    decode::verdict_decoded(request, decode(request), settings, context)
 }

@@ -49,14 +49,15 @@ impl<'a> StrMap<'a> {
         } else {
             crate::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
         }
-        let mut kept: Vec<(Str<'a>, Str<'a>)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match kept.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => kept.push(entry),
+        // Of a run of equal keys, the first stays with the last one's value.
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
             }
-        }
-        StrMap { entries: kept }
+            same
+        });
+        StrMap { entries }
     }
 
     /// Where `key` is.

@@ -138,10 +138,11 @@ fn endpoints(r: &mut Report, w: &Workload, on_eci: bool, moves: &Moves, parsed: 
     let lists_instances = [INSTANCE_IDS, INSTANCE_ID_LEGACY]
         .iter()
         .any(|k| moves.effective.contains_key(k));
-    let cluster_region = r.settings.cluster_region.clone();
+    let settings = r.settings;
+    let cluster_region = &settings.cluster_region;
     for img in parsed {
         match &img.host {
-            AcrHost::NotAcr if !has_secrets && !anonymous(r.settings, img) => {
+            AcrHost::NotAcr if !has_secrets && !anonymous(settings, img) => {
                 let registry = img.image.registry();
                 if lists_instances {
                     r.report(
