@@ -72,8 +72,12 @@ fn verdict(v: crate::Verdict) -> wit::Verdict {
             .map(|p| wit::PatchOp {
                 op: patch_kind(p.op),
                 path: p.path,
-                // Serialising a `Value` cannot fail (every map key is a string).
-                value_json: p.value.map(|value| value.to_string()),
+                // The bytes serde_json writes for the value.
+                value_json: p.value.map(|value| {
+                    let mut text = String::new();
+                    crate::json::write::value(&mut text, &value);
+                    text
+                }),
             })
             .collect(),
     }

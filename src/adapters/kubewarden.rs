@@ -11,8 +11,8 @@
 //! does not need for three fixed operations.
 
 use crate::engines::kubewarden::{
-    GET_RESOURCE, HOST_BINDING, HOST_NAMESPACE, ResourceLookup, kubewarden_validate_settings,
-    kubewarden_validate_with,
+    GET_RESOURCE, HOST_BINDING, HOST_NAMESPACE, ResourceLookup, kubewarden_validate_json,
+    kubewarden_validate_settings_json,
 };
 
 #[link(wasm_import_module = "wapc")]
@@ -61,9 +61,9 @@ pub extern "C" fn __guest_call(op_len: i32, req_len: i32) -> i32 {
         op.set_len(op_len);
     });
     let response = match op.as_slice() {
-        b"validate" => serde_json::to_vec(&kubewarden_validate_with(&payload, &mut lookup)),
-        b"validate_settings" => serde_json::to_vec(&kubewarden_validate_settings(&payload)),
-        b"protocol_version" => Ok(b"\"v1\"".to_vec()),
+        b"validate" => kubewarden_validate_json(&payload, &mut lookup).into_bytes(),
+        b"validate_settings" => kubewarden_validate_settings_json(&payload).into_bytes(),
+        b"protocol_version" => b"\"v1\"".to_vec(),
         _ => {
             let mut message = b"No handler registered for function ".to_vec();
             message.extend_from_slice(&op);
@@ -72,19 +72,9 @@ pub extern "C" fn __guest_call(op_len: i32, req_len: i32) -> i32 {
             return 0;
         }
     };
-    match response {
-        Ok(bytes) => {
-            // SAFETY: as above.
-            unsafe { __guest_response(bytes.as_ptr(), bytes.len()) };
-            1
-        }
-        Err(e) => {
-            let message = e.to_string();
-            // SAFETY: as above.
-            unsafe { __guest_error(message.as_ptr(), message.len()) };
-            0
-        }
-    }
+    // SAFETY: as above.
+    unsafe { __guest_response(response.as_ptr(), response.len()) };
+    1
 }
 
 /// One `kubernetes/get_resource` host call: the answer, or `None` when the call failed.

@@ -44,7 +44,7 @@ use crate::settings::{Settings, SettingsErrors};
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
 use core::cell::UnsafeCell;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 const PAGE: usize = 65536;
 
@@ -546,14 +546,12 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
     };
     let input = OpaInput::read(ep, input);
     let decision = with_data(data, |data| match input.settings_text() {
-        Some(text) => with_input_settings(text, |settings| input.decide(data, Some(settings))),
-        None => input.decide(data, None),
+        Some(text) => with_input_settings(text, |settings| input.decide_json(data, Some(settings))),
+        None => input.decide_json(data, None),
     });
-    let mut out = Vec::from(&b"[{\"result\":"[..]);
-    if serde_json::to_writer(&mut out, &decision).is_err() {
-        abort("the decision could not be serialised");
-        return None;
-    }
+    let mut out = Vec::with_capacity(decision.len() + 14);
+    out.extend_from_slice(b"[{\"result\":");
+    out.extend_from_slice(decision.as_bytes());
     out.extend_from_slice(b"}]");
     Some(out)
 }
@@ -590,15 +588,18 @@ pub extern "C" fn builtins() -> u32 {
 /// `entrypoints()`: `{"secretfree/main":0, ...}`.
 #[unsafe(no_mangle)]
 pub extern "C" fn entrypoints() -> u32 {
-    let map: Map<String, Value> = OPA_ENTRYPOINTS
-        .iter()
-        .enumerate()
-        .map(|(id, (name, _))| ((*name).to_owned(), Value::from(id)))
-        .collect();
-    match serde_json::to_vec(&Value::Object(map)) {
-        Ok(text) => new_value(text, false),
-        Err(_) => 0,
+    // In entrypoint order: the OPA module keeps serde_json's insertion order.
+    use std::fmt::Write;
+    let mut text = String::from("{");
+    for (id, (name, _)) in OPA_ENTRYPOINTS.iter().enumerate() {
+        if id > 0 {
+            text.push(',');
+        }
+        crate::json::write::string(&mut text, name);
+        let _ = write!(text, ":{id}");
     }
+    text.push('}');
+    new_value(text.into_bytes(), false)
 }
 
 #[unsafe(no_mangle)]

@@ -124,6 +124,78 @@ pub fn admission_review(uid: &str, verdict: &Verdict) -> Value {
     })
 }
 
+/// [`admission_review`] as serde_json writes it, written without building the value.
+pub fn admission_review_json(out: &mut String, uid: &str, verdict: &Verdict) {
+    use crate::json::write::{Field, object, string};
+    let response = |o: &mut String| {
+        let message = deny_message(verdict);
+        let warnings = warnings(verdict);
+        let patch = (verdict.allowed && !verdict.patch.is_empty()).then(|| {
+            let mut text = String::new();
+            patch_json(&mut text, &verdict.patch);
+            base64(text.as_bytes())
+        });
+        let uid = |o: &mut String| string(o, uid);
+        let allowed = |o: &mut String| o.push_str(if verdict.allowed { "true" } else { "false" });
+        let status = |o: &mut String| {
+            object(
+                o,
+                &mut [
+                    ("code", &|o| o.push_str("403")),
+                    ("message", &|o| {
+                        string(o, message.as_deref().unwrap_or_default())
+                    }),
+                ],
+            );
+        };
+        let warned = |o: &mut String| crate::json::write::strings(o, &warnings);
+        let patch_type = |o: &mut String| string(o, "JSONPatch");
+        let patched = |o: &mut String| string(o, patch.as_deref().unwrap_or_default());
+        let mut fields: Vec<Field<'_>> = vec![("uid", &uid), ("allowed", &allowed)];
+        if message.is_some() {
+            fields.push(("status", &status));
+        }
+        if !warnings.is_empty() {
+            fields.push(("warnings", &warned));
+        }
+        if patch.is_some() {
+            fields.push(("patchType", &patch_type));
+            fields.push(("patch", &patched));
+        }
+        object(o, &mut fields);
+    };
+    object(
+        out,
+        &mut [
+            ("apiVersion", &|o| string(o, "admission.k8s.io/v1")),
+            ("kind", &|o| string(o, "AdmissionReview")),
+            ("response", &response),
+        ],
+    );
+}
+
+/// An RFC 6902 patch as serde_json writes `Vec<PatchOp>`: `op`, `path`, then `value` when
+/// there is one, in that order (a serialised map, not a `serde_json::Map`).
+fn patch_json(out: &mut String, patch: &[crate::verdict::PatchOp]) {
+    use crate::json::write::{string, value};
+    out.push('[');
+    for (i, op) in patch.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"op\":");
+        string(out, op.op.as_str());
+        out.push_str(",\"path\":");
+        string(out, &op.path);
+        if let Some(v) = &op.value {
+            out.push_str(",\"value\":");
+            value(out, v);
+        }
+        out.push('}');
+    }
+    out.push(']');
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {

@@ -72,14 +72,22 @@ impl ResourceLookup {
     /// The payload of the host call (the SDK's `GetResourceRequest`; the host's cache of a
     /// few seconds is fine for objects that change this rarely).
     pub fn payload(&self) -> Vec<u8> {
-        serde_json::to_vec(&json!({
-            "api_version": self.api_version,
-            "kind": self.kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "disable_cache": false,
-        }))
-        .unwrap_or_default()
+        let mut out = String::new();
+        crate::json::write::object(
+            &mut out,
+            &mut [
+                ("api_version", &|o| {
+                    crate::json::write::string(o, self.api_version)
+                }),
+                ("kind", &|o| crate::json::write::string(o, self.kind)),
+                ("name", &|o| crate::json::write::string(o, &self.name)),
+                ("namespace", &|o| {
+                    crate::json::write::opt_string(o, self.namespace.as_deref());
+                }),
+                ("disable_cache", &|o| o.push_str("false")),
+            ],
+        );
+        out.into_bytes()
     }
 }
 
@@ -172,7 +180,26 @@ pub fn kubewarden_validate_with(
     payload: &[u8],
     host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
 ) -> Value {
-    let (verdict, mutated) = match envelope(payload) {
+    let (verdict, mutated) = validate(payload, host);
+    kubewarden_response(&verdict, mutated)
+}
+
+/// [`kubewarden_validate_with`] as the JSON text the module answers with: the bytes
+/// serde_json writes for that value, written without building it.
+pub fn kubewarden_validate_json(
+    payload: &[u8],
+    host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
+) -> String {
+    let (verdict, mutated) = validate(payload, host);
+    kubewarden_response_json(&verdict, mutated.as_ref())
+}
+
+/// The verdict of a `validate` payload and, when it is allowed with a patch, the patched object.
+fn validate(
+    payload: &[u8],
+    host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
+) -> (Verdict, Option<Value>) {
+    match envelope(payload) {
         Err(v) => (v, None),
         Ok(mut env) => match payload_settings_cached(env.settings).as_ref() {
             Err(e) => (settings_denial(e), None),
@@ -186,8 +213,7 @@ pub fn kubewarden_validate_with(
                 (verdict, mutated)
             }
         },
-    };
-    kubewarden_response(&verdict, mutated)
+    }
 }
 
 /// The Kubewarden ValidationResponse for a verdict.
@@ -203,25 +229,78 @@ pub fn kubewarden_response(verdict: &Verdict, mutated_object: Option<Value>) -> 
     })
 }
 
+/// [`kubewarden_response`] as serde_json writes it.
+pub fn kubewarden_response_json(verdict: &Verdict, mutated_object: Option<&Value>) -> String {
+    use crate::json::write;
+    let warnings = admission::warnings(verdict);
+    let message = admission::deny_message(verdict);
+    let mut out = String::new();
+    write::object(
+        &mut out,
+        &mut [
+            ("accepted", &|o| {
+                o.push_str(if verdict.allowed { "true" } else { "false" });
+            }),
+            ("message", &|o| write::opt_string(o, message.as_deref())),
+            ("code", &|o| {
+                o.push_str(if verdict.allowed { "null" } else { "403" });
+            }),
+            ("mutated_object", &|o| match mutated_object {
+                Some(v) => write::value(o, v),
+                None => o.push_str("null"),
+            }),
+            ("audit_annotations", &|o| o.push_str("null")),
+            ("warnings", &|o| {
+                if warnings.is_empty() {
+                    o.push_str("null");
+                } else {
+                    write::strings(o, &warnings);
+                }
+            }),
+        ],
+    );
+    out
+}
+
 /// Kubewarden `validate_settings`: settings JSON → `{valid, message}` listing every problem.
 pub fn kubewarden_validate_settings(payload: &[u8]) -> Value {
+    match settings_problems(payload) {
+        None => json!({"valid": true, "message": Value::Null}),
+        Some(message) => json!({"valid": false, "message": message}),
+    }
+}
+
+/// [`kubewarden_validate_settings`] as serde_json writes it.
+pub fn kubewarden_validate_settings_json(payload: &[u8]) -> String {
+    use crate::json::write;
+    let problems = settings_problems(payload);
+    let mut out = String::new();
+    write::object(
+        &mut out,
+        &mut [
+            ("valid", &|o| {
+                o.push_str(if problems.is_none() { "true" } else { "false" });
+            }),
+            ("message", &|o| write::opt_string(o, problems.as_deref())),
+        ],
+    );
+    out
+}
+
+/// What is wrong with a settings payload, or `None` when the settings are valid.
+fn settings_problems(payload: &[u8]) -> Option<String> {
     let parsed = if payload.iter().all(u8::is_ascii_whitespace) {
         Ok(Settings::default())
     } else {
         if crate::json::nesting_exceeds(payload, crate::MAX_DEPTH).is_some() {
-            return json!({"valid": false, "message": "settings nest deeper than any settings document needs"});
+            return Some("settings nest deeper than any settings document needs".to_owned());
         }
         match serde_json::from_slice::<Value>(payload) {
             Ok(v) => Settings::from_value(&v),
-            Err(e) => {
-                return json!({"valid": false, "message": format!("settings are not valid JSON: {e}")});
-            }
+            Err(e) => return Some(format!("settings are not valid JSON: {e}")),
         }
     };
-    match parsed {
-        Ok(_) => json!({"valid": true, "message": Value::Null}),
-        Err(e) => json!({"valid": false, "message": e.to_string()}),
-    }
+    parsed.err().map(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -258,6 +337,58 @@ mod tests {
                 .unwrap()
                 .contains("request-invalid")
         );
+    }
+
+    #[test]
+    fn the_written_responses_are_the_bytes_serde_json_writes() {
+        let mutating = SETTINGS.replacen('{', r#"{"mutate":true,"#, 1);
+        let warn = SETTINGS.replacen(
+            '{',
+            r#"{"rules":{"custom-domain-missing-instance":"warn"},"#,
+            1,
+        );
+        let odd = POD.replace(
+            r#""name":"p","#,
+            r#""name":"p\u00e9\n\"","n":[1.5,-0.0,1e300,18446744073709551615,-3],"#,
+        );
+        let mut payloads = vec![
+            b"\xff not json".to_vec(),
+            b"{}".to_vec(),
+            br#"{"settings":{"clusterRegion":"x"}}"#.to_vec(),
+        ];
+        for request in [POD, odd.as_str()] {
+            for settings in [SETTINGS, mutating.as_str(), warn.as_str()] {
+                payloads
+                    .push(format!(r#"{{"request":{request},"settings":{settings}}}"#).into_bytes());
+            }
+        }
+        let mut mutated = 0;
+        for payload in &payloads {
+            let value = kubewarden_validate(payload);
+            mutated += usize::from(!value["mutated_object"].is_null());
+            let text = kubewarden_validate_json(payload, &mut |_| None);
+            assert_eq!(text, serde_json::to_string(&value).unwrap());
+        }
+        assert_eq!(mutated, 2);
+        for settings in [
+            "",
+            "{}",
+            "[",
+            r#"{"clusterRegion":"x","mutate":1}"#,
+            SETTINGS,
+        ] {
+            let value = kubewarden_validate_settings(settings.as_bytes());
+            let text = kubewarden_validate_settings_json(settings.as_bytes());
+            assert_eq!(text, serde_json::to_string(&value).unwrap());
+        }
+        for lookup in [
+            ResourceLookup::namespace("a\"b"),
+            ResourceLookup::eci_profile(),
+        ] {
+            let want = json!({"api_version": lookup.api_version, "kind": lookup.kind,
+                "name": lookup.name, "namespace": lookup.namespace, "disable_cache": false});
+            assert_eq!(lookup.payload(), serde_json::to_vec(&want).unwrap());
+        }
     }
 
     /// A host that answers from recorded objects and records what it was asked.

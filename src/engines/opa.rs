@@ -168,6 +168,34 @@ impl<'a> OpaInput<'a> {
         data: &OpaData,
         settings: Option<&Result<Settings, SettingsErrors>>,
     ) -> Value {
+        match self.decision(data, settings) {
+            Decision::Violations(v) => gatekeeper_violations(&v),
+            Decision::Verdict(v) => verdict_value(&v),
+            Decision::Review(uid, v) => admission::admission_review(&uid, &v),
+        }
+    }
+
+    /// [`Self::decide`] as the JSON text serde_json writes for the decision value, written
+    /// without building it.
+    pub fn decide_json(
+        self,
+        data: &OpaData,
+        settings: Option<&Result<Settings, SettingsErrors>>,
+    ) -> String {
+        let mut out = String::new();
+        match self.decision(data, settings) {
+            Decision::Violations(v) => gatekeeper_violations_json(&mut out, &v),
+            Decision::Verdict(v) => verdict_value_json(&mut out, &v),
+            Decision::Review(uid, v) => admission::admission_review_json(&mut out, &uid, &v),
+        }
+        out
+    }
+
+    fn decision(
+        self,
+        data: &OpaData,
+        settings: Option<&Result<Settings, SettingsErrors>>,
+    ) -> Decision {
         let from_input = match (self.settings_text(), settings) {
             (None, _) => None,
             (Some(_), Some(read)) => Some(Cow::Borrowed(read)),
@@ -179,9 +207,9 @@ impl<'a> OpaInput<'a> {
             Ok(env) => env,
             Err(v) => {
                 return match entrypoint {
-                    OpaEntrypoint::Violation => gatekeeper_violations(&v),
-                    OpaEntrypoint::Verdict => verdict_value(&v),
-                    OpaEntrypoint::Main => admission::admission_review("", &v),
+                    OpaEntrypoint::Violation => Decision::Violations(v),
+                    OpaEntrypoint::Verdict => Decision::Verdict(v),
+                    OpaEntrypoint::Main => Decision::Review(String::new(), v),
                 };
             }
         };
@@ -204,9 +232,9 @@ impl<'a> OpaInput<'a> {
                 }
             };
             return if entrypoint == OpaEntrypoint::Verdict {
-                verdict_value(&verdict)
+                Decision::Verdict(verdict)
             } else {
-                gatekeeper_violations(&verdict)
+                Decision::Violations(verdict)
             };
         }
         let (uid, verdict) = match settings {
@@ -214,10 +242,20 @@ impl<'a> OpaInput<'a> {
             Ok(settings) => evaluate_raw(env.request(), settings, context),
         };
         match entrypoint {
-            OpaEntrypoint::Verdict => verdict_value(&verdict),
-            _ => admission::admission_review(&uid, &verdict),
+            OpaEntrypoint::Verdict => Decision::Verdict(verdict),
+            _ => Decision::Review(uid, verdict),
         }
     }
+}
+
+/// What a decision is made of: the verdict, and the shape the entrypoint gives it.
+enum Decision {
+    /// Gatekeeper violations.
+    Violations(Verdict),
+    /// The verdict itself.
+    Verdict(Verdict),
+    /// An AdmissionReview answering the request with this uid.
+    Review(String, Verdict),
 }
 
 /// Gatekeeper's shape (`review`, or the violation entrypoint): its settings are the
@@ -254,6 +292,83 @@ pub fn gatekeeper_violations(verdict: &Verdict) -> Value {
             })
             .collect(),
     )
+}
+
+/// The verdict as [`verdict_value`] gives it, written as serde_json writes that value.
+fn verdict_value_json(out: &mut String, verdict: &Verdict) {
+    use crate::json::write::{Field, object, string, value};
+    let allowed = |o: &mut String| o.push_str(if verdict.allowed { "true" } else { "false" });
+    let findings = |o: &mut String| {
+        o.push('[');
+        for (i, f) in verdict.findings.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            object(
+                o,
+                &mut [
+                    ("rule", &|o| string(o, f.rule.id())),
+                    ("action", &|o| string(o, f.action.as_str())),
+                    ("path", &|o| string(o, &f.path)),
+                    ("message", &|o| string(o, &f.message)),
+                    ("fix", &|o| string(o, &f.fix)),
+                ],
+            );
+        }
+        o.push(']');
+    };
+    let patch = |o: &mut String| {
+        o.push('[');
+        for (i, op) in verdict.patch.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            let kind = |o: &mut String| string(o, op.op.as_str());
+            let path = |o: &mut String| string(o, &op.path);
+            let mut fields: Vec<Field<'_>> = vec![("op", &kind), ("path", &path)];
+            let written;
+            if let Some(v) = &op.value {
+                written = move |o: &mut String| value(o, v);
+                fields.push(("value", &written));
+            }
+            object(o, &mut fields);
+        }
+        o.push(']');
+    };
+    let mut fields: Vec<Field<'_>> = vec![("allowed", &allowed), ("findings", &findings)];
+    if !verdict.patch.is_empty() {
+        fields.push(("patch", &patch));
+    }
+    object(out, &mut fields);
+}
+
+/// [`gatekeeper_violations`] as serde_json writes it.
+fn gatekeeper_violations_json(out: &mut String, verdict: &Verdict) {
+    use crate::json::write::{object, string};
+    out.push('[');
+    for (i, f) in verdict.with_action(Action::Deny).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let msg = format!("[{}] {}", f.rule.id(), f.message);
+        object(
+            out,
+            &mut [
+                ("msg", &|o| string(o, &msg)),
+                ("details", &|o| {
+                    object(
+                        o,
+                        &mut [
+                            ("rule", &|o| string(o, f.rule.id())),
+                            ("path", &|o| string(o, &f.path)),
+                            ("fix", &|o| string(o, &f.fix)),
+                        ],
+                    );
+                }),
+            ],
+        );
+    }
+    out.push(']');
 }
 
 #[cfg(test)]
@@ -416,6 +531,45 @@ mod tests {
             OpaEntrypoint::Verdict => verdict_value(&verdict),
             _ => admission::admission_review(&uid, &verdict),
         }
+    }
+
+    #[test]
+    fn the_written_decisions_are_the_bytes_serde_json_writes() {
+        let (mut inputs, data) = inputs_and_data();
+        let warn = SETTINGS.replacen(
+            '{',
+            r#"{"rules":{"custom-domain-missing-instance":"warn"},"#,
+            1,
+        );
+        let odd = POD.replace(
+            r#""name":"p","#,
+            r#""name":"p\u00e9\n\"","n":[1.5,-0.0,1e300],"#,
+        );
+        let mutate = SETTINGS.replacen('{', r#"{"mutate":true,"#, 1);
+        for request in [POD, odd.as_str()] {
+            for settings in [warn.as_str(), mutate.as_str()] {
+                inputs.push(format!(r#"{{"request":{request},"settings":{settings}}}"#));
+                inputs.push(format!(r#"{{"review":{request},"parameters":{settings}}}"#));
+            }
+        }
+        let (mut patched, mut warned) = (0, 0);
+        for data in &data {
+            let kept = OpaData::new(data);
+            for &(_, ep) in OPA_ENTRYPOINTS {
+                for input in &inputs {
+                    let value = OpaInput::read(ep, input.as_bytes()).decide(&kept, None);
+                    let text = OpaInput::read(ep, input.as_bytes()).decide_json(&kept, None);
+                    assert_eq!(
+                        text,
+                        serde_json::to_string(&value).unwrap(),
+                        "{ep:?} {input}"
+                    );
+                    patched += usize::from(text.contains("\"patch\""));
+                    warned += usize::from(text.contains("\"warnings\""));
+                }
+            }
+        }
+        assert!(patched > 0 && warned > 0, "{patched} {warned}");
     }
 
     #[test]

@@ -232,8 +232,11 @@ pub enum PathError {
     InvalidPath,
 }
 
+/// The text serde_json writes for `tree` (which cannot fail: every key is a string).
 fn text_of(tree: &Value) -> Result<Vec<u8>, PathError> {
-    serde_json::to_vec(tree).map_err(|_| PathError::Internal)
+    let mut out = String::new();
+    crate::json::write::value(&mut out, tree);
+    Ok(out.into_bytes())
 }
 
 /// `opa_value_add_path`: set `keys` in `tree` to `value`, creating missing objects on the way;
