@@ -544,7 +544,12 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
         abort(&format!("invalid entrypoint id {}", entrypoint as i32));
         return None;
     };
-    let input = OpaInput::read(ep, input);
+    // The settings the last input carried, kept outside the heap: not read again where this
+    // input carries them byte for byte.
+    // SAFETY: as for the data cache in `with_data`: the only reference while the input is read.
+    let kept = unsafe { &*KEPT.settings_cache.get() };
+    let known = kept.kept_text().and_then(|t| std::str::from_utf8(t).ok());
+    let input = OpaInput::read_known(ep, input, known);
     let decision = with_data(data, |data| match input.settings_text() {
         Some(text) => with_input_settings(text, |settings| input.decide_json(data, Some(settings))),
         None => input.decide_json(data, None),

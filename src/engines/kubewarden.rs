@@ -14,7 +14,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::{admission, envelope, evaluate_raw, payload_settings_cached, settings_denial};
+use super::{admission, envelope_cached, evaluate_raw, payload_settings_cached, settings_denial};
 use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE};
 use crate::model::AdmissionRequest;
 use crate::settings::Settings;
@@ -199,7 +199,7 @@ fn validate(
     payload: &[u8],
     host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
 ) -> (Verdict, Option<Value>) {
-    match envelope(payload) {
+    match envelope_cached(payload) {
         Err(v) => (v, None),
         Ok(mut env) => match payload_settings_cached(env.settings).as_ref() {
             Err(e) => (settings_denial(e), None),

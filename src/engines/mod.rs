@@ -66,7 +66,14 @@ struct RawEnvelope<'a> {
     parameters: Option<&'a RawValue>,
 }
 
+#[cfg(test)]
 fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
+    envelope_known(bytes, None)
+}
+
+/// [`envelope`], where the settings (or parameters) may be `known`: a settings text an
+/// envelope gave before, not read again where the payload carries it byte for byte.
+fn envelope_known<'a>(bytes: &'a [u8], known: Option<&str>) -> Result<Envelope<'a>, Verdict> {
     if bytes.len() > crate::MAX_INPUT_BYTES + 64 * 1024 {
         return Err(Verdict::invalid(
             "",
@@ -84,6 +91,7 @@ fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
                 crate::MAX_DEPTH,
                 ["request", "settings", "review", "parameters"],
                 0,
+                known.map(|k| (&[1, 3][..], k)),
             )
     {
         return Ok(Envelope {
@@ -192,6 +200,19 @@ pub(crate) fn settings_cached(text: &str, how: SettingsText) -> SharedSettings {
     result
 }
 
+/// [`envelope`] of a payload whose settings are likely the last ones [`settings_cached`] read
+/// from a payload: those are not scanned again where the payload carries them byte for byte.
+fn envelope_cached(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
+    LAST_SETTINGS.with(|last| {
+        let last = last.borrow();
+        let known = last
+            .as_ref()
+            .filter(|(how, _, _)| *how == SettingsText::Payload)
+            .map(|(_, text, _)| text.as_str());
+        envelope_known(bytes, known)
+    })
+}
+
 /// The settings of a payload, read every time (see [`settings_cached`]).
 fn payload_settings(raw: Option<&str>) -> Result<Settings, SettingsErrors> {
     raw.map_or_else(
@@ -201,6 +222,8 @@ fn payload_settings(raw: Option<&str>) -> Result<Settings, SettingsErrors> {
 }
 
 /// The settings of a payload, read once while they stay the same (see [`settings_cached`]).
+/// `raw` is the settings text of an envelope, which the envelope's read checked (JSON, within
+/// the nesting bound): [`envelope_cached`] relies on the last one being such a text.
 fn payload_settings_cached(raw: Option<&str>) -> SharedSettings {
     raw.map_or_else(
         || std::rc::Rc::new(Ok(Settings::default())),
@@ -284,6 +307,7 @@ mod tests {
                 crate::MAX_DEPTH,
                 ["request", "settings", "review", "parameters"],
                 0,
+                None,
             );
             assert!(fast.is_err(), "{payload}");
             let slow = serde_json::from_str::<RawEnvelope>(&payload);

@@ -4,7 +4,8 @@
 #![forbid(unsafe_code)]
 
 use super::{
-    Envelope, admission, envelope, evaluate_raw, payload_settings, settings_denial, settings_from,
+    Envelope, admission, envelope_known, evaluate_raw, payload_settings, settings_denial,
+    settings_from,
 };
 use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, SELECTOR_GROUP};
 use crate::decode::decode_text;
@@ -138,10 +139,16 @@ pub struct OpaInput<'a> {
 impl<'a> OpaInput<'a> {
     /// Read the raw input JSON of `entrypoint` (empty or blank: undefined).
     pub fn read(entrypoint: OpaEntrypoint, input: &'a [u8]) -> Self {
+        Self::read_known(entrypoint, input, None)
+    }
+
+    /// [`OpaInput::read`], where the settings may be `known`: a [`OpaInput::settings_text`] of
+    /// an earlier input, not read again where this input carries it byte for byte.
+    pub fn read_known(entrypoint: OpaEntrypoint, input: &'a [u8], known: Option<&str>) -> Self {
         let envelope = if input.iter().all(u8::is_ascii_whitespace) {
             Ok(Envelope::default())
         } else {
-            envelope(input)
+            envelope_known(input, known)
         };
         OpaInput {
             entrypoint,
@@ -488,7 +495,7 @@ mod tests {
         let env = if input.iter().all(u8::is_ascii_whitespace) {
             Ok(Envelope::default())
         } else {
-            envelope(input)
+            crate::engines::envelope(input)
         };
         let mut env = match env {
             Ok(env) => env,

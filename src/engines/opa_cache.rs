@@ -207,8 +207,7 @@ impl<T: Clone> TextCache<T> {
     }
 
     /// The kept text, if any.
-    #[cfg(test)]
-    fn kept_text(&self) -> Option<&[u8]> {
+    pub(crate) fn kept_text(&self) -> Option<&[u8]> {
         self.kept.as_deref().map(|k| &*k.text)
     }
 }

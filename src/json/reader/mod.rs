@@ -60,12 +60,19 @@ pub type Fields<'de, T, const N: usize> = ([Option<&'de str>; N], Option<T>);
 /// decoded as a `T` on the way, so that a host's envelope and the request it carries are read
 /// once. A repeated name is an error, as serde's derived readers make it; so is a `null`
 /// where the decoded field is (the caller's own reader says what that means).
+///
+/// `known` names fields (their indexes in `names`) and a text this function gave before for one
+/// of them, in an object read the same way, if that text is an object or a list: where such a field's value starts with
+/// it byte for byte, that is the value (a list or an object ends where it ends), and it is not
+/// read again. Hosts send the same settings with every request.
 pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
     text: &'de str,
     max_depth: usize,
     names: [&str; N],
     decoded: usize,
+    known: Option<(&[usize], &str)>,
 ) -> Result<Fields<'de, T, N>> {
+    let known = known.filter(|(_, k)| k.starts_with(['{', '[']));
     let mut reader = Reader::new(text, max_depth);
     if reader.peek_value()? != b'{' {
         return Err(Error::syntax(reader.pos));
@@ -91,8 +98,18 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
             {
                 return Err(Error::syntax(start));
             }
+            let seen = match (slot, known) {
+                (Some(i), Some((slots, k))) if slots.contains(&i) => r
+                    .bytes
+                    .get(start..)
+                    .is_some_and(|rest| rest.starts_with(k.as_bytes()))
+                    .then_some(k.len()),
+                _ => None,
+            };
             if slot == Some(decoded) {
                 value = Some(T::decode(&mut *r)?);
+            } else if let Some(len) = seen {
+                r.pos += len;
             } else {
                 r.skip_value()?;
             }
@@ -682,6 +699,55 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A field whose value starts with the known text is that text, unread; where it does not,
+    /// or where what follows is not JSON, the field is read as any other.
+    #[test]
+    fn a_known_field_text_is_not_read_again() {
+        let known = r#"{"a":[1,{"b":2}]}"#;
+        fn fields<'a>(text: &'a str, known: Option<&str>) -> Result<[Option<&'a str>; 2]> {
+            object_fields::<IgnoredSkip, 2>(text, 64, ["x", "s"], 0, known.map(|k| (&[1][..], k)))
+                .map(|(texts, _)| texts)
+        }
+        for text in [
+            r#"{"s":{"a":[1,{"b":2}]},"t":1}"#,
+            r#"{"s":{"a":[1,{"b":2}]}}"#,
+            r#"{"s":{"a":[1,{"b":3}]}}"#,
+            r#"{"s":{"a":[1,{"b":2}]}x}"#,
+            r#"{"s":{"a":[1,{"b":2}]},}"#,
+            r#"{"s":{"a":[1,{"b":2"#,
+            r#"{"x":{"a":[1,{"b":2}]}}"#,
+        ] {
+            assert_eq!(fields(text, Some(known)), fields(text, None), "{text}");
+        }
+        // The known value is not read: a nesting bound it exceeds (which a caller's known text
+        // never does) does not see it.
+        let shallow = |known: Option<&str>| {
+            let text = r#"{"s":{"a":[1,{"b":2}]}}"#;
+            object_fields::<IgnoredSkip, 2>(text, 2, ["x", "s"], 0, known.map(|k| (&[1][..], k)))
+                .is_ok()
+        };
+        assert!(shallow(Some(known)) && !shallow(None));
+        // Only a list or an object: "1" is a prefix of "12".
+        let scalar = object_fields::<IgnoredSkip, 2>(
+            r#"{"s":12}"#,
+            64,
+            ["x", "s"],
+            0,
+            Some((&[1][..], "1")),
+        );
+        assert_eq!(scalar.unwrap().0, [None, Some("12")]);
+    }
+
+    /// Any value, skipped.
+    #[derive(Debug)]
+    struct IgnoredSkip;
+
+    impl<'de> Decode<'de> for IgnoredSkip {
+        fn decode(r: &mut Reader<'de>) -> Result<Self> {
+            r.skip().map(|()| IgnoredSkip)
         }
     }
 
