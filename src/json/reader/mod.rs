@@ -51,6 +51,13 @@ pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str, max_depth: usize) 
     reader.end(value)
 }
 
+/// Whether `text` is one JSON value (and whitespace), nested at most `max_depth` deep; also at
+/// most 64 levels below its outermost list or object, the bound of one skipped value.
+pub fn is_json(text: &str, max_depth: usize) -> bool {
+    let mut reader = Reader::new(text, max_depth);
+    reader.skip_value().is_ok() && reader.end(()).is_ok()
+}
+
 /// What [`object_fields`] reads: the text of each named field (`None` when absent or `null`),
 /// and the one field decoded on the way.
 pub type Fields<'de, T, const N: usize> = ([Option<&'de str>; N], Option<T>);
