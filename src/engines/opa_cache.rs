@@ -178,7 +178,7 @@ impl<T: Clone> TextCache<T> {
         f: impl FnOnce(&T) -> R,
     ) -> R {
         if let Some(kept) = self.kept.as_deref()
-            && *kept.text == *text
+            && crate::json::same_bytes(&kept.text, text)
         {
             return f(&kept.value);
         }

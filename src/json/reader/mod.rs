@@ -109,7 +109,8 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
                 (Some(i), Some((slots, k))) if slots.contains(&i) => r
                     .bytes
                     .get(start..)
-                    .is_some_and(|rest| rest.starts_with(k.as_bytes()))
+                    .and_then(|rest| rest.get(..k.len()))
+                    .is_some_and(|head| crate::json::same_bytes(head, k.as_bytes()))
                     .then_some(k.len()),
                 _ => None,
             };
