@@ -47,9 +47,26 @@ fn order(n: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> 
     current
 }
 
+/// Up to this many items are sorted in place by insertion: no allocation.
+const SMALL: usize = 16;
+
+/// Sort a few items stably by `cmp`, in place, by insertion (quadratic: for short slices).
+pub(crate) fn sort_small_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0
+            && matches!((v.get(j - 1), v.get(j)), (Some(a), Some(b)) if cmp(a, b) == Ordering::Greater)
+        {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// Sort `v` stably by `cmp`, as `v.sort_by(cmp)` does.
 pub(crate) fn sort_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
-    if v.len() < 2 {
+    if v.len() <= SMALL {
+        sort_small_by(v, cmp);
         return;
     }
     let order = {

@@ -10,7 +10,6 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::{Borrow, Cow};
-use std::cmp::Ordering;
 
 /// A string of the request: borrowed from the request text unless it has escapes.
 pub type Str<'a> = Cow<'a, str>;
@@ -37,18 +36,7 @@ impl<'a> StrMap<'a> {
             return StrMap { entries };
         }
         // Stable: of equal keys, the one written last comes last and is kept.
-        if entries.len() <= 16 {
-            // Insertion sort: a few entries, no allocation.
-            for i in 1..entries.len() {
-                let mut j = i;
-                while j > 0 && entries.get(j - 1).map(|e| &e.0) > entries.get(j).map(|e| &e.0) {
-                    entries.swap(j - 1, j);
-                    j -= 1;
-                }
-            }
-        } else {
-            crate::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
-        }
+        crate::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
         // Of a run of equal keys, the first stays with the last one's value.
         entries.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
@@ -143,18 +131,6 @@ impl<'m, 'a> IntoIterator for &'m StrMap<'a> {
 impl<'a> FromIterator<(Str<'a>, Str<'a>)> for StrMap<'a> {
     fn from_iter<I: IntoIterator<Item = (Str<'a>, Str<'a>)>>(iter: I) -> StrMap<'a> {
         StrMap::from_entries(iter.into_iter().collect())
-    }
-}
-
-impl PartialOrd for StrMap<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for StrMap<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.entries.cmp(&other.entries)
     }
 }
 

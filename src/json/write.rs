@@ -62,28 +62,12 @@ pub(crate) fn value(out: &mut String, v: &Value) {
             let _ = write!(out, "{n}");
         }
         Value::String(s) => string(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                value(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                string(out, k);
-                out.push(':');
-                value(out, item);
-            }
-            out.push('}');
-        }
+        Value::Array(list) => items(out, ['[', ']'], list, value),
+        Value::Object(map) => items(out, ['{', '}'], map, |out, (k, item)| {
+            string(out, k);
+            out.push(':');
+            value(out, item);
+        }),
     }
 }
 
@@ -96,15 +80,8 @@ pub(crate) fn opt_string(out: &mut String, s: Option<&str>) {
 }
 
 /// A list of strings.
-pub(crate) fn strings(out: &mut String, items: &[String]) {
-    out.push('[');
-    for (i, s) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        string(out, s);
-    }
-    out.push(']');
+pub(crate) fn strings(out: &mut String, list: &[String]) {
+    items(out, ['[', ']'], list, |out, s| string(out, s));
 }
 
 /// One field of an [`object`]: its key and what writes its value.
@@ -114,26 +91,31 @@ pub(crate) type Field<'a> = (&'static str, &'a dyn Fn(&mut String));
 /// built by inserting them would keep (see [`PRESERVE_ORDER`]). Keys are plain (no escapes).
 pub(crate) fn object(out: &mut String, fields: &mut [Field<'_>]) {
     if !PRESERVE_ORDER {
-        // Insertion sort: a handful of fields, and no generic sort code.
-        for i in 1..fields.len() {
-            let mut j = i;
-            while j > 0 && fields.get(j - 1).map(|f| f.0) > fields.get(j).map(|f| f.0) {
-                fields.swap(j - 1, j);
-                j -= 1;
-            }
-        }
+        crate::sort::sort_small_by(fields, |a, b| a.0.cmp(b.0));
     }
-    out.push('{');
-    for (i, (k, write)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+    items(out, ['{', '}'], fields.iter(), |out, (k, write)| {
         out.push('"');
         out.push_str(k);
         out.push_str("\":");
         write(out);
+    });
+}
+
+/// A list or an object (between `open` and `close`): `each` writes every item, separated by commas.
+fn items<T>(
+    out: &mut String,
+    [open, close]: [char; 2],
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut String, T),
+) {
+    out.push(open);
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(out, item);
     }
-    out.push('}');
+    out.push(close);
 }
 
 #[cfg(test)]
