@@ -90,13 +90,7 @@ impl<'de> Reader<'de> {
         self.container(|items| {
             while items.advance(b'}')? {
                 let r = &mut *items.reader;
-                if r.peek_value()? != b'"' {
-                    return Err(Error::syntax(r.pos));
-                }
-                r.pos += 1;
-                let key = r.string()?;
-                r.skip_ws();
-                r.expect(b':')?;
+                let key = r.entry_key()?;
                 field(r, key)?;
             }
             Ok(())

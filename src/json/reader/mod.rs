@@ -89,13 +89,7 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
     reader.container(|items| {
         while items.advance(b'}')? {
             let r = &mut *items.reader;
-            if r.peek_value()? != b'"' {
-                return Err(Error::syntax(r.pos));
-            }
-            r.pos += 1;
-            let key = r.string()?;
-            r.skip_ws();
-            r.expect(b':')?;
+            let key = r.entry_key()?;
             // The field's text starts at its first byte, after the whitespace.
             r.peek_value()?;
             let start = r.pos;
@@ -463,6 +457,19 @@ impl<'de> Reader<'de> {
         self.skip_string()?;
         self.skip_ws();
         self.expect(b':')
+    }
+
+    /// At an object's entry: its key and the colon after it.
+    #[inline(always)]
+    fn entry_key(&mut self) -> Result<Cow<'de, str>> {
+        if self.peek_value()? != b'"' {
+            return Err(Error::syntax(self.pos));
+        }
+        self.pos += 1;
+        let key = self.string()?;
+        self.skip_ws();
+        self.expect(b':')?;
+        Ok(key)
     }
 
     /// A list or an object opening with `open`, its entries read by `visit` to the closing
