@@ -79,39 +79,67 @@ impl<'de> Reader<'de> {
 
     /// An object: `field` reads the value of each key (the reader is past the colon); anything
     /// else is an error that names `expected`.
+    ///
+    /// Only the call to `field` is generic: the brackets, separators and keys are read by
+    /// [`Reader::open`] and [`Reader::next_key`], one copy for every object the model reads.
+    #[inline]
     pub fn object(
         &mut self,
         expected: &'static str,
         mut field: impl FnMut(&mut Reader<'de>, Cow<'de, str>) -> Result<()>,
     ) -> Result<()> {
-        if self.peek_value()? != b'{' {
-            return Err(self.invalid_type(&expected));
+        let start = self.open(b'{', expected)?;
+        let mut first = true;
+        while let Some(key) = self.next_key(&mut first, start)? {
+            field(self, key).map_err(|e| e.at(start))?;
         }
-        self.container(|items| {
-            while items.advance(b'}')? {
-                let r = &mut *items.reader;
-                let key = r.entry_key()?;
-                field(r, key)?;
-            }
-            Ok(())
-        })
+        Ok(())
     }
 
     /// A list: `item` reads each entry; anything else is an error that names `expected`.
+    #[inline]
     pub fn list(
         &mut self,
         expected: &'static str,
         mut item: impl FnMut(&mut Reader<'de>) -> Result<()>,
     ) -> Result<()> {
-        if self.peek_value()? != b'[' {
+        let start = self.open(b'[', expected)?;
+        let mut first = true;
+        while self.next_item(&mut first, start)? {
+            item(self).map_err(|e| e.at(start))?;
+        }
+        Ok(())
+    }
+
+    /// Past the `open` bracket of a list or an object, one level deeper; where the value is
+    /// something else, the error that names `expected`. The offset inside the bracket, where a
+    /// data error of an entry without its own place is put.
+    #[inline(never)]
+    fn open(&mut self, open: u8, expected: &'static str) -> Result<usize> {
+        if self.peek_value()? != open {
             return Err(self.invalid_type(&expected));
         }
-        self.container(|items| {
-            while items.advance(b']')? {
-                item(&mut *items.reader)?;
-            }
-            Ok(())
-        })
+        self.pos += 1;
+        self.enter()?;
+        Ok(self.pos)
+    }
+
+    /// The next key of an object opened by [`Reader::open`] at `start`, past its colon; `None`
+    /// past the closing brace, where the object ends (one level up).
+    #[inline(never)]
+    fn next_key(&mut self, first: &mut bool, start: usize) -> Result<Option<Cow<'de, str>>> {
+        let more = self.step(first, b'}').map_err(|e| e.at(start))?;
+        if !more {
+            return Ok(None);
+        }
+        self.entry_key().map(Some).map_err(|e| e.at(start))
+    }
+
+    /// Past the separator before the next entry of a list opened by [`Reader::open`] at
+    /// `start`; `false` past the closing bracket, where the list ends (one level up).
+    #[inline(never)]
+    fn next_item(&mut self, first: &mut bool, start: usize) -> Result<bool> {
+        self.step(first, b']').map_err(|e| e.at(start))
     }
 
     /// The next value as `deserialize_any` sees it, and where it starts. A list or an object is

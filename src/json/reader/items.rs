@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::{Error, Number, Reader, Result, TRAILING_COMMA};
+use super::{Error, Number, Reader, Result};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 
@@ -103,24 +103,9 @@ pub(super) struct Items<'a, 'de> {
 impl Items<'_, '_> {
     /// Past the separator before the next entry; `false` at the closing bracket.
     pub(super) fn advance(&mut self, close: u8) -> Result<bool> {
-        let b = self.reader.peek_value()?;
-        if b == close {
-            self.reader.pos += 1;
-            self.done = true;
-            return Ok(false);
-        }
-        if !self.first {
-            if b != b',' {
-                return Err(Error::syntax(self.reader.pos));
-            }
-            self.reader.pos += 1;
-            // serde_json's typed decode names this one (its parser alone does not).
-            if self.reader.peek_value()? == close {
-                return Err(Error::worded(self.reader.pos, TRAILING_COMMA));
-            }
-        }
-        self.first = false;
-        Ok(true)
+        let more = self.reader.step(&mut self.first, close)?;
+        self.done = !more;
+        Ok(more)
     }
 }
 

@@ -459,6 +459,31 @@ impl<'de> Reader<'de> {
         self.expect(b':')
     }
 
+    /// Past the separator before the next entry of an open list or object (`first`: none was
+    /// read yet); `false` past its closing bracket `close`, where the container ends (one
+    /// level up).
+    #[inline(always)]
+    fn step(&mut self, first: &mut bool, close: u8) -> Result<bool> {
+        let b = self.peek_value()?;
+        if b == close {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(false);
+        }
+        if !*first {
+            if b != b',' {
+                return Err(Error::syntax(self.pos));
+            }
+            self.pos += 1;
+            // serde_json's typed decode names this one (its parser alone does not).
+            if self.peek_value()? == close {
+                return Err(Error::worded(self.pos, TRAILING_COMMA));
+            }
+        }
+        *first = false;
+        Ok(true)
+    }
+
     /// At an object's entry: its key and the colon after it.
     #[inline(always)]
     fn entry_key(&mut self) -> Result<Cow<'de, str>> {
@@ -488,7 +513,6 @@ impl<'de> Reader<'de> {
         if !items.done {
             return Err(Error::syntax(self.pos));
         }
-        self.depth -= 1;
         Ok(value)
     }
 
