@@ -569,7 +569,7 @@ fn profile_selectors(data: Option<&Value>) -> Result<Vec<EciSelector>, ContextEr
             crate::MAX_DEPTH
         )));
     }
-    let items = match serde_json::from_str::<Value>(text) {
+    let items = match crate::json::tree::from_str(text) {
         Ok(Value::Array(items)) => items,
         Ok(other) => {
             return Err(ContextError(format!(

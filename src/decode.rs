@@ -7,7 +7,6 @@ use crate::context::Context;
 use crate::model::{self, AdmissionRequest};
 use crate::verdict::Verdict;
 use crate::{MAX_DEPTH, MAX_INPUT_BYTES, eval, json, settings::Settings};
-use serde::de::IgnoredAny;
 
 /// [`decode`] for bytes whose nesting the caller already bounded.
 pub fn decode_prescanned(request: &[u8]) -> Result<AdmissionRequest<'_>, Box<Verdict>> {
@@ -67,7 +66,7 @@ pub fn patchable(request: &[u8], verdict: Verdict) -> Verdict {
     if verdict.patch.is_empty() {
         return verdict;
     }
-    match serde_json::from_slice::<serde_json::Value>(request) {
+    match json::tree::from_slice(request) {
         Ok(_) => verdict,
         Err(err) => unpatchable(request, &err),
     }
@@ -76,7 +75,7 @@ pub fn patchable(request: &[u8], verdict: Verdict) -> Verdict {
 /// The verdict for a request that needs a repair but cannot be read as a JSON tree, which
 /// applying the patch needs: the decoder skips the fields it does not read without building
 /// their values, so a lone UTF-16 surrogate escape or a number out of range there passes it.
-fn unpatchable(request: &[u8], err: &serde_json::Error) -> Verdict {
+fn unpatchable(request: &[u8], err: &json::tree::Error) -> Verdict {
     let pointer = object_relative(json::pointer::pointer_at(request, err.line(), err.column()));
     Verdict::invalid(
         pointer.clone(),
@@ -186,8 +185,8 @@ fn describe_failure(
         }
         _ => {}
     }
-    // serde_json's parser words what is not JSON (and where a truncation is), as it always has.
-    if let Err(err) = serde_json::from_slice::<IgnoredAny>(request) {
+    // What is not JSON (and where a truncation is) in serde_json's words, as it always was.
+    if let Err(err) = json::tree::check(request) {
         return describe_json_error(request, &err);
     }
     match bad_utf8 {
@@ -215,7 +214,7 @@ pub(crate) fn read_serde(request: &[u8]) -> Result<AdmissionRequest<'_>, Box<Ver
                 .into_request()
                 .map_err(|msg| Box::new(Verdict::invalid("", msg)))
         }
-        Err(err) => Err(Box::new(describe_json_error(request, &err))),
+        Err(err) => Err(Box::new(describe_json_error(request, &err.into()))),
     }
 }
 
@@ -262,10 +261,8 @@ const MAX_DETAIL: usize = 200;
 
 /// serde_json's message without its position (which depends on how the host laid out the
 /// bytes), cut as [`detail`] cuts.
-fn json_error_detail(err: &serde_json::Error) -> String {
-    let message = err.to_string();
-    let position = format!(" at line {} column {}", err.line(), err.column());
-    detail(message.strip_suffix(&position).unwrap_or(&message))
+fn json_error_detail(err: &json::tree::Error) -> String {
+    detail(err.message())
 }
 
 /// A decoder's message cut to [`MAX_DETAIL`] characters (serde quotes an offending value in full).
@@ -277,7 +274,7 @@ fn detail(message: &str) -> String {
 }
 
 /// Describe a decoding failure: what went wrong and where (JSON pointer, relative to the object).
-fn describe_json_error(request: &[u8], err: &serde_json::Error) -> Verdict {
+fn describe_json_error(request: &[u8], err: &json::tree::Error) -> Verdict {
     let pointer = if err.is_data() {
         object_relative(json::pointer::pointer_at(request, err.line(), err.column()))
     } else {

@@ -26,7 +26,7 @@ fn patched_object(request: &str, verdict: &Verdict) -> Option<Value> {
     if verdict.patch.is_empty() {
         return None;
     }
-    let mut req: Value = serde_json::from_str(request).ok()?;
+    let mut req = crate::json::tree::from_str(request).ok()?;
     let mut object = crate::model::request_object_mut(&mut req)?.take();
     crate::patch::apply(&mut object, &verdict.patch).ok()?;
     Some(object)
@@ -102,7 +102,7 @@ fn add_answer(ctx: &mut Context, lookup: &ResourceLookup, answer: Option<Vec<u8>
     if crate::json::nesting_exceeds(&bytes, crate::MAX_DEPTH).is_some() {
         return;
     }
-    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&bytes) else {
+    let Ok(Value::Object(mut object)) = crate::json::tree::from_slice(&bytes) else {
         return;
     };
     // The host answers with the object as the API server has it; fill in what a host might
@@ -295,7 +295,7 @@ fn settings_problems(payload: &[u8]) -> Option<String> {
         if crate::json::nesting_exceeds(payload, crate::MAX_DEPTH).is_some() {
             return Some("settings nest deeper than any settings document needs".to_owned());
         }
-        match serde_json::from_slice::<Value>(payload) {
+        match crate::json::tree::from_slice(payload) {
             Ok(v) => Settings::from_value(&v),
             Err(e) => return Some(format!("settings are not valid JSON: {e}")),
         }

@@ -29,9 +29,7 @@ use crate::context::Context;
 use crate::model::AdmissionRequest;
 use crate::settings::{Settings, SettingsErrors};
 use crate::verdict::Verdict;
-use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 /// The `{request, settings}` / `{review, parameters}` envelopes hosts send: the text of each
 /// field, and the request as the pass that read the envelope decoded it.
@@ -52,18 +50,19 @@ impl<'a> Envelope<'a> {
     }
 }
 
-/// The envelope as serde_json reads it, for what the one-pass reader does not take: its errors
-/// say what is wrong.
-#[derive(Deserialize)]
+/// The envelope as serde_json reads it: the reference `json::tree::fields`, which reads what the
+/// one-pass reader does not take, is checked against.
+#[cfg(test)]
+#[derive(serde::Deserialize)]
 struct RawEnvelope<'a> {
     #[serde(borrow, default)]
-    request: Option<&'a RawValue>,
+    request: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
-    settings: Option<&'a RawValue>,
+    settings: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
-    review: Option<&'a RawValue>,
+    review: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
-    parameters: Option<&'a RawValue>,
+    parameters: Option<&'a serde_json::value::RawValue>,
 }
 
 #[cfg(test)]
@@ -111,12 +110,16 @@ fn envelope_known<'a>(bytes: &'a [u8], known: Option<&str>) -> Result<Envelope<'
             ),
         ));
     }
-    match serde_json::from_slice::<RawEnvelope>(bytes) {
-        Ok(e) => Ok(Envelope {
-            request: e.request.map(RawValue::get),
-            settings: e.settings.map(RawValue::get),
-            review: e.review.map(RawValue::get),
-            parameters: e.parameters.map(RawValue::get),
+    match crate::json::tree::fields(
+        bytes,
+        ["request", "settings", "review", "parameters"],
+        "struct RawEnvelope",
+    ) {
+        Ok([request, settings, review, parameters]) => Ok(Envelope {
+            request,
+            settings,
+            review,
+            parameters,
             decoded: None,
         }),
         Err(err) => Err(Verdict::invalid(
@@ -168,7 +171,7 @@ thread_local! {
 /// The settings a text gives.
 fn settings_read(text: &str, how: SettingsText) -> Result<Settings, SettingsErrors> {
     let payload = match how {
-        SettingsText::Payload => serde_json::from_str::<Value>(text).ok(),
+        SettingsText::Payload => crate::json::tree::from_str(text).ok(),
         SettingsText::Plain => None,
     };
     match payload {

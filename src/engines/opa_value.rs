@@ -252,12 +252,12 @@ pub fn rego_set(array: &[u8]) -> Vec<u8> {
 }
 
 /// A value's text as a tree; `None` if it does not parse or nests deeper than
-/// [`crate::MAX_DEPTH`] (serde recurses, so the depth is bounded first).
+/// [`crate::MAX_DEPTH`] (the tree's reader recurses, so the depth is bounded first).
 pub fn tree(text: &[u8]) -> Option<Value> {
     if crate::json::nesting_exceeds(text, crate::MAX_DEPTH).is_some() {
         return None;
     }
-    serde_json::from_slice(text).ok()
+    crate::json::tree::from_slice(text).ok()
 }
 
 /// The keys of a path value: a non-empty array of strings.

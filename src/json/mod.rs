@@ -6,6 +6,7 @@ pub mod depth;
 pub mod lexer;
 pub mod pointer;
 pub mod reader;
+pub mod tree;
 pub(crate) mod write;
 
 pub use depth::nesting_exceeds;

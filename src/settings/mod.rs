@@ -177,7 +177,7 @@ impl Settings {
         if s.trim().is_empty() {
             return Ok(Settings::default());
         }
-        let value: Value = serde_json::from_str(s).map_err(|e| {
+        let value = crate::json::tree::from_str(s).map_err(|e| {
             SettingsErrors(vec![SettingsError {
                 path: String::new(),
                 message: format!("settings are not valid JSON: {e}"),

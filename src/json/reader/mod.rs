@@ -535,7 +535,7 @@ impl<'de> Reader<'de> {
                 return Ok(Number::Unsigned(n));
             }
         }
-        match serde_json::from_slice::<serde_json::Value>(text.as_bytes()) {
+        match super::tree::from_str(text) {
             Ok(serde_json::Value::Number(n)) => n
                 .as_f64()
                 .map(Number::Float)
@@ -590,7 +590,7 @@ impl<'de> Reader<'de> {
 /// How many bytes of `bytes` come before the first quote, backslash or control character
 /// (all of them when there is none). Eight bytes at a time: a byte is found by the bit tricks
 /// that find a zero byte in a word, whose lowest hit is exact.
-fn plain_len(bytes: &[u8]) -> usize {
+pub(crate) fn plain_len(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
