@@ -187,7 +187,7 @@ fuzz seconds="60": fuzz-seeds
     cargo fuzz build -s none
     mkdir -p fuzz/logs
     failed=0
-    for spec in evaluate_json:65536 decode:65536 settings:16384 manifest:65536 image_ref:1024 opa_value:65536; do
+    for spec in evaluate_json:65536 decode:65536 settings:16384 manifest:65536 image_ref:1024 opa_value:65536 json_tree:65536; do
         target=${spec%%:*}
         log=fuzz/logs/$target.log
         cargo fuzz run -s none "$target" "fuzz/corpus/$target" -- \

@@ -139,6 +139,7 @@ fn run() -> Result<(), String> {
         // The OPA value text reader and writer take the same JSON the hosts send.
         ("opa_value", &corpus.evaluate_json),
         ("decode", &corpus.evaluate_json),
+        ("json_tree", &corpus.evaluate_json),
     ] {
         let n = write(&out.join(target), inputs)?;
         println!("{target}: {n} seeds");
