@@ -224,9 +224,9 @@ lenient! {
         pub name: Str<'a> = "name",
         pub namespace: Str<'a> = "namespace",
         pub operation: Str<'a> = "operation",
-        pub object: K8sObject<'a> = "object",
-        pub old_object: K8sObject<'a> = "oldObject",
-        pub metadata: ObjectMeta<'a> = "metadata",
+        pub object: Box<K8sObject<'a>> = "object",
+        pub old_object: Box<K8sObject<'a>> = "oldObject",
+        pub metadata: Box<ObjectMeta<'a>> = "metadata",
         pub spec: Box<Spec<'a>> = "spec",
     }
 }
@@ -508,8 +508,8 @@ impl<'a> Input<'a> {
                 name: self.name,
                 namespace: self.namespace,
                 operation: self.operation,
-                object: self.object,
-                old_object: self.old_object,
+                object: self.object.map(|o| *o),
+                old_object: self.old_object.map(|o| *o),
             };
             check_kind(&fields)?;
             return Ok(AdmissionRequest::from_fields(fields));
@@ -518,7 +518,7 @@ impl<'a> Input<'a> {
             Some(KindField::Name(kind)) => Ok(AdmissionRequest::from_object(K8sObject {
                 api_version: self.api_version,
                 kind: Some(kind),
-                metadata: self.metadata,
+                metadata: self.metadata.map(|m| *m),
                 spec: self.spec,
             })),
             _ => Err("input is neither an AdmissionReview, an AdmissionRequest nor a Kubernetes object (no kind)".to_owned()),

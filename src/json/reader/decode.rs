@@ -21,7 +21,8 @@ pub trait Decode<'de>: Sized {
 pub fn decode<'de, T: Decode<'de>>(text: &'de str, max_depth: usize) -> Result<T> {
     let mut reader = Reader::new(text, max_depth);
     let value = T::decode(&mut reader)?;
-    reader.end(value)
+    reader.end()?;
+    Ok(value)
 }
 
 /// A value read as `deserialize_any` reads it: scalars whole, lists and objects only seen.

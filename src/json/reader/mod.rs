@@ -48,14 +48,15 @@ pub enum Number {
 pub fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str, max_depth: usize) -> Result<T> {
     let mut reader = Reader::new(text, max_depth);
     let value = T::deserialize(&mut reader)?;
-    reader.end(value)
+    reader.end()?;
+    Ok(value)
 }
 
 /// Whether `text` is one JSON value (and whitespace), nested at most `max_depth` deep; also at
 /// most 64 levels below its outermost list or object, the bound of one skipped value.
 pub fn is_json(text: &str, max_depth: usize) -> bool {
     let mut reader = Reader::new(text, max_depth);
-    reader.skip_value().is_ok() && reader.end(()).is_ok()
+    reader.skip_value().is_ok() && reader.end().is_ok()
 }
 
 /// What [`object_fields`] reads: the text of each named field (`None` when absent or `null`),
@@ -125,7 +126,8 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
         }
         Ok(())
     })?;
-    reader.end((texts, value))
+    reader.end()?;
+    Ok((texts, value))
 }
 
 /// The reader over one JSON text ([`Decode`] types read from it).
@@ -149,11 +151,11 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// `value`, read from the whole text: nothing but whitespace may follow it.
-    fn end<T>(mut self, value: T) -> Result<T> {
+    /// Past the value read from the whole text: nothing but whitespace may follow it.
+    fn end(&mut self) -> Result<()> {
         self.skip_ws();
         if self.pos == self.bytes.len() {
-            Ok(value)
+            Ok(())
         } else {
             Err(Error::syntax(self.pos))
         }
