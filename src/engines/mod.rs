@@ -133,12 +133,7 @@ fn settings_from(value: Option<&Value>) -> Result<Settings, SettingsErrors> {
     match value {
         None => Ok(Settings::default()),
         // Kubewarden's opa mode puts context-aware data under `kubernetes`: not a setting.
-        Some(Value::Object(map)) if map.contains_key("kubernetes") => {
-            let mut map = map.clone();
-            map.remove("kubernetes");
-            Settings::from_value(&Value::Object(map))
-        }
-        Some(other) => Settings::from_value(other),
+        Some(value) => Settings::from_value_ignoring(value, &["kubernetes"]),
     }
 }
 

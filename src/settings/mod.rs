@@ -200,6 +200,15 @@ impl Settings {
 
     /// Validate and convert an already parsed settings document. `null` means defaults.
     pub fn from_value(value: &Value) -> Result<Settings, SettingsErrors> {
+        Settings::from_value_ignoring(value, &[])
+    }
+
+    /// [`Settings::from_value`], passing over the top-level keys `ignored` (a host's own keys
+    /// beside the settings) instead of calling them unknown.
+    pub(crate) fn from_value_ignoring(
+        value: &Value,
+        ignored: &[&str],
+    ) -> Result<Settings, SettingsErrors> {
         let mut c = Collector(Vec::new());
         let mut s = Settings::default();
         let map = match value {
@@ -213,7 +222,7 @@ impl Settings {
                 return Err(SettingsErrors(c.0));
             }
         };
-        c.unknown_keys(map, KEYS, "");
+        c.unknown_keys(map, KEYS, "", ignored);
 
         if let Some(v) = map.get("clusterRegion").filter(|v| !v.is_null())
             && let Some(region) = c.string(v, "clusterRegion")
@@ -235,7 +244,7 @@ impl Settings {
         if let Some(v) = map.get("eciScope").filter(|v| !v.is_null())
             && let Some(m) = c.object(v, "eciScope")
         {
-            c.unknown_keys(m, &["mode", "namespaces"], "eciScope");
+            c.unknown_keys(m, &["mode", "namespaces"], "eciScope", &[]);
             if let Some(mode) = m.get("mode").filter(|v| !v.is_null()) {
                 match c.string(mode, "eciScope.mode").as_deref() {
                     Some("detect") => s.eci_scope.mode = ScopeMode::Detect,

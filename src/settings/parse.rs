@@ -18,9 +18,15 @@ impl Collector {
         });
     }
 
-    pub(super) fn unknown_keys(&mut self, map: &Map<String, Value>, known: &[&str], at: &str) {
+    pub(super) fn unknown_keys(
+        &mut self,
+        map: &Map<String, Value>,
+        known: &[&str],
+        at: &str,
+        ignored: &[&str],
+    ) {
         for key in map.keys() {
-            if !known.contains(&key.as_str()) {
+            if !known.contains(&key.as_str()) && !ignored.contains(&key.as_str()) {
                 // Known keys are ASCII: ASCII case folding is enough to compare with them (and
                 // needs no Unicode case tables, 17 KB of the wasm artifacts).
                 let hint = known
@@ -147,7 +153,7 @@ pub(super) fn parse_custom_domain(
     at: &str,
 ) -> Option<CustomDomainSetting> {
     let m = c.object(item, at)?;
-    c.unknown_keys(m, &["host", "instanceId", "region", "accountId"], at);
+    c.unknown_keys(m, &["host", "instanceId", "region", "accountId"], at, &[]);
     let host = match m.get("host") {
         Some(v) => c.string(v, join(at, "host")),
         None => {
@@ -213,7 +219,7 @@ pub(super) fn parse_custom_domain(
 /// One `instances` entry: `instanceId`, `name`, `region` required, `accountId` optional.
 pub(super) fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Option<InstanceSetting> {
     let m = c.object(item, at)?;
-    c.unknown_keys(m, &["instanceId", "name", "region", "accountId"], at);
+    c.unknown_keys(m, &["instanceId", "name", "region", "accountId"], at, &[]);
     let mut required = |key: &str, what: &str| match m.get(key).filter(|v| !v.is_null()) {
         Some(v) => c.string(v, join(at, key)),
         None => {
@@ -336,6 +342,7 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
             "ramRoleNames",
         ],
         at,
+        &[],
     );
     let namespaces = match m.get("namespaces") {
         Some(v) => c.strings(v, join(at, "namespaces")),
