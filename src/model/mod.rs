@@ -70,14 +70,33 @@ macro_rules! lenient {
         impl<'a> Decode<'a> for $name<'a> {
             fn decode(r: &mut Reader<'a>) -> reader::Result<Self> {
                 let mut out = $name::default();
+                Self::fill(r, &mut out)?;
+                Ok(out)
+            }
+
+            /// Field by field into `out`, which starts empty.
+            fn fill(r: &mut Reader<'a>, out: &mut Self) -> reader::Result<()> {
                 r.object("an object", |r, key| {
                     match &*key {
-                        $( $json => out.$field = r.option()?, )*
+                        $( $json => r.option_into(&mut out.$field)?, )*
                         _ => r.skip()?,
                     }
                     Ok(())
-                })?;
-                Ok(out)
+                })
+            }
+
+            #[inline]
+            fn decode_into(r: &mut Reader<'a>, slot: &mut Option<Self>) -> reader::Result<()> {
+                Self::fill(r, slot.insert($name::default()))
+            }
+
+            #[inline]
+            fn decode_push(r: &mut Reader<'a>, out: &mut Vec<Self>) -> reader::Result<()> {
+                out.push($name::default());
+                match out.last_mut() {
+                    Some(item) => Self::fill(r, item),
+                    None => Ok(()),
+                }
             }
         }
     };

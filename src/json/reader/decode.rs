@@ -14,6 +14,29 @@ use std::borrow::Cow;
 /// A value that reads itself from a [`Reader`].
 pub trait Decode<'de>: Sized {
     fn decode(r: &mut Reader<'de>) -> Result<Self>;
+
+    /// Read over `out` (a value that reads itself field by field fills it in place; by
+    /// default, a new value replaces it).
+    #[inline]
+    fn fill(r: &mut Reader<'de>, out: &mut Self) -> Result<()> {
+        *out = Self::decode(r)?;
+        Ok(())
+    }
+
+    /// Read into `slot`, which holds `None` or what an earlier key of the same name gave (it is
+    /// replaced). A large struct is built in the slot rather than moved into it.
+    #[inline]
+    fn decode_into(r: &mut Reader<'de>, slot: &mut Option<Self>) -> Result<()> {
+        *slot = Some(Self::decode(r)?);
+        Ok(())
+    }
+
+    /// Read one more item of a list onto `out` (a large struct built in its place in the list).
+    #[inline]
+    fn decode_push(r: &mut Reader<'de>, out: &mut Vec<Self>) -> Result<()> {
+        out.push(Self::decode(r)?);
+        Ok(())
+    }
 }
 
 /// Decode `text` as a `T` (nothing but whitespace may follow it). Nesting deeper than
@@ -58,6 +81,17 @@ impl<'de> Reader<'de> {
             Ok(None)
         } else {
             T::decode(self).map(Some)
+        }
+    }
+
+    /// [`Reader::option`] into `slot` (replacing what it held).
+    #[inline]
+    pub fn option_into<T: Decode<'de>>(&mut self, slot: &mut Option<T>) -> Result<()> {
+        if self.null()? {
+            *slot = None;
+            Ok(())
+        } else {
+            T::decode_into(self, slot)
         }
     }
 
@@ -212,17 +246,17 @@ impl<'de> Decode<'de> for Cow<'de, str> {
 impl<'de, T: Decode<'de>> Decode<'de> for Vec<T> {
     fn decode(r: &mut Reader<'de>) -> Result<Self> {
         let mut out = Vec::new();
-        r.list("a sequence", |r| {
-            out.push(T::decode(r)?);
-            Ok(())
-        })?;
+        r.list("a sequence", |r| T::decode_push(r, &mut out))?;
         Ok(out)
     }
 }
 
-impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
+impl<'de, T: Decode<'de> + Default> Decode<'de> for Box<T> {
+    /// Read in the box ([`Decode::fill`]), not moved into it.
     #[inline]
     fn decode(r: &mut Reader<'de>) -> Result<Self> {
-        T::decode(r).map(Box::new)
+        let mut out = Box::<T>::default();
+        T::fill(r, &mut out)?;
+        Ok(out)
     }
 }
