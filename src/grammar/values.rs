@@ -452,13 +452,28 @@ impl Placeholder {
 
 /// The kind of placeholder `s` is, if it is one.
 pub fn placeholder_kind(s: &str) -> Option<Placeholder> {
-    // Most values hold none of the bytes a placeholder needs.
-    let bytes = s.as_bytes();
-    if memchr::memchr3(b'{', b'<', b'*', bytes).is_none()
-        && memchr::memchr2(b'x', b'X', bytes).is_none()
-    {
+    // Most values hold none of the bytes a placeholder needs where it needs them.
+    if !may_be_placeholder(s.as_bytes()) {
         return None;
     }
+    placeholder_kind_of(s)
+}
+
+/// Whether `bytes` hold what every placeholder holds: `{`, `<` or `*`, or an `x`/`X` at the
+/// start or after `-`, `:`, whitespace or a byte of a non-ASCII character (where a masked id,
+/// a masked account or an all-`x` value has one). Host names such as `example.com` have an
+/// `x`, but not there.
+fn may_be_placeholder(bytes: &[u8]) -> bool {
+    memchr::memchr3(b'{', b'<', b'*', bytes).is_some()
+        || memchr::memchr2_iter(b'x', b'X', bytes).any(|i| {
+            i.checked_sub(1)
+                .and_then(|p| bytes.get(p))
+                .is_none_or(|&b| matches!(b, b'-' | b':' | b' ' | b'\t'..=b'\r') || !b.is_ascii())
+        })
+}
+
+/// [`placeholder_kind`] without the quick test.
+fn placeholder_kind_of(s: &str) -> Option<Placeholder> {
     if s.contains("${") || s.contains("{{") {
         Some(Placeholder::Template)
     } else if s
@@ -1044,6 +1059,61 @@ mod tests {
         ];
         for (s, want) in cases {
             assert_eq!(looks_like_placeholder(s), *want, "{s:?}");
+        }
+    }
+
+    /// The quick test never turns a placeholder away: on values built from the bytes the full
+    /// test turns on, both give the same answer.
+    #[test]
+    fn the_quick_placeholder_test_only_skips_what_is_no_placeholder() {
+        let pieces = [
+            "x",
+            "X",
+            "xxx",
+            "-",
+            ":",
+            "cri-",
+            "imc-",
+            "crpi-",
+            "acs:ram::",
+            ":role/",
+            "{",
+            "{{",
+            "${",
+            "}",
+            "<",
+            ">",
+            "*",
+            "**",
+            " ",
+            "\u{a0}",
+            ",",
+            ";",
+            "|",
+            ".",
+            "/",
+            "-vpc",
+            "a",
+            "1",
+            "\t",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..50_000 {
+            let n = 1 + next() % 8;
+            let text: String = (0..n)
+                .map(|_| pieces[(next() as usize) % pieces.len()])
+                .collect();
+            assert_eq!(
+                placeholder_kind(&text),
+                placeholder_kind_of(&text),
+                "{text:?}"
+            );
         }
     }
 }
