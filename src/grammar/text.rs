@@ -29,8 +29,17 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 /// Iterative with single-star backtracking, O(n*m) worst case. No allocation for ASCII (the
 /// usual case, called per image of a request): bytes are chars there.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    if !pattern.bytes().any(|b| b == b'*' || b == b'?') {
-        return pattern == text;
+    let p = pattern.as_bytes();
+    match memchr::memchr2(b'*', b'?', p) {
+        None => return pattern == text,
+        // `prefix*`, the usual namespace pattern: the prefix ends before an ASCII byte, so
+        // it is whole characters.
+        Some(i) if i + 1 == p.len() && p.get(i) == Some(&b'*') => {
+            return p
+                .get(..i)
+                .is_some_and(|prefix| text.as_bytes().starts_with(prefix));
+        }
+        Some(_) => {}
     }
     if pattern.is_ascii() && text.is_ascii() {
         glob(pattern.as_bytes(), text.as_bytes(), b'*', b'?')
@@ -192,6 +201,35 @@ mod tests {
         ];
         for (p, t, want) in cases {
             assert_eq!(glob_match(p, t), *want, "{p:?} {t:?}");
+        }
+    }
+
+    /// The shortcuts (no wildcard, one trailing `*`) answer as the general matcher does.
+    #[test]
+    fn glob_shortcuts_agree_with_the_general_matcher() {
+        let pieces = ["a", "b", "-", "*", "?", "ö", "prod", "/"];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut word = |max: u64| -> String {
+            let n = next() % (max + 1);
+            (0..n)
+                .map(|_| pieces[(next() as usize) % pieces.len()])
+                .collect()
+        };
+        for _ in 0..50_000 {
+            let (p, t) = (word(4), word(5).replace(['*', '?'], "a"));
+            let pc: Vec<char> = p.chars().collect();
+            let tc: Vec<char> = t.chars().collect();
+            assert_eq!(
+                glob_match(&p, &t),
+                super::glob(&pc, &tc, '*', '?'),
+                "{p:?} {t:?}"
+            );
         }
     }
 
