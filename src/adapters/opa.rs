@@ -548,11 +548,21 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
     // input carries them byte for byte.
     // SAFETY: as for the data cache in `with_data`: the only reference while the input is read.
     let kept = unsafe { &*KEPT.settings_cache.get() };
-    let known = kept.kept_text().and_then(|t| std::str::from_utf8(t).ok());
+    let known = kept.kept_text();
     let input = OpaInput::read_known(ep, input, known);
     let decision = with_data(data, |data| match input.settings_text() {
-        Some(text) => with_input_settings(text, |settings| input.decide_json(data, Some(settings))),
         None => input.decide_json(data, None),
+        Some(text) => {
+            // SAFETY: as above; no other reference is made while this one is used.
+            let kept = unsafe { &*KEPT.settings_cache.get() };
+            // Found to be the kept text while the input was read: not compared again.
+            match kept.kept_value().filter(|_| input.settings_known()) {
+                Some(settings) => input.decide_json(data, Some(settings)),
+                None => {
+                    with_input_settings(text, |settings| input.decide_json(data, Some(settings)))
+                }
+            }
+        }
     });
     let mut out = Vec::with_capacity(decision.len() + 14);
     out.extend_from_slice(b"[{\"result\":");

@@ -40,6 +40,8 @@ struct Envelope<'a> {
     review: Option<&'a str>,
     parameters: Option<&'a str>,
     decoded: Option<crate::model::Input<'a>>,
+    /// Which field was the known settings text, byte for byte (1: `settings`, 3: `parameters`).
+    known: Option<usize>,
 }
 
 impl<'a> Envelope<'a> {
@@ -72,7 +74,7 @@ fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
 
 /// [`envelope`], where the settings (or parameters) may be `known`: a settings text an
 /// envelope gave before, not read again where the payload carries it byte for byte.
-fn envelope_known<'a>(bytes: &'a [u8], known: Option<&str>) -> Result<Envelope<'a>, Verdict> {
+fn envelope_known<'a>(bytes: &'a [u8], known: Option<&[u8]>) -> Result<Envelope<'a>, Verdict> {
     if bytes.len() > crate::MAX_INPUT_BYTES + 64 * 1024 {
         return Err(Verdict::invalid(
             "",
@@ -84,7 +86,7 @@ fn envelope_known<'a>(bytes: &'a [u8], known: Option<&str>) -> Result<Envelope<'
     }
     // One pass: the reader bounds the nesting as it reads, and decodes the request on the way.
     if let Ok(text) = std::str::from_utf8(bytes)
-        && let Ok(([request, settings, review, parameters], decoded)) =
+        && let Ok(([request, settings, review, parameters], decoded, known_seen)) =
             crate::json::reader::object_fields(
                 text,
                 crate::MAX_DEPTH,
@@ -99,6 +101,7 @@ fn envelope_known<'a>(bytes: &'a [u8], known: Option<&str>) -> Result<Envelope<'
             review,
             parameters,
             decoded,
+            known: known_seen,
         });
     }
     if let Some(offset) = crate::json::nesting_exceeds(bytes, crate::MAX_DEPTH) {
@@ -121,6 +124,7 @@ fn envelope_known<'a>(bytes: &'a [u8], known: Option<&str>) -> Result<Envelope<'
             review,
             parameters,
             decoded: None,
+            known: None,
         }),
         Err(err) => Err(Verdict::invalid(
             "",
@@ -208,7 +212,7 @@ fn envelope_cached(bytes: &[u8]) -> Result<Envelope<'_>, Verdict> {
         let known = last
             .as_ref()
             .filter(|(how, _, _)| *how == SettingsText::Payload)
-            .map(|(_, text, _)| text.as_str());
+            .map(|(_, text, _)| text.as_bytes());
         envelope_known(bytes, known)
     })
 }

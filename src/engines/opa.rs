@@ -144,7 +144,7 @@ impl<'a> OpaInput<'a> {
 
     /// [`OpaInput::read`], where the settings may be `known`: a [`OpaInput::settings_text`] of
     /// an earlier input, not read again where this input carries it byte for byte.
-    pub fn read_known(entrypoint: OpaEntrypoint, input: &'a [u8], known: Option<&str>) -> Self {
+    pub fn read_known(entrypoint: OpaEntrypoint, input: &'a [u8], known: Option<&[u8]>) -> Self {
         let envelope = if input.iter().all(u8::is_ascii_whitespace) {
             Ok(Envelope::default())
         } else {
@@ -165,6 +165,20 @@ impl<'a> OpaInput<'a> {
         } else {
             env.settings
         }
+    }
+
+    /// Whether [`Self::settings_text`] is the `known` text [`Self::read_known`] was given, byte
+    /// for byte (found so while reading, so not compared again).
+    pub fn settings_known(&self) -> bool {
+        let Ok(env) = self.envelope.as_ref() else {
+            return false;
+        };
+        let slot = if gatekeeper(self.entrypoint, env) {
+            3
+        } else {
+            1
+        };
+        env.known == Some(slot)
     }
 
     /// The decision value (the adapter wraps it in the result set). `data` is what the data
@@ -421,6 +435,28 @@ mod tests {
         assert_eq!(clean, json!([]));
         let garbage = opa_decision(OpaEntrypoint::Violation, b"[", &Value::Null);
         assert_eq!(garbage.as_array().unwrap().len(), 1);
+    }
+
+    /// The settings text is known to be the kept one only where it is, byte for byte, and
+    /// only for the field the decision reads.
+    #[test]
+    fn the_settings_are_known_only_where_they_are_the_known_text() {
+        let known = br#"{"mutate" : true}"#;
+        let known_here = |ep: OpaEntrypoint, input: &str| {
+            OpaInput::read_known(ep, input.as_bytes(), Some(known)).settings_known()
+        };
+        let main = OpaEntrypoint::Main;
+        let same = format!(r#"{{"request":{POD},"settings":{{"mutate" : true}}}}"#);
+        assert!(known_here(main, &same));
+        assert!(!OpaInput::read(main, same.as_bytes()).settings_known());
+        let other = format!(r#"{{"request":{POD},"settings":{{"mutate" : false}}}}"#);
+        assert!(!known_here(main, &other));
+        // The known text in `settings`, but Gatekeeper's shape reads `parameters`.
+        let review =
+            format!(r#"{{"review":{POD},"parameters":{{}},"settings":{{"mutate" : true}}}}"#);
+        assert!(!known_here(OpaEntrypoint::Violation, &review));
+        let parameters = format!(r#"{{"review":{POD},"parameters":{{"mutate" : true}}}}"#);
+        assert!(known_here(OpaEntrypoint::Violation, &parameters));
     }
 
     #[test]

@@ -210,6 +210,11 @@ impl<T: Clone> TextCache<T> {
     pub(crate) fn kept_text(&self) -> Option<&[u8]> {
         self.kept.as_deref().map(|k| &*k.text)
     }
+
+    /// The kept value, if any: the value of [`Self::kept_text`].
+    pub(crate) fn kept_value(&self) -> Option<&T> {
+        self.kept.as_deref().map(|k| &k.value)
+    }
 }
 
 #[cfg(test)]
@@ -331,6 +336,11 @@ mod tests {
             "first time: derived"
         );
         assert_eq!(cache.kept_text(), Some(&b"{\"a\":1}"[..]));
+        assert_eq!(
+            cache.kept_value(),
+            Some(&7),
+            "the value derived for the kept text"
+        );
         assert!(
             !look(&mut cache, &mut keep, b"{\"a\":1}"),
             "same text: kept"

@@ -60,8 +60,9 @@ pub fn is_json(text: &str, max_depth: usize) -> bool {
 }
 
 /// What [`object_fields`] reads: the text of each named field (`None` when absent or `null`),
-/// and the one field decoded on the way.
-pub type Fields<'de, T, const N: usize> = ([Option<&'de str>; N], Option<T>);
+/// the one field decoded on the way, and which field (its index in the names) was the known
+/// text, not read again.
+pub type Fields<'de, T, const N: usize> = ([Option<&'de str>; N], Option<T>, Option<usize>);
 
 /// The fields `names` of the JSON object `text` in one pass: the text of each as written (other
 /// keys are skipped and checked like any skipped value), and the value of `names[decoded]` also
@@ -78,15 +79,16 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
     max_depth: usize,
     names: [&str; N],
     decoded: usize,
-    known: Option<(&[usize], &str)>,
+    known: Option<(&[usize], &[u8])>,
 ) -> Result<Fields<'de, T, N>> {
-    let known = known.filter(|(_, k)| k.starts_with(['{', '[']));
+    let known = known.filter(|(_, k)| matches!(k.first(), Some(b'{' | b'[')));
     let mut reader = Reader::new(text, max_depth);
     if reader.peek_value()? != b'{' {
         return Err(Error::syntax(reader.pos));
     }
     let mut texts = [None; N];
     let mut value = None;
+    let mut known_seen = None;
     reader.container(|items| {
         while items.advance(b'}')? {
             let r = &mut *items.reader;
@@ -105,7 +107,7 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
                     .bytes
                     .get(start..)
                     .and_then(|rest| rest.get(..k.len()))
-                    .is_some_and(|head| crate::json::same_bytes(head, k.as_bytes()))
+                    .is_some_and(|head| crate::json::same_bytes(head, k))
                     .then_some(k.len()),
                 _ => None,
             };
@@ -113,6 +115,7 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
                 value = Some(T::decode(&mut *r)?);
             } else if let Some(len) = seen {
                 r.pos += len;
+                known_seen = slot;
             } else {
                 r.skip_value()?;
             }
@@ -127,7 +130,7 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
         Ok(())
     })?;
     reader.end()?;
-    Ok((texts, value))
+    Ok((texts, value, known_seen))
 }
 
 /// The reader over one JSON text ([`Decode`] types read from it).
@@ -749,8 +752,8 @@ mod tests {
     fn a_known_field_text_is_not_read_again() {
         let known = r#"{"a":[1,{"b":2}]}"#;
         fn fields<'a>(text: &'a str, known: Option<&str>) -> Result<[Option<&'a str>; 2]> {
-            object_fields::<IgnoredSkip, 2>(text, 64, ["x", "s"], 0, known.map(|k| (&[1][..], k)))
-                .map(|(texts, _)| texts)
+            let known = known.map(|k| (&[1][..], k.as_bytes()));
+            object_fields::<IgnoredSkip, 2>(text, 64, ["x", "s"], 0, known).map(|(texts, ..)| texts)
         }
         for text in [
             r#"{"s":{"a":[1,{"b":2}]},"t":1}"#,
@@ -767,8 +770,8 @@ mod tests {
         // never does) does not see it.
         let shallow = |known: Option<&str>| {
             let text = r#"{"s":{"a":[1,{"b":2}]}}"#;
-            object_fields::<IgnoredSkip, 2>(text, 2, ["x", "s"], 0, known.map(|k| (&[1][..], k)))
-                .is_ok()
+            let known = known.map(|k| (&[1][..], k.as_bytes()));
+            object_fields::<IgnoredSkip, 2>(text, 2, ["x", "s"], 0, known).is_ok()
         };
         assert!(shallow(Some(known)) && !shallow(None));
         // Only a list or an object: "1" is a prefix of "12".
@@ -777,7 +780,7 @@ mod tests {
             64,
             ["x", "s"],
             0,
-            Some((&[1][..], "1")),
+            Some((&[1][..], b"1".as_slice())),
         );
         assert_eq!(scalar.unwrap().0, [None, Some("12")]);
     }
