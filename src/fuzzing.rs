@@ -130,8 +130,9 @@ pub fn decode_paths(
     )
 }
 
-/// [`crate::json::tree`] over `bytes`: the tree (or its error's text) and the check (or its
-/// error's text), for comparing with serde_json's `from_slice` as a `Value` and an `IgnoredAny`.
+/// The policy's JSON tree reader (`json::tree`) over `bytes`: the tree (or its error's text)
+/// and the check (or its error's text), for comparing with serde_json's `from_slice` as a
+/// `Value` and an `IgnoredAny`.
 pub fn json_tree(bytes: &[u8]) -> (Result<Value, String>, Result<(), String>) {
     (
         crate::json::tree::from_slice(bytes).map_err(|e| e.to_string()),
