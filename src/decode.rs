@@ -220,10 +220,7 @@ pub(crate) fn read_serde(request: &[u8]) -> Result<AdmissionRequest<'_>, Box<Ver
 
 /// The verdict for JSON that holds invalid UTF-8 at byte `offset`, in a string the decoder skipped.
 fn invalid_utf8(request: &[u8], offset: usize) -> Verdict {
-    let before = request.get(..offset).unwrap_or_default();
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-    let line = 1 + memchr::memchr_iter(b'\n', before).count();
-    let column = offset.saturating_sub(line_start);
+    let (line, column) = json::tree::line_column(request, offset);
     let pointer = object_relative(json::pointer::pointer_at(request, line, column));
     Verdict::invalid(
         pointer.clone(),

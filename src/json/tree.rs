@@ -211,6 +211,15 @@ pub fn fields<'a, const N: usize>(
     Ok(texts)
 }
 
+/// Line and column of byte `offset` of `bytes` as serde_json places its errors: the line from 1,
+/// the column counting the bytes before it on its line.
+pub fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
+    let lines = memchr::memchr_iter(b'\n', before.get(..line_start).unwrap_or_default()).count();
+    (1 + lines, offset.saturating_sub(line_start))
+}
+
 /// How deep lists and objects may nest in a tree: serde_json's bound (the 128th level is refused).
 const DEPTH: u8 = 128;
 
@@ -229,14 +238,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Line and column of byte `i`: the line from 1, the column counting the bytes before it on
-    /// its line.
+    /// Line and column of byte `i` ([`line_column`]).
     fn position_of(&self, i: usize) -> (usize, usize) {
-        let before = self.bytes.get(..i).unwrap_or(self.bytes);
-        let line_start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
-        let lines =
-            memchr::memchr_iter(b'\n', before.get(..line_start).unwrap_or_default()).count();
-        (1 + lines, i.saturating_sub(line_start))
+        line_column(self.bytes, i)
     }
 
     /// An error at the reader (after the byte it read last).
@@ -363,31 +367,66 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Past the separator before a list's next value (`first`: none read yet); `false` at the
+    /// closing bracket (not read).
+    fn next_item(&mut self, first: &mut bool) -> Result<bool> {
+        let Some(peek) = self.whitespace() else {
+            return Err(self.peek_error(Code::EofWhileParsingList));
+        };
+        if peek == b']' {
+            return Ok(false);
+        }
+        if *first {
+            *first = false;
+        } else if peek == b',' {
+            self.eat();
+            match self.whitespace() {
+                Some(b']') => return Err(self.peek_error(Code::TrailingComma)),
+                Some(_) => {}
+                None => return Err(self.peek_error(Code::EofWhileParsingValue)),
+            }
+        } else {
+            return Err(self.peek_error(Code::ExpectedListCommaOrEnd));
+        }
+        Ok(true)
+    }
+
+    /// Past the separator before an object's next key, at its opening quote (`first`: none read
+    /// yet); `false` at the closing brace (not read).
+    fn next_key(&mut self, first: &mut bool) -> Result<bool> {
+        let Some(peek) = self.whitespace() else {
+            return Err(self.peek_error(Code::EofWhileParsingObject));
+        };
+        if peek == b'}' {
+            return Ok(false);
+        }
+        if *first {
+            *first = false;
+            if peek != b'"' {
+                return Err(self.peek_error(Code::KeyMustBeAString));
+            }
+        } else if peek == b',' {
+            self.eat();
+            match self.whitespace() {
+                Some(b'"') => {}
+                Some(b'}') => return Err(self.peek_error(Code::TrailingComma)),
+                Some(_) => return Err(self.peek_error(Code::KeyMustBeAString)),
+                None => return Err(self.peek_error(Code::EofWhileParsingValue)),
+            }
+        } else {
+            return Err(self.peek_error(Code::ExpectedObjectCommaOrEnd));
+        }
+        Ok(true)
+    }
+
     /// A list's values, up to its closing bracket (not read).
     fn items(&mut self) -> Result<Vec<Value>> {
         let mut items = Vec::new();
         let mut first = true;
-        loop {
-            let Some(peek) = self.whitespace() else {
-                return Err(self.peek_error(Code::EofWhileParsingList));
-            };
-            if peek == b']' {
-                return Ok(items);
-            }
-            if first {
-                first = false;
-            } else if peek == b',' {
-                self.eat();
-                match self.whitespace() {
-                    Some(b']') => return Err(self.peek_error(Code::TrailingComma)),
-                    Some(_) => {}
-                    None => return Err(self.peek_error(Code::EofWhileParsingValue)),
-                }
-            } else {
-                return Err(self.peek_error(Code::ExpectedListCommaOrEnd));
-            }
+        while self.next_item(&mut first)? {
             items.push(self.value()?);
         }
+        Ok(items)
     }
 
     /// An object's entries, up to its closing brace (not read). A repeated key keeps the last
@@ -395,35 +434,14 @@ impl<'a> Parser<'a> {
     fn entries(&mut self) -> Result<Map<String, Value>> {
         let mut map = Map::new();
         let mut first = true;
-        loop {
-            let Some(peek) = self.whitespace() else {
-                return Err(self.peek_error(Code::EofWhileParsingObject));
-            };
-            if peek == b'}' {
-                return Ok(map);
-            }
-            if first {
-                first = false;
-                if peek != b'"' {
-                    return Err(self.peek_error(Code::KeyMustBeAString));
-                }
-            } else if peek == b',' {
-                self.eat();
-                match self.whitespace() {
-                    Some(b'"') => {}
-                    Some(b'}') => return Err(self.peek_error(Code::TrailingComma)),
-                    Some(_) => return Err(self.peek_error(Code::KeyMustBeAString)),
-                    None => return Err(self.peek_error(Code::EofWhileParsingValue)),
-                }
-            } else {
-                return Err(self.peek_error(Code::ExpectedObjectCommaOrEnd));
-            }
+        while self.next_key(&mut first)? {
             self.eat();
             let key = self.string()?;
             self.colon()?;
             let value = self.value()?;
             map.insert(key, value);
         }
+        Ok(map)
     }
 
     fn colon(&mut self) -> Result<()> {
@@ -834,29 +852,7 @@ impl<'a> Parser<'a> {
     ) -> Result<()> {
         let mut seen = [false; N];
         let mut first = true;
-        loop {
-            let Some(peek) = self.whitespace() else {
-                return Err(self.peek_error(Code::EofWhileParsingObject));
-            };
-            if peek == b'}' {
-                return Ok(());
-            }
-            if first {
-                first = false;
-                if peek != b'"' {
-                    return Err(self.peek_error(Code::KeyMustBeAString));
-                }
-            } else if peek == b',' {
-                self.eat();
-                match self.whitespace() {
-                    Some(b'"') => {}
-                    Some(b'}') => return Err(self.peek_error(Code::TrailingComma)),
-                    Some(_) => return Err(self.peek_error(Code::KeyMustBeAString)),
-                    None => return Err(self.peek_error(Code::EofWhileParsingValue)),
-                }
-            } else {
-                return Err(self.peek_error(Code::ExpectedObjectCommaOrEnd));
-            }
+        while self.next_key(&mut first)? {
             self.eat();
             let key = self.string()?;
             let slot = names.iter().position(|n| *n == key);
@@ -880,6 +876,7 @@ impl<'a> Parser<'a> {
                 None => self.ignore_value()?,
             }
         }
+        Ok(())
     }
 
     /// The values of [`Parser::fields`]' list, the fields in order, up to its closing bracket
@@ -887,23 +884,8 @@ impl<'a> Parser<'a> {
     fn field_items<const N: usize>(&mut self, texts: &mut [Option<&'a str>; N]) -> Result<()> {
         let mut first = true;
         for text in texts.iter_mut() {
-            let Some(peek) = self.whitespace() else {
-                return Err(self.peek_error(Code::EofWhileParsingList));
-            };
-            if peek == b']' {
-                return Ok(());
-            }
-            if first {
-                first = false;
-            } else if peek == b',' {
-                self.eat();
-                match self.whitespace() {
-                    Some(b']') => return Err(self.peek_error(Code::TrailingComma)),
-                    Some(_) => {}
-                    None => return Err(self.peek_error(Code::EofWhileParsingValue)),
-                }
-            } else {
-                return Err(self.peek_error(Code::ExpectedListCommaOrEnd));
+            if !self.next_item(&mut first)? {
+                break;
             }
             *text = self.raw_value()?;
         }
@@ -934,33 +916,8 @@ impl<'a> Parser<'a> {
     /// the error reading it gives), placed past it.
     fn invalid_type(&mut self, expected: &'static str) -> Result<Error> {
         use serde::de::{Error as _, Unexpected};
-        let value = match self.peek_or_null() {
-            b'n' => {
-                self.eat();
-                self.ident(b"ull")?;
-                Value::Null
-            }
-            b't' => {
-                self.eat();
-                self.ident(b"rue")?;
-                Value::Bool(true)
-            }
-            b'f' => {
-                self.eat();
-                self.ident(b"alse")?;
-                Value::Bool(false)
-            }
-            b'-' => {
-                self.eat();
-                self.integer(false)?
-            }
-            b'0'..=b'9' => self.integer(true)?,
-            b'"' => {
-                self.eat();
-                Value::String(self.string()?)
-            }
-            _ => return Err(self.peek_error(Code::ExpectedSomeValue)),
-        };
+        // Not a list or an object here: a scalar, read as a tree reads it.
+        let value = self.value()?;
         let unexpected = match &value {
             Value::Bool(b) => Unexpected::Bool(*b),
             Value::Number(n) => match (n.as_u64(), n.as_i64()) {
