@@ -37,6 +37,8 @@ mod settings;
 mod skip;
 mod sort;
 mod strmap;
+#[cfg(test)]
+mod testing;
 #[cfg(feature = "yaml")]
 pub mod tools;
 mod verdict;

@@ -56,15 +56,15 @@ impl<'a> Envelope<'a> {
 /// one-pass reader does not take, is checked against.
 #[cfg(test)]
 #[derive(serde::Deserialize)]
-struct RawEnvelope<'a> {
+pub(crate) struct RawEnvelope<'a> {
     #[serde(borrow, default)]
-    request: Option<&'a serde_json::value::RawValue>,
+    pub(crate) request: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
-    settings: Option<&'a serde_json::value::RawValue>,
+    pub(crate) settings: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
-    review: Option<&'a serde_json::value::RawValue>,
+    pub(crate) review: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
-    parameters: Option<&'a serde_json::value::RawValue>,
+    pub(crate) parameters: Option<&'a serde_json::value::RawValue>,
 }
 
 #[cfg(test)]

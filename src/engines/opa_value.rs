@@ -468,13 +468,7 @@ mod tests {
             "\"plain\"",
             "  0  ",
         ];
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let pieces: [&[u8]; 9] = [b" ", b"\"", b"\\", b",", b"1", b"]", b"{", b"\n", b"e"];
         let mut compacted = 0;
         for seed in seeds {

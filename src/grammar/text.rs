@@ -208,13 +208,7 @@ mod tests {
     #[test]
     fn glob_shortcuts_agree_with_the_general_matcher() {
         let pieces = ["a", "b", "-", "*", "?", "ö", "prod", "/"];
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let mut word = |max: u64| -> String {
             let n = next() % (max + 1);
             (0..n)

@@ -1097,13 +1097,7 @@ mod tests {
             "1",
             "\t",
         ];
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..50_000 {
             let n = 1 + next() % 8;
             let text: String = (0..n)

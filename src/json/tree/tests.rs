@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use super::*;
+use crate::engines::RawEnvelope;
 use serde::de::IgnoredAny;
 
 /// The tree and the check agree with serde_json on `bytes`: the same value (floats to the
@@ -131,13 +132,7 @@ fn mutated_texts_agree_with_serde_json() {
         b"\"plain \xc3\xa9\"",
         b"  {\"deep\": [[[[{\"x\": [[]]}]]]]}  ",
     ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
     let pieces: [&[u8]; 16] = [
         b" ", b"\"", b"\\", b",", b"1", b"]", b"}", b"{", b"[", b"\n", b"e", b"-", b".", b"\\u",
         b"\xff", b"\x01",
@@ -145,21 +140,7 @@ fn mutated_texts_agree_with_serde_json() {
     for seed in seeds {
         agree(seed);
         for _ in 0..4000 {
-            let mut m = seed.to_vec();
-            for _ in 0..1 + next() % 3 {
-                let at = (next() as usize) % (m.len() + 1);
-                match next() % 4 {
-                    0 if at < m.len() => {
-                        m.remove(at);
-                    }
-                    1 => m.truncate(at),
-                    _ => {
-                        let piece = pieces[(next() as usize) % pieces.len()];
-                        m.splice(at..at, piece.iter().copied());
-                    }
-                }
-            }
-            agree(&m);
+            agree(&mutated(seed, &pieces, &mut next));
         }
     }
 }
@@ -167,16 +148,10 @@ fn mutated_texts_agree_with_serde_json() {
 /// Numbers of every length and exponent, as serde_json computes them.
 #[test]
 fn numbers_agree_with_serde_json() {
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
     for _ in 0..20_000 {
         let mut text = String::new();
-        if next() % 3 == 0 {
+        if next().is_multiple_of(3) {
             text.push('-');
         }
         let digits = 1 + next() % 30;
@@ -186,14 +161,14 @@ fn numbers_agree_with_serde_json() {
                 b'0' + if i == 0 && digits > 1 { 1 + d % 9 } else { d } as u8,
             ));
         }
-        if next() % 2 == 0 {
+        if next().is_multiple_of(2) {
             text.push('.');
             for _ in 0..1 + next() % 25 {
                 text.push(char::from(b'0' + (next() % 10) as u8));
             }
         }
-        if next() % 2 == 0 {
-            text.push(if next() % 2 == 0 { 'e' } else { 'E' });
+        if next().is_multiple_of(2) {
+            text.push(if next().is_multiple_of(2) { 'e' } else { 'E' });
             let exp = (next() % 800) as i64 - 400;
             text.push_str(&exp.to_string());
         }
@@ -201,22 +176,13 @@ fn numbers_agree_with_serde_json() {
     }
 }
 
-/// The struct of optional raw values that `tree::fields` reads as serde_json reads it.
-#[derive(serde::Deserialize)]
-struct RawEnvelope<'a> {
-    #[serde(borrow, default)]
-    request: Option<&'a serde_json::value::RawValue>,
-    #[serde(borrow, default)]
-    settings: Option<&'a serde_json::value::RawValue>,
-    #[serde(borrow, default)]
-    review: Option<&'a serde_json::value::RawValue>,
-}
-
+/// `tree::fields` over the envelope's names against serde_json's reading of the envelope
+/// struct (`engines::RawEnvelope`).
 fn agree_fields(bytes: &[u8]) {
     let shown = String::from_utf8_lossy(bytes);
     let ours = fields(
         bytes,
-        ["request", "settings", "review"],
+        ["request", "settings", "review", "parameters"],
         "struct RawEnvelope",
     );
     match (ours, serde_json::from_slice::<RawEnvelope>(bytes)) {
@@ -228,6 +194,7 @@ fn agree_fields(bytes: &[u8]) {
                 text(theirs.request),
                 text(theirs.settings),
                 text(theirs.review),
+                text(theirs.parameters),
             ];
             assert_eq!(ours, theirs, "{shown:?}");
         }
@@ -272,34 +239,34 @@ fn fields_are_read_as_serde_json_reads_a_struct() {
         b" { \"settings\" : null ,\n \"review\" :\t[1, \"\\u00e9\"] , \"x\":[{}]} ",
         b"[{\"a\":1}, null, \"s\"]",
     ];
-    let mut state: u64 = 0x5851_f42d_4c95_7f2d;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = crate::testing::xorshift(0x5851_f42d_4c95_7f2d);
     let pieces: [&[u8]; 12] = [
         b" ", b"\"", b"\\", b",", b"1", b"]", b"}", b"{", b"[", b":", b"null", b"\xff",
     ];
     for seed in seeds {
         agree_fields(seed);
         for _ in 0..4000 {
-            let mut m = seed.to_vec();
-            for _ in 0..1 + next() % 3 {
-                let at = (next() as usize) % (m.len() + 1);
-                match next() % 4 {
-                    0 if at < m.len() => {
-                        m.remove(at);
-                    }
-                    1 => m.truncate(at),
-                    _ => {
-                        let piece = pieces[(next() as usize) % pieces.len()];
-                        m.splice(at..at, piece.iter().copied());
-                    }
-                }
-            }
-            agree_fields(&m);
+            agree_fields(&mutated(seed, &pieces, &mut next));
         }
     }
+}
+
+/// `seed` changed one to three times at random places: a byte removed, the text cut there, or
+/// one of `pieces` put in.
+fn mutated(seed: &[u8], pieces: &[&[u8]], next: &mut impl FnMut() -> u64) -> Vec<u8> {
+    let mut m = seed.to_vec();
+    for _ in 0..1 + next() % 3 {
+        let at = (next() as usize) % (m.len() + 1);
+        match next() % 4 {
+            0 if at < m.len() => {
+                m.remove(at);
+            }
+            1 => m.truncate(at),
+            _ => {
+                let piece = pieces[(next() as usize) % pieces.len()];
+                m.splice(at..at, piece.iter().copied());
+            }
+        }
+    }
+    m
 }
