@@ -369,17 +369,28 @@ fn with_data<R>(addr: u32, f: impl FnOnce(&OpaData) -> R) -> R {
     // SAFETY: single-threaded; only this function takes the data cache, and nothing it calls
     // comes back here, so this is the only reference while `f` runs.
     let cache = unsafe { &mut *KEPT.data_cache.get() };
-    cache.with(&mut &KEPT.data, text, || OpaData::new(&data_tree(text)), f)
+    cache.with(
+        &mut &KEPT.data,
+        text,
+        false,
+        || OpaData::new(&data_tree(text)),
+        f,
+    )
 }
 
 /// `f` of what the settings text an input carries gives, kept while that text stays the
-/// same byte for byte.
-fn with_input_settings<R>(text: &str, f: impl FnOnce(&Result<Settings, SettingsErrors>) -> R) -> R {
+/// same byte for byte (`known`: the input's reading found it to be the kept text).
+fn with_input_settings<R>(
+    text: &str,
+    known: bool,
+    f: impl FnOnce(&Result<Settings, SettingsErrors>) -> R,
+) -> R {
     // SAFETY: as for the data cache in `with_data`: the only reference while `f` runs.
     let cache = unsafe { &mut *KEPT.settings_cache.get() };
     cache.with(
         &mut &KEPT.settings,
         text.as_bytes(),
+        known,
         || input_settings(text),
         f,
     )
@@ -550,19 +561,12 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
     let kept = unsafe { &*KEPT.settings_cache.get() };
     let known = kept.kept_text();
     let input = OpaInput::read_known(ep, input, known);
+    let known = input.settings_known();
     let decision = with_data(data, |data| match input.settings_text() {
+        Some(text) => with_input_settings(text, known, |settings| {
+            input.decide_json(data, Some(settings))
+        }),
         None => input.decide_json(data, None),
-        Some(text) => {
-            // SAFETY: as above; no other reference is made while this one is used.
-            let kept = unsafe { &*KEPT.settings_cache.get() };
-            // Found to be the kept text while the input was read: not compared again.
-            match kept.kept_value().filter(|_| input.settings_known()) {
-                Some(settings) => input.decide_json(data, Some(settings)),
-                None => {
-                    with_input_settings(text, |settings| input.decide_json(data, Some(settings)))
-                }
-            }
-        }
     });
     let mut out = Vec::with_capacity(decision.len() + 14);
     out.extend_from_slice(b"[{\"result\":");

@@ -166,7 +166,8 @@ impl<T: Clone> TextCache<T> {
     }
 
     /// `f` of the value `derive` gives for `text`: the kept value when `text` is the kept
-    /// text, byte for byte. Otherwise `derive` runs, and a copy of its value and of the text
+    /// text, byte for byte (`known`: the caller found it so already, and it is not compared
+    /// again). Otherwise `derive` runs, and a copy of its value and of the text
     /// replaces the kept one if it fits in `keep` (the old one is dropped first, so that its
     /// region can be reclaimed); a text that did not fit is not tried again until it is no
     /// longer among the last few that did not.
@@ -174,11 +175,12 @@ impl<T: Clone> TextCache<T> {
         &mut self,
         keep: &mut impl Keep,
         text: &[u8],
+        known: bool,
         derive: impl FnOnce() -> T,
         f: impl FnOnce(&T) -> R,
     ) -> R {
         if let Some(kept) = self.kept.as_deref()
-            && crate::json::same_bytes(&kept.text, text)
+            && (known || crate::json::same_bytes(&kept.text, text))
         {
             return f(&kept.value);
         }
@@ -209,11 +211,6 @@ impl<T: Clone> TextCache<T> {
     /// The kept text, if any.
     pub(crate) fn kept_text(&self) -> Option<&[u8]> {
         self.kept.as_deref().map(|k| &*k.text)
-    }
-
-    /// The kept value, if any: the value of [`Self::kept_text`].
-    pub(crate) fn kept_value(&self) -> Option<&T> {
-        self.kept.as_deref().map(|k| &k.value)
     }
 }
 
@@ -313,6 +310,7 @@ mod tests {
         let value = cache.with(
             keep,
             text,
+            false,
             || {
                 derived = true;
                 text.len()
@@ -336,10 +334,10 @@ mod tests {
             "first time: derived"
         );
         assert_eq!(cache.kept_text(), Some(&b"{\"a\":1}"[..]));
+        let kept = cache.with(&mut keep, b"{\"a\":1}", true, || unreachable!(), |&v| v);
         assert_eq!(
-            cache.kept_value(),
-            Some(&7),
-            "the value derived for the kept text"
+            kept, 7,
+            "known to be the kept text: its value, not derived again"
         );
         assert!(
             !look(&mut cache, &mut keep, b"{\"a\":1}"),

@@ -74,17 +74,7 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// `null` as `None`, else a `T`.
-    #[inline]
-    pub fn option<T: Decode<'de>>(&mut self) -> Result<Option<T>> {
-        if self.null()? {
-            Ok(None)
-        } else {
-            T::decode(self).map(Some)
-        }
-    }
-
-    /// [`Reader::option`] into `slot` (replacing what it held).
+    /// `null` as `None`, else a `T`, into `slot` (replacing what it held).
     #[inline]
     pub fn option_into<T: Decode<'de>>(&mut self, slot: &mut Option<T>) -> Result<()> {
         if self.null()? {
