@@ -25,6 +25,15 @@ mod eval;
 #[doc(hidden)]
 pub mod fuzzing;
 mod grammar;
+// The wasm modules' allocator: used by the adapters, tested natively.
+#[cfg(any(
+    test,
+    all(
+        target_arch = "wasm32",
+        any(feature = "kubewarden", feature = "opa", feature = "component")
+    )
+))]
+mod heap;
 mod image;
 mod json;
 mod keys;

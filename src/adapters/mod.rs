@@ -26,5 +26,10 @@ mod browser;
 mod component;
 #[cfg(all(target_arch = "wasm32", feature = "kubewarden"))]
 mod kubewarden;
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "kubewarden", feature = "opa", feature = "component")
+))]
+mod memory;
 #[cfg(all(target_arch = "wasm32", feature = "opa"))]
 mod opa;

@@ -5,7 +5,7 @@
 //! [`crate::engines::opa::OpaInput::decide`]; what a value's text may be and how it is edited,
 //! from [`crate::engines::opa_value`].
 //!
-//! - The Rust global allocator *is* the OPA heap ([`crate::engines::opa_heap`]), except while
+//! - The Rust global allocator *is* the OPA heap ([`crate::heap`]), except while
 //!   a kept value is built (below): a bump pointer whose top is the heap pointer
 //!   `opa_heap_ptr_get`/`opa_heap_ptr_set` read and write, plus free lists for the blocks Rust
 //!   frees, which a heap reset empties. `opa_free` and `opa_value_free` are no-ops (the ABI
@@ -36,17 +36,16 @@
 //! - The ABI version globals (`opa_wasm_abi_version` 1, `opa_wasm_abi_minor_version` 3) cannot
 //!   be declared in Rust; `xtask` injects them after linking.
 
+use super::memory::{Linear, PAGE, heap_base};
 use crate::engines::opa::{OPA_ENTRYPOINTS, OpaData, OpaInput, input_settings};
 use crate::engines::opa_cache::{Arena, Keep, TextCache};
-use crate::engines::opa_heap::{Heap, Memory};
 use crate::engines::opa_value::{self, PathError};
+use crate::heap::{Heap, Memory};
 use crate::settings::{Settings, SettingsErrors};
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
 use core::cell::UnsafeCell;
 use serde_json::Value;
-
-const PAGE: usize = 65536;
 
 const OPA_ERR_OK: i32 = 0;
 const OPA_ERR_INTERNAL: i32 = 1;
@@ -59,17 +58,11 @@ unsafe extern "C" {
     fn opa_abort(addr: u32);
 }
 
-unsafe extern "C" {
-    /// First byte after the static data (and the stack): where the regions of kept values
-    /// start, and after them the heap.
-    static __heap_base: u8;
-}
-
 // ---------------------------------------------------------------------------------------
 // The heap
 // ---------------------------------------------------------------------------------------
 
-/// The heap (`crate::engines::opa_heap`, tested natively) in a static: wasm32 without threads
+/// The heap (`crate::heap`, tested natively) in a static: wasm32 without threads
 /// runs one call at a time, and the allocator never re-enters itself.
 struct HeapCell(UnsafeCell<Heap>);
 
@@ -82,10 +75,6 @@ unsafe impl Sync for HeapCell {}
 /// heap into a fresh instance (whose copy of this static is the initial one) and sets the
 /// heap pointer gets a working instance.
 static HEAP: HeapCell = HeapCell(UnsafeCell::new(Heap::new(0)));
-
-fn heap_base() -> usize {
-    (&raw const __heap_base) as usize
-}
 
 /// Where the heap starts: after the regions of kept values.
 fn heap_start() -> usize {
@@ -121,37 +110,6 @@ fn set_top(t: usize) {
 /// A heap block of `size` bytes aligned to `align`; `None` when memory cannot grow.
 fn heap_alloc(size: usize, align: usize) -> Option<usize> {
     with_heap(|heap, memory| heap.alloc(memory, size, align))
-}
-
-/// The linear memory, for the heap.
-struct Linear;
-
-impl Memory for Linear {
-    /// Hosts grow the memory too (the fast path writes the input above the heap pointer), so
-    /// the size is read every time.
-    fn grow_to(&mut self, end: usize) -> bool {
-        let have = wasm32::memory_size(0).saturating_mul(PAGE);
-        if end <= have {
-            return true;
-        }
-        let pages = (end - have).div_ceil(PAGE);
-        wasm32::memory_grow(0, pages) != usize::MAX
-    }
-
-    fn read_u32(&self, addr: usize) -> u32 {
-        // SAFETY: the heap reads links only inside blocks it owns: aligned, in bounds.
-        unsafe { core::ptr::read(addr as *const u32) }
-    }
-
-    fn write_u32(&mut self, addr: usize, value: u32) {
-        // SAFETY: as for `read_u32`; the block was just freed by its owner.
-        unsafe { core::ptr::write(addr as *mut u32, value) }
-    }
-
-    fn copy(&mut self, from: usize, to: usize, len: usize) {
-        // SAFETY: two distinct blocks of at least `len` bytes (`Heap::realloc`).
-        unsafe { core::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, len) }
-    }
 }
 
 #[derive(Debug)]

@@ -109,11 +109,11 @@ fn add_answer(ctx: &mut Context, lookup: &ResourceLookup, answer: Option<Vec<u8>
     // leave out, and refuse an answer about another kind.
     let kind = object
         .entry("kind")
-        .or_insert_with(|| json!(lookup.kind))
+        .or_insert_with(|| Value::from(lookup.kind))
         .clone();
     object
         .entry("apiVersion")
-        .or_insert_with(|| json!(lookup.api_version));
+        .or_insert_with(|| Value::from(lookup.api_version));
     if kind != lookup.kind {
         return;
     }

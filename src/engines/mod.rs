@@ -21,9 +21,6 @@ pub mod opa_value;
 // What the OPA module keeps across heap resets: used by the wasm adapter, tested natively.
 #[cfg(any(test, all(target_arch = "wasm32", feature = "opa")))]
 pub(crate) mod opa_cache;
-// The OPA module's allocator: used by the wasm adapter, tested natively.
-#[cfg(any(test, all(target_arch = "wasm32", feature = "opa")))]
-pub(crate) mod opa_heap;
 
 use crate::context::Context;
 use crate::model::AdmissionRequest;

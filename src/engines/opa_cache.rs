@@ -1,7 +1,7 @@
 //! What the OPA module keeps across its host's heap resets, as bookkeeping without `unsafe`.
 //!
 //! An OPA host resets the module's heap after every evaluation (`opa_heap_ptr_set` back to
-//! the pointer it took after loading `data`; see [`super::opa_heap`]), so nothing an
+//! the pointer it took after loading `data`; see [`crate::heap`]), so nothing an
 //! evaluation builds on the heap outlives it. Yet `data` and the settings an input carries
 //! usually stay the same from one evaluation to the next, and reading them costs as much as
 //! judging a small pod. So the adapter keeps what they give in regions of its own, below the
