@@ -141,7 +141,7 @@ fn custom_matches(configured: &str, host: &str, port: Option<u16>) -> bool {
     let configured = configured.trim();
     let default_port = |p: Option<u16>| matches!(p, None | Some(443));
     // A configured name without port or brackets (the settings check it is a DNS name).
-    if !configured.contains([':', '[']) {
+    if !configured.bytes().any(|b| b == b':' || b == b'[') {
         return configured.eq_ignore_ascii_case(host) && default_port(port);
     }
     // Most configured domains are not the image's: compare the names before parsing.

@@ -91,7 +91,7 @@ fn compact_json(src: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    if !src.iter().any(space) {
+    if !crate::json::reader::has_space(src) {
         return Some(src.to_vec());
     }
     // Valid JSON: a quote outside a string opens one, and the first unescaped quote closes it.

@@ -23,8 +23,9 @@ pub fn cri_id_odd_length(s: &str) -> Option<usize> {
 
 /// `cri-[a-z0-9]{16}`
 pub fn is_cri_id(s: &str) -> bool {
-    s.strip_prefix("cri-")
-        .is_some_and(|id| id.len() == 16 && id.bytes().all(is_lower_alnum))
+    s.as_bytes()
+        .strip_prefix(b"cri-")
+        .is_some_and(|id| id.len() == 16 && id.iter().all(|&b| is_lower_alnum(b)))
 }
 
 /// Exactly 16 ASCII digits.

@@ -66,6 +66,17 @@ fn main() -> Result<()> {
 /// two to four times slower.
 const MODULE_OPT_LEVEL: &str = "s";
 
+/// LLVM's inliner limits for the modules. At opt-level "s" a function marked `#[inline]` may
+/// be inlined up to a cost of 325 (LLVM's default `inlinehint-threshold`), and the standard
+/// library marks most of its small generic functions so (`Vec::push`, `String::from`,
+/// `Option::map`, ...): copies of them made up a third of the module. Lower limits made the
+/// Kubewarden module 6 % smaller (BENCHMARKS.md "Artifact sizes"); the hot reader functions
+/// that then stopped being inlined are `#[inline(always)]`.
+const MODULE_INLINING: &[&str] = &[
+    "-Cllvm-args=-inlinehint-threshold=100",
+    "-Cllvm-args=-inline-threshold=40",
+];
+
 /// Build one cdylib for wasm32 with one host feature; `link_args` go to the final link only.
 pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
     cargo_build_at(feature, link_args, MODULE_OPT_LEVEL)
@@ -81,11 +92,12 @@ pub fn cargo_build_at(feature: &str, link_args: &[&str], opt_level: &str) -> Res
             PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
         });
     // Machine paths never reach the artifact.
-    let remap = [
+    let mut flags = vec![
         format!("--remap-path-prefix={}=/secretfree", root.display()),
         format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
-    ]
-    .join("\x1f");
+    ];
+    flags.extend(MODULE_INLINING.iter().map(|f| f.to_string()));
+    let remap = flags.join("\x1f");
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&root)
         .env("CARGO_ENCODED_RUSTFLAGS", remap)

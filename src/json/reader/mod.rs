@@ -199,6 +199,7 @@ impl<'de> Reader<'de> {
         self.peek().ok_or_else(|| Error::syntax(self.pos))
     }
 
+    #[inline(always)]
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > self.max_depth {
@@ -229,7 +230,7 @@ impl<'de> Reader<'de> {
     }
 
     /// A string whose opening quote was read: borrowed when it has no escape.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<Cow<'de, str>> {
         let start = self.pos;
         if self.scan_plain() == Some(b'"')
@@ -592,13 +593,39 @@ impl<'de> Reader<'de> {
     }
 }
 
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+const HIGH: u64 = ONES << 7;
+
+/// The high bit of every zero byte of `v` set, and of no byte below the lowest zero byte (a
+/// borrow can only mark bytes above a zero byte): exact for "is there one" and "the first".
+fn zero(v: u64) -> u64 {
+    v.wrapping_sub(ONES) & !v & HIGH
+}
+
+/// Whether `bytes` has JSON whitespace (space, tab, line feed, carriage return) anywhere.
+/// Eight bytes at a time, as [`plain_len`].
+pub(crate) fn has_space(bytes: &[u8]) -> bool {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hits = zero(w ^ (ONES * u64::from(b' ')))
+            | zero(w ^ (ONES * u64::from(b'\t')))
+            | zero(w ^ (ONES * u64::from(b'\n')))
+            | zero(w ^ (ONES * u64::from(b'\r')));
+        if hits != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(space)
+}
+
 /// How many bytes of `bytes` come before the first quote, backslash or control character
 /// (all of them when there is none). Eight bytes at a time: a byte is found by the bit tricks
 /// that find a zero byte in a word, whose lowest hit is exact.
 pub(crate) fn plain_len(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let mut chunks = bytes.chunks_exact(8);
     let mut n = 0;
     for chunk in &mut chunks {
@@ -741,6 +768,26 @@ mod tests {
                         }
                         bytes[at] = fill;
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn space_is_found_anywhere_and_only_space() {
+        let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+        for len in 0..40 {
+            for fill in [
+                b'a', 0x00, 0x08, 0x0b, 0x0c, 0x1f, b'!', 0x21, 0x7f, 0x80, 0xff,
+            ] {
+                let mut bytes = vec![fill; len];
+                assert!(!super::has_space(&bytes), "{len} {fill}");
+                for at in 0..len {
+                    for b in [b' ', b'\t', b'\n', b'\r', 0x00, 0x0b, 0x1f, 0x21, 0xa0] {
+                        bytes[at] = b;
+                        assert_eq!(super::has_space(&bytes), space(b), "{len} {fill} {at} {b}");
+                    }
+                    bytes[at] = fill;
                 }
             }
         }
