@@ -136,7 +136,13 @@ fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
         let Some(value) = w.labels.get(key) else {
             continue;
         };
-        let labels_dots = w.meta_dots.replace("annotations", "labels");
+        // `metadata.annotations` → `metadata.labels` (every shape's metadata path ends so).
+        let labels_dots = format!(
+            "{}labels",
+            w.meta_dots
+                .strip_suffix("annotations")
+                .unwrap_or(w.meta_dots)
+        );
         let path = w.label_path(key);
         let where_ = format!(
             "{key} is set as a label in {labels_dots}, but ECI reads it only from annotations"

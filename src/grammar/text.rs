@@ -14,6 +14,17 @@ fn is_label_generic(s: &str, allow_upper: bool, max: usize) -> bool {
     first_ok && last_ok && s.chars().all(|c| ok(c) || c == '-')
 }
 
+/// Where `needle` (a few bytes, not empty) first occurs in `text`. A plain search instead of
+/// `str::find` with a string pattern, whose two-way searcher is 2 KB of wasm; the needles here
+/// are two or three bytes and the texts annotation values.
+pub fn find(text: &str, needle: &str) -> Option<usize> {
+    let needle = needle.as_bytes();
+    let first = *needle.first()?;
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(first, bytes)
+        .find(|&i| bytes.get(i..).is_some_and(|rest| rest.starts_with(needle)))
+}
+
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 chars.
 pub fn is_dns1123_label(s: &str) -> bool {
     is_label_generic(s, false, 63)
@@ -113,6 +124,26 @@ pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_is_str_find() {
+        let alphabet = ["$", "{", "*", ":", "/", "é", "a"];
+        for n in 0..6u32 {
+            for i in 0..alphabet.len().pow(n) {
+                let text: String = (0..n)
+                    .map(|d| alphabet[i / alphabet.len().pow(d) % alphabet.len()])
+                    .collect();
+                for needle in ["${", "{{", "**", "://", "é", "a{"] {
+                    assert_eq!(
+                        find(&text, needle),
+                        text.find(needle),
+                        "{text:?} {needle:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(find("abc", ""), None);
+    }
 
     #[test]
     fn dns() {

@@ -5,6 +5,7 @@
 
 use super::hostport::{self, HostPortError};
 use super::regions::is_region_grammar;
+use super::text;
 
 fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
@@ -336,7 +337,7 @@ pub struct RegistryEntry {
 }
 
 fn parse_registry_item(item: &str) -> Result<RegistryEntry, String> {
-    if let Some((scheme, _)) = item.split_once("://") {
+    if let Some(scheme) = text::find(item, "://").and_then(|at| item.get(..at)) {
         return Err(format!("drop the scheme \"{scheme}://\""));
     }
     if let Some((_, path)) = item.split_once('/') {
@@ -475,14 +476,14 @@ fn may_be_placeholder(bytes: &[u8]) -> bool {
 
 /// [`placeholder_kind`] without the quick test.
 fn placeholder_kind_of(s: &str) -> Option<Placeholder> {
-    if s.contains("${") || s.contains("{{") {
+    if text::find(s, "${").is_some() || text::find(s, "{{").is_some() {
         Some(Placeholder::Template)
     } else if s
         .find('<')
         .is_some_and(|i| s.get(i..).is_some_and(|t| t.contains('>')))
     {
         Some(Placeholder::Slot)
-    } else if s.contains("**") || masked_with_x(s) {
+    } else if text::find(s, "**").is_some() || masked_with_x(s) {
         Some(Placeholder::Masked)
     } else {
         None

@@ -38,7 +38,21 @@ impl std::fmt::Display for Escaped<'_> {
 
 /// Unescape one reference token: `~1` → `/`, then `~0` → `~` (so `~01` is `~1`).
 pub fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        let unescaped = match (c, chars.as_str().as_bytes().first()) {
+            ('~', Some(b'1')) => '/',
+            ('~', Some(b'0')) => '~',
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push(unescaped);
+        chars.next();
+    }
+    out
 }
 
 /// One open container while scanning.
@@ -263,5 +277,16 @@ mod tests {
         assert_eq!(unescape("~01"), "~1");
         assert_eq!(unescape("~0"), "~");
         assert_eq!(unescape("~1"), "/");
+        // Whatever follows a `~`, as the two replacements of RFC 6901 give it.
+        let alphabet = ["~", "0", "1", "2", "/", "é", "a"];
+        for n in 0..5u32 {
+            for i in 0..alphabet.len().pow(n) {
+                let token: String = (0..n)
+                    .map(|d| alphabet[i / alphabet.len().pow(d) % alphabet.len()])
+                    .collect();
+                let want = token.replace("~1", "/").replace("~0", "~");
+                assert_eq!(unescape(&token), want, "{token:?}");
+            }
+        }
     }
 }
