@@ -203,7 +203,7 @@ pub fn pointer_at_offset(bytes: &[u8], end: usize) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
