@@ -440,7 +440,10 @@ fn parse(addr: u32, len: u32, rego: bool) -> u32 {
         let end = src.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
         src.get(..end).unwrap_or_default()
     });
-    match text.and_then(|src| opa_value::canonical(src, rego)) {
+    // The settings the last input carried are not checked again where this text carries them.
+    // SAFETY: as in `result_set`: the only reference while the text is read.
+    let known = unsafe { &*KEPT.settings_cache.get() }.kept_text();
+    match text.and_then(|src| opa_value::canonical(src, rego, known)) {
         Some(text) => new_value(text, false),
         None => 0,
     }

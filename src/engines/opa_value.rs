@@ -73,8 +73,13 @@ fn copy_string(src: &[u8], start: usize, end: usize, out: &mut Vec<u8>, rego: bo
 
 /// Validate JSON text (with `rego`: a Rego value, where sets become arrays) and return it
 /// compact. Iterative, so any nesting depth is fine; `None` on any syntax error or bad UTF-8.
-pub fn canonical(src: &[u8], rego: bool) -> Option<Vec<u8>> {
-    if !rego && let Some(out) = compact_json(src) {
+///
+/// `known` is a compact list or object text that was a field of an object this function
+/// accepted before (the settings an input carried): where a field of `src`'s outermost object
+/// starts with it byte for byte, that field is not checked again (hosts send the same settings
+/// with every request, and this check is a pass over the whole input).
+pub fn canonical(src: &[u8], rego: bool, known: Option<&[u8]>) -> Option<Vec<u8>> {
+    if !rego && let Some(out) = compact_json(src, known) {
         return Some(out);
     }
     canonical_general(src, rego)
@@ -85,9 +90,9 @@ pub fn canonical(src: &[u8], rego: bool) -> Option<Vec<u8>> {
 /// copied as written), at the cost of one checking pass and a copy. `None` for anything else
 /// (not JSON, or nested deeper than one skipped value may be), which the general path reads.
 /// Hosts send input this way with every evaluation (`opa_json_parse`).
-fn compact_json(src: &[u8]) -> Option<Vec<u8>> {
+fn compact_json(src: &[u8], known: Option<&[u8]>) -> Option<Vec<u8>> {
     let text = core::str::from_utf8(src).ok()?;
-    if !crate::json::reader::is_json(text, usize::MAX) {
+    if !crate::json::reader::is_json_known(text, usize::MAX, known) {
         return None;
     }
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
@@ -339,11 +344,11 @@ mod tests {
     use serde_json::json;
 
     fn json_text(src: &str) -> Option<String> {
-        canonical(src.as_bytes(), false).map(|t| String::from_utf8(t).unwrap())
+        canonical(src.as_bytes(), false, None).map(|t| String::from_utf8(t).unwrap())
     }
 
     fn rego_text(src: &str) -> Option<String> {
-        canonical(src.as_bytes(), true).map(|t| String::from_utf8(t).unwrap())
+        canonical(src.as_bytes(), true, None).map(|t| String::from_utf8(t).unwrap())
     }
 
     #[test]
@@ -452,14 +457,15 @@ mod tests {
             assert_eq!(json_text(bad), None, "{bad:?}");
             assert_eq!(rego_text(bad), None, "{bad:?}");
         }
-        assert_eq!(canonical(b"\"\xff\"", false), None);
-        assert_eq!(canonical(b"[\"\xc3\x28\"]", true), None);
+        assert_eq!(canonical(b"\"\xff\"", false, None), None);
+        assert_eq!(canonical(b"[\"\xc3\x28\"]", true, None), None);
     }
 
     /// The fast path gives what the general lexer gives, on JSON with whitespace in and out
     /// of strings, escapes, and mutations of it that are not JSON.
     #[test]
     fn the_compact_path_agrees_with_the_general_one() {
+        const KNOWN: &[u8] = br#"{"uid":"x y","object":{"metadata":{"annotations":{"k":"v w"}}}}"#;
         let seeds = [
             " {\"a\" : [1, -2.5e+3, {\"b\":null}, [ ], { }],\n\"c\":\ttrue ,\"d\":false} ",
             r#"{"s":"a b\" c\\","t":"\u0041 \n","u":[" ", "\t"]}"#,
@@ -473,7 +479,7 @@ mod tests {
         let mut compacted = 0;
         for seed in seeds {
             assert_eq!(
-                compact_json(seed.as_bytes()),
+                compact_json(seed.as_bytes(), None),
                 canonical_general(seed.as_bytes(), false),
                 "{seed:?}"
             );
@@ -491,14 +497,22 @@ mod tests {
                         }
                     }
                 }
-                let fast = compact_json(&m);
+                let fast = compact_json(&m, None);
                 let general = canonical_general(&m, false);
+                // A known field text (valid JSON) changes nothing, whether the mutation hit it,
+                // left it whole or moved it.
+                assert_eq!(
+                    compact_json(&m, Some(KNOWN)),
+                    fast,
+                    "{:?}",
+                    String::from_utf8_lossy(&m)
+                );
                 if fast.is_some() {
                     compacted += 1;
                     assert_eq!(fast, general, "{:?}", String::from_utf8_lossy(&m));
                 }
                 assert_eq!(
-                    canonical(&m, false),
+                    canonical(&m, false, None),
                     general,
                     "{:?}",
                     String::from_utf8_lossy(&m)
@@ -514,22 +528,22 @@ mod tests {
         let depth = 200_000;
         let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         assert_eq!(
-            canonical(deep.as_bytes(), false).map(|t| t.len()),
+            canonical(deep.as_bytes(), false, None).map(|t| t.len()),
             Some(2 * depth)
         );
         let objects = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
         assert_eq!(
-            canonical(objects.as_bytes(), true).map(|t| t.len()),
+            canonical(objects.as_bytes(), true, None).map(|t| t.len()),
             Some(objects.len())
         );
         let sets = format!("{}1{}", "{".repeat(depth), "}".repeat(depth));
         let as_arrays = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
         assert_eq!(
-            canonical(sets.as_bytes(), true),
+            canonical(sets.as_bytes(), true, None),
             Some(as_arrays.into_bytes())
         );
         let unclosed = "[".repeat(depth);
-        assert_eq!(canonical(unclosed.as_bytes(), false), None);
+        assert_eq!(canonical(unclosed.as_bytes(), false, None), None);
         // Too deep for a tree: refused before serde recurses.
         assert_eq!(tree(deep.as_bytes()), None);
     }

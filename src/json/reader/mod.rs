@@ -59,6 +59,35 @@ pub fn is_json(text: &str, max_depth: usize) -> bool {
     reader.skip_value().is_ok() && reader.end().is_ok()
 }
 
+/// [`is_json`] for a host's input that may carry a `known` text again: a list or an object that
+/// this reader accepted before as a field of an object, such as the settings hosts send with
+/// every request. Where a field of the outermost object starts with it byte for byte, that is
+/// the field's value (a list or an object ends where it ends), and it is not read again.
+pub fn is_json_known(text: &str, max_depth: usize, known: Option<&[u8]>) -> bool {
+    let Some(known) = known.filter(|k| matches!(k.first(), Some(b'{' | b'['))) else {
+        return is_json(text, max_depth);
+    };
+    let mut reader = Reader::new(text, max_depth);
+    let fields = |reader: &mut Reader<'_>| {
+        if reader.peek_value()? != b'{' {
+            return reader.skip_value();
+        }
+        reader.container(|items| {
+            while items.advance(b'}')? {
+                let r = &mut *items.reader;
+                r.entry_key()?;
+                r.peek_value()?;
+                match r.known_at(known) {
+                    Some(len) => r.pos += len,
+                    None => r.skip_value()?,
+                }
+            }
+            Ok(())
+        })
+    };
+    fields(&mut reader).is_ok() && reader.end().is_ok()
+}
+
 /// What [`object_fields`] reads: the text of each named field (`None` when absent or `null`),
 /// the one field decoded on the way, and which field (its index in the names) was the known
 /// text, not read again.
@@ -103,12 +132,7 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
                 return Err(Error::syntax(start));
             }
             let seen = match (slot, known) {
-                (Some(i), Some((slots, k))) if slots.contains(&i) => r
-                    .bytes
-                    .get(start..)
-                    .and_then(|rest| rest.get(..k.len()))
-                    .is_some_and(|head| crate::json::same_bytes(head, k))
-                    .then_some(k.len()),
+                (Some(i), Some((slots, k))) if slots.contains(&i) => r.known_at(k),
                 _ => None,
             };
             if slot == Some(decoded) {
@@ -152,6 +176,15 @@ impl<'de> Reader<'de> {
             depth: 0,
             max_depth,
         }
+    }
+
+    /// The length of `known` when the text at the reader's position starts with it.
+    fn known_at(&self, known: &[u8]) -> Option<usize> {
+        self.bytes
+            .get(self.pos..)
+            .and_then(|rest| rest.get(..known.len()))
+            .is_some_and(|head| crate::json::same_bytes(head, known))
+            .then_some(known.len())
     }
 
     /// Past the value read from the whole text: nothing but whitespace may follow it.
