@@ -66,16 +66,25 @@ fn main() -> Result<()> {
 /// two to four times slower.
 const MODULE_OPT_LEVEL: &str = "s";
 
-/// LLVM's inliner limits for the modules. At opt-level "s" a function marked `#[inline]` may
-/// be inlined up to a cost of 325 (LLVM's default `inlinehint-threshold`), and the standard
-/// library marks most of its small generic functions so (`Vec::push`, `String::from`,
-/// `Option::map`, ...): copies of them made up a third of the module. Lower limits made the
-/// Kubewarden module 6 % smaller (BENCHMARKS.md "Artifact sizes"); the hot reader functions
-/// that then stopped being inlined are `#[inline(always)]`.
+/// LLVM's inliner limits for the Kubewarden and component modules. At opt-level "s" a function
+/// marked `#[inline]` may be inlined up to a cost of 325 (LLVM's default
+/// `inlinehint-threshold`), and the standard library marks most of its small generic functions
+/// so (`Vec::push`, `String::from`, `Option::map`, ...): copies of them made up a third of each
+/// module. These limits make the modules 12 KB smaller and their host calls about 4 % slower
+/// (BENCHMARKS.md "Artifact sizes"). The OPA module keeps LLVM's limits: its small request was
+/// already at 2.9 times native, against a target of 3.
 const MODULE_INLINING: &[&str] = &[
     "-Cllvm-args=-inlinehint-threshold=100",
     "-Cllvm-args=-inline-threshold=40",
 ];
+
+/// The inliner flags of `feature`'s module.
+fn inlining(feature: &str) -> &'static [&'static str] {
+    match feature {
+        "kubewarden" | "component" => MODULE_INLINING,
+        _ => &[],
+    }
+}
 
 /// Build one cdylib for wasm32 with one host feature; `link_args` go to the final link only.
 pub fn cargo_build(feature: &str, link_args: &[&str]) -> Result<Vec<u8>> {
@@ -96,7 +105,7 @@ pub fn cargo_build_at(feature: &str, link_args: &[&str], opt_level: &str) -> Res
         format!("--remap-path-prefix={}=/secretfree", root.display()),
         format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
     ];
-    flags.extend(MODULE_INLINING.iter().map(|f| f.to_string()));
+    flags.extend(inlining(feature).iter().map(|f| f.to_string()));
     let remap = flags.join("\x1f");
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&root)
