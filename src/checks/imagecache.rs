@@ -42,11 +42,13 @@ pub fn check(r: &mut Report, w: &Workload) {
                        rule: RuleId,
                        field: &str,
                        value: Option<&Scalar>,
-                       lo: i128,
-                       hi: i128,
+                       lo: i64,
+                       hi: i64,
                        unit: &str| {
         let Some(v) = value else { return };
-        if v.as_int().is_some_and(|n| (lo..=hi).contains(&n)) {
+        if v.as_int()
+            .is_some_and(|n| (i128::from(lo)..=i128::from(hi)).contains(&n))
+        {
             return;
         }
         r.report(

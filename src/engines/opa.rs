@@ -40,11 +40,9 @@ fn settings_from_data(data: &Value) -> Result<Settings, SettingsErrors> {
         Some(s) => settings_from(Some(s)),
         None => match data {
             Value::Null => Ok(Settings::default()),
-            Value::Object(map) => {
-                let mut map = map.clone();
-                map.remove("secretfree");
-                map.remove("inventory");
-                settings_from(Some(&Value::Object(map)))
+            // The bundle's and Gatekeeper's keys beside the settings, and Kubewarden's context.
+            Value::Object(_) => {
+                Settings::from_value_ignoring(data, &["secretfree", "inventory", "kubernetes"])
             }
             other => settings_from(Some(other)),
         },
