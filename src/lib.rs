@@ -46,6 +46,7 @@ mod settings;
 mod skip;
 mod sort;
 mod strmap;
+mod swar;
 #[cfg(test)]
 mod testing;
 #[cfg(feature = "yaml")]

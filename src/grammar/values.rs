@@ -6,6 +6,7 @@
 use super::hostport::{self, HostPortError};
 use super::regions::is_region_grammar;
 use super::text;
+use crate::swar;
 
 fn is_lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()
@@ -223,10 +224,22 @@ impl<'a> ArnItems<'a> {
     fn separator(text: &str) -> Option<(usize, usize)> {
         let bytes = text.as_bytes();
         let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            match b {
+        loop {
+            // The next byte that may start a separator: ',', ';', a control byte or space, or
+            // the first byte of a non-ASCII character. Eight bytes at a time.
+            i += swar::find(
+                bytes.get(i..)?,
+                |w| {
+                    swar::zero(w ^ swar::splat(b','))
+                        | swar::zero(w ^ swar::splat(b';'))
+                        | swar::below(w, 0x21)
+                        | (w & swar::HIGH)
+                },
+                |b| b == b',' || b == b';' || !(0x21..0x80).contains(&b),
+            )?;
+            match *bytes.get(i)? {
                 b',' | b';' | b' ' | b'\t'..=b'\r' => return Some((i, 1)),
-                _ if b.is_ascii() => i += 1,
+                b if b.is_ascii() => i += 1,
                 _ => {
                     let c = text.get(i..).and_then(|t| t.chars().next())?;
                     if c.is_whitespace() {
@@ -236,7 +249,6 @@ impl<'a> ArnItems<'a> {
                 }
             }
         }
-        None
     }
 }
 

@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::swar;
 use serde::de::{self, Unexpected};
 use std::borrow::Cow;
 
@@ -626,58 +627,35 @@ impl<'de> Reader<'de> {
     }
 }
 
-const ONES: u64 = u64::from_le_bytes([1; 8]);
-const HIGH: u64 = ONES << 7;
-
-/// The high bit of every zero byte of `v` set, and of no byte below the lowest zero byte (a
-/// borrow can only mark bytes above a zero byte): exact for "is there one" and "the first".
-fn zero(v: u64) -> u64 {
-    v.wrapping_sub(ONES) & !v & HIGH
-}
-
 /// Whether `bytes` has JSON whitespace (space, tab, line feed, carriage return) anywhere.
-/// Eight bytes at a time, as [`plain_len`].
+/// Eight bytes at a time ([`crate::swar`]).
 pub(crate) fn has_space(bytes: &[u8]) -> bool {
-    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let hits = zero(w ^ (ONES * u64::from(b' ')))
-            | zero(w ^ (ONES * u64::from(b'\t')))
-            | zero(w ^ (ONES * u64::from(b'\n')))
-            | zero(w ^ (ONES * u64::from(b'\r')));
-        if hits != 0 {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(space)
+    swar::find(
+        bytes,
+        |w| {
+            swar::zero(w ^ swar::splat(b' '))
+                | swar::zero(w ^ swar::splat(b'\t'))
+                | swar::zero(w ^ swar::splat(b'\n'))
+                | swar::zero(w ^ swar::splat(b'\r'))
+        },
+        |b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'),
+    )
+    .is_some()
 }
 
 /// How many bytes of `bytes` come before the first quote, backslash or control character
-/// (all of them when there is none). Eight bytes at a time: a byte is found by the bit tricks
-/// that find a zero byte in a word, whose lowest hit is exact.
+/// (all of them when there is none). Eight bytes at a time ([`crate::swar`]).
 pub(crate) fn plain_len(bytes: &[u8]) -> usize {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut n = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let hits = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-        if hits != 0 {
-            return n + (hits.trailing_zeros() / 8) as usize;
-        }
-        n += 8;
-    }
-    n + chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .unwrap_or(chunks.remainder().len())
+    swar::find(
+        bytes,
+        |w| {
+            swar::zero(w ^ swar::splat(b'"'))
+                | swar::zero(w ^ swar::splat(b'\\'))
+                | swar::below(w, 0x20)
+        },
+        |b| b == b'"' || b == b'\\' || b < 0x20,
+    )
+    .unwrap_or(bytes.len())
 }
 
 #[cfg(test)]
