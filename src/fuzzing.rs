@@ -43,6 +43,18 @@ pub fn apply_patch(object: &mut Value, patch: &[PatchOp]) -> Result<(), String> 
     crate::patch::apply(object, patch).map_err(|e| e.0)
 }
 
+/// Apply a verdict's patch to the text of the object the request text carries, as the
+/// Kubewarden module does (`model::request_object_text`, `patch::apply_text`);
+/// `bare`: the request text is the object.
+pub fn apply_patch_text(request: &str, bare: bool, patch: &[PatchOp]) -> Option<String> {
+    let object = if bare {
+        request
+    } else {
+        crate::model::request_object_text(request)?
+    };
+    crate::patch::apply_text(object, patch)
+}
+
 /// Every object of a manifest text, as `secretfree check` reads it (YAML stream or JSON,
 /// `List`s unrolled).
 #[cfg(feature = "yaml")]

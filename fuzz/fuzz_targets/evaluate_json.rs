@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use secretfree::Action;
-use secretfree::fuzzing::{apply_patch, decoded_object};
+use secretfree::fuzzing::{apply_patch, apply_patch_text, decoded_object};
 use secretfree_fuzz::{SETTINGS, check_verdict};
 
 fuzz_target!(|data: &[u8]| {
@@ -24,6 +24,13 @@ fuzz_target!(|data: &[u8]| {
         if let Err(e) = apply_patch(object, &verdict.patch) {
             panic!("{name}: the patch does not apply: {e}: {json}");
         }
+        // The Kubewarden module patches the object's text: the same object.
+        let text = std::str::from_utf8(data).unwrap_or_default();
+        let Some(patched) = apply_patch_text(text, pointer.is_empty(), &verdict.patch) else {
+            panic!("{name}: the patch does not apply to the object's text: {json}");
+        };
+        let patched: serde_json::Value = serde_json::from_str(&patched).unwrap_or_default();
+        assert_eq!(&patched, &*object, "{name}: the text patch differs: {json}");
         // The repaired request, judged again, has nothing left to repair.
         let repaired = serde_json::to_vec(&doc).unwrap_or_default();
         let again = secretfree::evaluate_json(&repaired, settings);

@@ -21,15 +21,15 @@ use crate::settings::Settings;
 use crate::verdict::Verdict;
 use serde_json::{Value, json};
 
-/// The object in an AdmissionRequest with the verdict's patch applied.
-fn patched_object(request: &str, verdict: &Verdict) -> Option<Value> {
+/// The JSON text of the object in an AdmissionRequest with the verdict's patch applied
+/// ([`crate::patch::apply_text`]: the object's text as sent, with the objects the patch edits
+/// written anew).
+fn patched_object(request: &str, verdict: &Verdict) -> Option<String> {
     if verdict.patch.is_empty() {
         return None;
     }
-    let mut req = crate::json::tree::from_str(request).ok()?;
-    let mut object = crate::model::request_object_mut(&mut req)?.take();
-    crate::patch::apply(&mut object, &verdict.patch).ok()?;
-    Some(object)
+    let object = crate::model::request_object_text(request)?;
+    crate::patch::apply_text(object, &verdict.patch)
 }
 
 /// The waPC binding and namespace of Kubewarden's Kubernetes host capabilities.
@@ -181,24 +181,26 @@ pub fn kubewarden_validate_with(
     host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
 ) -> Value {
     let (verdict, mutated) = validate(payload, host);
+    let mutated = mutated.and_then(|text| crate::json::tree::from_str(&text).ok());
     kubewarden_response(&verdict, mutated)
 }
 
 /// [`kubewarden_validate_with`] as the JSON text the module answers with: the bytes
-/// serde_json writes for that value, written without building it.
+/// serde_json writes for that value, written without building it, but for the mutated object,
+/// which is the request's object as sent with the objects the patch edits written anew.
 pub fn kubewarden_validate_json(
     payload: &[u8],
     host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
 ) -> String {
     let (verdict, mutated) = validate(payload, host);
-    kubewarden_response_json(&verdict, mutated.as_ref())
+    kubewarden_response_json(&verdict, mutated.as_deref())
 }
 
 /// The verdict of a `validate` payload and, when it is allowed with a patch, the patched object.
 fn validate(
     payload: &[u8],
     host: &mut dyn FnMut(&ResourceLookup) -> Option<Vec<u8>>,
-) -> (Verdict, Option<Value>) {
+) -> (Verdict, Option<String>) {
     match envelope_cached(payload) {
         Err(v) => (v, None),
         Ok(mut env) => match payload_settings_cached(env.settings).as_ref() {
@@ -229,8 +231,8 @@ pub fn kubewarden_response(verdict: &Verdict, mutated_object: Option<Value>) -> 
     })
 }
 
-/// [`kubewarden_response`] as serde_json writes it.
-pub fn kubewarden_response_json(verdict: &Verdict, mutated_object: Option<&Value>) -> String {
+/// [`kubewarden_response`] as serde_json writes it, with `mutated_object` the object's JSON text.
+pub fn kubewarden_response_json(verdict: &Verdict, mutated_object: Option<&str>) -> String {
     use crate::json::write;
     let warnings = admission::warnings(verdict);
     let message = admission::deny_message(verdict);
@@ -245,9 +247,8 @@ pub fn kubewarden_response_json(verdict: &Verdict, mutated_object: Option<&Value
             ("code", &|o| {
                 o.push_str(if verdict.allowed { "null" } else { "403" });
             }),
-            ("mutated_object", &|o| match mutated_object {
-                Some(v) => write::value(o, v),
-                None => o.push_str("null"),
+            ("mutated_object", &|o| {
+                o.push_str(mutated_object.unwrap_or("null"))
             }),
             ("audit_annotations", &|o| o.push_str("null")),
             ("warnings", &|o| {
@@ -367,7 +368,12 @@ mod tests {
             let value = kubewarden_validate(payload);
             mutated += usize::from(!value["mutated_object"].is_null());
             let text = kubewarden_validate_json(payload, &mut |_| None);
-            assert_eq!(text, serde_json::to_string(&value).unwrap());
+            if value["mutated_object"].is_null() {
+                assert_eq!(text, serde_json::to_string(&value).unwrap());
+            } else {
+                // The mutated object is the request's text, patched: the same value.
+                assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+            }
         }
         assert_eq!(mutated, 2);
         for settings in [

@@ -378,12 +378,27 @@ pub struct AdmissionRequest<'a> {
 
 /// The object a request document carries (`request.object` of an AdmissionReview, or `object`
 /// of a bare AdmissionRequest), mutable: to apply a verdict's patch to it.
+#[cfg(feature = "cli")]
 pub fn request_object_mut(doc: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
     if doc.get("request").is_some() {
         doc.get_mut("request")?.get_mut("object")
     } else {
         doc.get_mut("object")
     }
+}
+
+/// The text of the object a request document's text carries (`request.object` of an
+/// AdmissionReview, or `object` of a bare AdmissionRequest; of a repeated key, the last one).
+pub fn request_object_text(doc: &str) -> Option<&str> {
+    let text = member(doc, "request").unwrap_or(doc);
+    member(text, "object")
+}
+
+/// The text of the member `name` of the object `text` (of a repeated key, the last one).
+fn member<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    let members = crate::json::reader::members(text, crate::MAX_DEPTH).ok()?;
+    let (_, range) = members.into_iter().rev().find(|(k, _)| k == name)?;
+    text.get(range)
 }
 
 /// Split `apiVersion` into group and version (`v1` -> ("", "v1")).
@@ -549,6 +564,23 @@ impl<'a> Input<'a> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_object_text_of_a_request_document() {
+        let bare = r#"{"uid":"u","object":{"a":1},"object" : {"kind":"Pod"} }"#;
+        assert_eq!(request_object_text(bare), Some(r#"{"kind":"Pod"}"#));
+        let review = r#"{"object":{"x":1},"request":{"object":[1]}}"#;
+        assert_eq!(request_object_text(review), Some("[1]"));
+        for none in [
+            r#"{"request":null,"object":{}}"#,
+            r#"{"uid":"u"}"#,
+            "[]",
+            "{",
+            "",
+        ] {
+            assert_eq!(request_object_text(none), None, "{none}");
+        }
+    }
 
     #[test]
     fn last_duplicate_key_wins_and_unknown_fields_are_skipped() {

@@ -16,6 +16,7 @@
 use crate::swar;
 use serde::de::{self, Unexpected};
 use std::borrow::Cow;
+use std::ops::Range;
 
 mod decode;
 mod error;
@@ -87,6 +88,30 @@ pub fn is_json_known(text: &str, max_depth: usize, known: Option<&[u8]>) -> bool
         })
     };
     fields(&mut reader).is_ok() && reader.end().is_ok()
+}
+
+/// The members of the JSON object `text` (whitespace may surround it), in the order written:
+/// each key and the byte range of its value in `text`. The values are skipped and checked like
+/// any skipped value; anything but an object is an error.
+pub fn members(text: &str, max_depth: usize) -> Result<Vec<(Cow<'_, str>, Range<usize>)>> {
+    let mut reader = Reader::new(text, max_depth);
+    if reader.peek_value()? != b'{' {
+        return Err(Error::syntax(reader.pos));
+    }
+    let mut out = Vec::new();
+    reader.container(|items| {
+        while items.advance(b'}')? {
+            let r = &mut *items.reader;
+            let key = r.entry_key()?;
+            r.peek_value()?;
+            let start = r.pos;
+            r.skip_value()?;
+            out.push((key, start..r.pos));
+        }
+        Ok(())
+    })?;
+    reader.end()?;
+    Ok(out)
 }
 
 /// What [`object_fields`] reads: the text of each named field (`None` when absent or `null`),
