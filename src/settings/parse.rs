@@ -11,16 +11,10 @@ pub(super) struct Collector(pub(super) Vec<SettingsError>);
 
 impl Collector {
     /// A problem at `path` (written only here: most settings have none).
-    #[inline]
     pub(super) fn err(&mut self, path: impl fmt::Display, message: impl Into<String>) {
-        self.err_at(&path, message.into());
-    }
-
-    // The generic methods only forward to one copy each, which takes the path as `dyn`.
-    fn err_at(&mut self, path: &dyn fmt::Display, message: String) {
         self.0.push(SettingsError {
             path: path.to_string(),
-            message,
+            message: message.into(),
         });
     }
 
@@ -52,12 +46,7 @@ impl Collector {
         }
     }
 
-    #[inline]
     pub(super) fn string(&mut self, v: &Value, path: impl fmt::Display) -> Option<String> {
-        self.string_at(v, &path)
-    }
-
-    fn string_at(&mut self, v: &Value, path: &dyn fmt::Display) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
             other => {
@@ -70,18 +59,13 @@ impl Collector {
         }
     }
 
-    #[inline]
     pub(super) fn strings(&mut self, v: &Value, path: impl fmt::Display) -> Vec<String> {
-        self.strings_at(v, &path)
-    }
-
-    fn strings_at(&mut self, v: &Value, path: &dyn fmt::Display) -> Vec<String> {
         match v {
             Value::Null => Vec::new(),
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, item)| self.string_at(item, &Indexed(path, i)))
+                .filter_map(|(i, item)| self.string(item, Indexed(&path, i)))
                 .collect(),
             other => {
                 self.err(
@@ -94,12 +78,7 @@ impl Collector {
     }
 
     /// An Alibaba Cloud account id: a string (or an integer) of 16 digits.
-    #[inline]
     pub(super) fn account_id(&mut self, v: &Value, path: impl fmt::Display) -> Option<String> {
-        self.account_id_at(v, &path)
-    }
-
-    fn account_id_at(&mut self, v: &Value, path: &dyn fmt::Display) -> Option<String> {
         let text = match v {
             Value::String(t) => t.clone(),
             Value::Number(n) if n.is_u64() => n.to_string(),
@@ -122,19 +101,10 @@ impl Collector {
         }
     }
 
-    #[inline]
     pub(super) fn object<'a>(
         &mut self,
         v: &'a Value,
         path: impl fmt::Display,
-    ) -> Option<&'a Map<String, Value>> {
-        self.object_at(v, &path)
-    }
-
-    fn object_at<'a>(
-        &mut self,
-        v: &'a Value,
-        path: &dyn fmt::Display,
     ) -> Option<&'a Map<String, Value>> {
         match v {
             Value::Object(m) => Some(m),
@@ -169,9 +139,9 @@ impl fmt::Display for Join<'_> {
 }
 
 /// `path[i]`, written only when shown.
-struct Indexed<'a>(&'a dyn fmt::Display, usize);
+struct Indexed<'a, P>(&'a P, usize);
 
-impl fmt::Display for Indexed<'_> {
+impl<P: fmt::Display> fmt::Display for Indexed<'_, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}[{}]", self.0, self.1)
     }
