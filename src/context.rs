@@ -259,37 +259,9 @@ impl Context {
         };
         let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
         let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let meta = map.get("metadata");
-        let name = meta
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = object_name(map);
         match kind {
-            "Namespace" => {
-                if name.is_empty() {
-                    return Err(ContextError(
-                        "a Namespace without metadata.name: give it the namespace's name".into(),
-                    ));
-                }
-                let labels = string_map(
-                    meta.and_then(|m| m.get("labels")),
-                    &format!("Namespace {name:?} metadata.labels"),
-                )?;
-                self.add_namespace(name, labels);
-                Ok(Added::Namespace)
-            }
-            "ConfigMap" => {
-                let namespace = meta
-                    .and_then(|m| m.get("namespace"))
-                    .and_then(Value::as_str)
-                    .unwrap_or(PROFILE_NAMESPACE);
-                if name != PROFILE_NAME || namespace != PROFILE_NAMESPACE {
-                    return Ok(Added::Ignored);
-                }
-                let selectors = profile_selectors(map.get("data"))?;
-                self.profile = Some(selectors);
-                Ok(Added::Profile)
-            }
+            "Namespace" | "ConfigMap" => self.add_scope_object(kind == "Namespace", map),
             "Selector" if api_version.starts_with(&format!("{SELECTOR_GROUP}/")) => {
                 if name.is_empty() {
                     return Err(ContextError(
@@ -324,6 +296,41 @@ impl Context {
                 "a {other} ({api_version}) is not context: context holds Namespaces (kubectl get namespaces -o yaml), the ConfigMap kube-system/eci-profile (kubectl get configmap eci-profile -n kube-system -o yaml) and eci.aliyun.com Selectors (kubectl get selectors -o yaml)"
             ))),
         }
+    }
+
+    /// A Namespace (`namespace`) or a ConfigMap, as [`Context::add_object`] reads it: what a
+    /// Kubewarden host answers the lookups of a request with (no other kind, so the module
+    /// carries no more of [`Context::add_object`] than this).
+    pub(crate) fn add_scope_object(
+        &mut self,
+        namespace: bool,
+        map: &Map<String, Value>,
+    ) -> Result<Added, ContextError> {
+        let meta = map.get("metadata");
+        let name = object_name(map);
+        if namespace {
+            if name.is_empty() {
+                return Err(ContextError(
+                    "a Namespace without metadata.name: give it the namespace's name".into(),
+                ));
+            }
+            let labels = string_map(
+                meta.and_then(|m| m.get("labels")),
+                &format!("Namespace {name:?} metadata.labels"),
+            )?;
+            self.add_namespace(name, labels);
+            return Ok(Added::Namespace);
+        }
+        let in_namespace = meta
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .unwrap_or(PROFILE_NAMESPACE);
+        if name != PROFILE_NAME || in_namespace != PROFILE_NAMESPACE {
+            return Ok(Added::Ignored);
+        }
+        let selectors = profile_selectors(map.get("data"))?;
+        self.profile = Some(selectors);
+        Ok(Added::Profile)
     }
 
     /// Every selector: the ConfigMap's, then the resources'.
@@ -391,6 +398,14 @@ impl Context {
 }
 
 /// A map of strings (labels, annotations); absent or null is empty.
+/// An object's `metadata.name` (empty when it has none).
+fn object_name(map: &Map<String, Value>) -> &str {
+    map.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
 fn string_map(value: Option<&Value>, what: &str) -> Result<StrMap<'static>, ContextError> {
     match value {
         None | Some(Value::Null) => Ok(StrMap::new()),

@@ -102,22 +102,18 @@ fn add_answer(ctx: &mut Context, lookup: &ResourceLookup, answer: Option<Vec<u8>
     if crate::json::nesting_exceeds(&bytes, crate::MAX_DEPTH).is_some() {
         return;
     }
-    let Ok(Value::Object(mut object)) = crate::json::tree::from_slice(&bytes) else {
+    let Ok(Value::Object(object)) = crate::json::tree::from_slice(&bytes) else {
         return;
     };
-    // The host answers with the object as the API server has it; fill in what a host might
-    // leave out, and refuse an answer about another kind.
-    let kind = object
-        .entry("kind")
-        .or_insert_with(|| Value::from(lookup.kind))
-        .clone();
-    object
-        .entry("apiVersion")
-        .or_insert_with(|| Value::from(lookup.api_version));
-    if kind != lookup.kind {
+    // The host answers with the object as the API server has it: read as the kind asked for
+    // (a host might leave `kind` out), and an answer about another kind refused.
+    if object
+        .get("kind")
+        .is_some_and(|kind| kind.as_str() != Some(lookup.kind))
+    {
         return;
     }
-    let _ = ctx.add_object(&Value::Object(object));
+    let _ = ctx.add_scope_object(lookup.kind == "Namespace", &object);
 }
 
 /// The verdict for a request, with the context `host` answers (see the module comment). The
@@ -494,6 +490,9 @@ mod tests {
             "[1,2]",
             broken_profile,
             r#"{"kind":"Secret","metadata":{"name":"shop"}}"#,
+            // Another kind than the one asked for, or a kind that is not a string: refused.
+            r#"{"kind":"ConfigMap","metadata":{"name":"shop","labels":{"alibabacloud.com/eci":"true"}}}"#,
+            r#"{"kind":5,"metadata":{"name":"shop","labels":{"alibabacloud.com/eci":"true"}}}"#,
         ] {
             let mut host = RecordedHost::new(&[
                 (ResourceLookup::namespace("shop"), answer),
