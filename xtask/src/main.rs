@@ -4,7 +4,8 @@
 //!   `dist/SHA256SUMS`.
 //! - `artifacthub [--check]`: write `policies/kubewarden/artifacthub-pkg.yml` from the policy
 //!   metadata (`--check`: fail when the committed file is stale; `dist` checks too).
-//! - `sizes`: each wasm artifact in `dist/` against its size budget (a table; fails when over).
+//! - `sizes`: each wasm artifact in `dist/` against its size budget (a table; fails when over);
+//!   `sizes --ceilings`: fails only when one grows past its ceiling (or its budget, without one).
 //! - `inspect FILE...`: print a module's imports, exports, memories, globals and custom sections.
 //!
 //! Builds go to `target/dist` with paths remapped, so two clean builds give the same bytes; each
@@ -44,7 +45,11 @@ fn main() -> Result<()> {
             }),
             Some(other) => bail!("xtask artifacthub: unknown argument {other:?}"),
         },
-        Some("sizes") => sizes::check(&repo_root().join("dist")),
+        Some("sizes") => match args.get(1).map(String::as_str) {
+            None => sizes::check(&repo_root().join("dist"), false),
+            Some("--ceilings") => sizes::check(&repo_root().join("dist"), true),
+            Some(other) => bail!("xtask sizes: unknown argument {other:?}"),
+        },
         Some("inspect") => {
             for file in args.get(1..).unwrap_or_default() {
                 let bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
