@@ -10,7 +10,7 @@ default:
 demo:
     cargo run --quiet --release -- check policies/examples --settings policies/settings/strict.yaml || true
 
-# Everything CI runs: formatting, lints, unit, case and CLI tests, every artifact in real hosts, the playground in Chromium.
+# Everything CI runs: formatting, lints, unit, case and CLI tests, reproducible artifacts within their size ceilings, every artifact in real hosts, the playground in Chromium.
 test: fmt-check clippy clippy-wasm doc deny deps-check test-native wasm-core artifacthub-check dist-reproducible size-ceilings wasm-tests playground-test cases
 
 # Formatting.
