@@ -26,13 +26,13 @@ pub const BUDGETS: &[Budget] = &[
         path: "kubewarden/policy.wasm",
         bytes: 250_000,
         gzip: None,
-        ceiling: Some(269_500),
+        ceiling: Some(267_500),
     },
     Budget {
         path: "opa/policy.wasm",
         bytes: 250_000,
         gzip: None,
-        ceiling: Some(299_500),
+        ceiling: Some(297_500),
     },
     Budget {
         path: "component/secretfree.wasm",

@@ -122,3 +122,93 @@ pub fn describe(bytes: &[u8]) -> Result<String> {
     }
     Ok(out)
 }
+
+/// Whether `module` keeps its stack below its data and neither in the first KiB of memory
+/// above the stack's far end: the stack pointer (its first mutable global) starts at or below
+/// the lowest data segment, which starts at 1 KiB or above. Then only an overflowing stack
+/// touches the first KiB, which `wasm-opt --low-memory-unused` relies on.
+pub fn low_memory_unused(module: &[u8]) -> Result<bool> {
+    let mut stack_top: Option<i64> = None;
+    let mut lowest_data: Option<i64> = None;
+    for payload in Parser::new(0).parse_all(module) {
+        match payload? {
+            Payload::GlobalSection(reader) => {
+                for g in reader {
+                    let g = g?;
+                    if g.ty.mutable && stack_top.is_none() {
+                        let mut ops = g.init_expr.get_operators_reader();
+                        if let wasmparser::Operator::I32Const { value } = ops.read()? {
+                            stack_top = Some(i64::from(value));
+                        }
+                    }
+                }
+            }
+            Payload::DataSection(reader) => {
+                for d in reader {
+                    if let wasmparser::DataKind::Active { offset_expr, .. } = d?.kind {
+                        let mut ops = offset_expr.get_operators_reader();
+                        let wasmparser::Operator::I32Const { value } = ops.read()? else {
+                            return Ok(false);
+                        };
+                        let value = i64::from(value);
+                        lowest_data = Some(lowest_data.map_or(value, |l| l.min(value)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(match (stack_top, lowest_data) {
+        (Some(top), Some(data)) => top <= data && data >= 1024,
+        (Some(top), None) => top >= 1024,
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::low_memory_unused;
+
+    /// `n` as a signed LEB128 (an `i32.const` operand).
+    fn sleb(mut n: i64, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            let done = (n == 0 && byte & 0x40 == 0) || (n == -1 && byte & 0x40 != 0);
+            out.push(if done { byte } else { byte | 0x80 });
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// A module with a memory, a stack pointer starting at `stack_top` and active data segments.
+    fn module(stack_top: i64, data: &[(i64, &[u8])]) -> Vec<u8> {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend_from_slice(&[5, 3, 1, 0, 17]);
+        let mut global = vec![1u8, 0x7f, 1, 0x41];
+        sleb(stack_top, &mut global);
+        global.push(0x0b);
+        m.extend_from_slice(&[6, global.len() as u8]);
+        m.extend_from_slice(&global);
+        let mut segments = vec![data.len() as u8];
+        for (offset, bytes) in data {
+            segments.extend_from_slice(&[0, 0x41]);
+            sleb(*offset, &mut segments);
+            segments.extend_from_slice(&[0x0b, bytes.len() as u8]);
+            segments.extend_from_slice(bytes);
+        }
+        m.extend_from_slice(&[11, segments.len() as u8]);
+        m.extend_from_slice(&segments);
+        m
+    }
+
+    #[test]
+    fn the_stack_must_come_first_and_the_data_above_the_first_kib() {
+        assert!(low_memory_unused(&module(1048576, &[(1048576, b"abc")])).unwrap());
+        assert!(low_memory_unused(&module(65536, &[(65536, b"abc"), (70000, b"d")])).unwrap());
+        // Data below the stack's start, or in the first KiB.
+        assert!(!low_memory_unused(&module(1048576, &[(2048, b"abc")])).unwrap());
+        assert!(!low_memory_unused(&module(512, &[(512, b"abc")])).unwrap());
+    }
+}
