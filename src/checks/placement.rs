@@ -7,7 +7,7 @@
 use super::{Report, Shown};
 use crate::context::Applied;
 use crate::keys::{self, ACR_PULL_KEYS, INSTANCE_ID_LEGACY, INSTANCE_IDS};
-use crate::model::K8sObject;
+use crate::model::{K8sObject, Str};
 use crate::repair::Moves;
 use crate::rules::RuleId;
 use crate::workload::{Workload, ann_path, object_annotations};
@@ -83,11 +83,11 @@ fn misplaced<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
                 w.kind, meta.dots
             );
             let repair = r.can_mutate(RuleId::AnnotationMisplaced) && movable(value);
-            match moves.effective.get(key) {
-                Some(existing) if existing != value => r.report(
+            match met(moves, key) {
+                Some((name, existing)) if existing != value => r.report(
                     RuleId::AnnotationMisplaced,
                     path,
-                    format!("{where_}, and the pod template has a different value ({existing:?} instead of {value:?})", existing = Shown(existing), value = Shown(value)),
+                    format!("{where_}, and the pod template has a different value{} ({existing:?} instead of {value:?})", other_key(name, key), existing = Shown(existing), value = Shown(value)),
                     format!("decide which value is right, keep it in {} and remove the other", w.meta_dots),
                 ),
                 // Another misplaced copy with the same value is being moved there.
@@ -147,14 +147,19 @@ fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
         let where_ = format!(
             "{key} is set as a label in {labels_dots}, but ECI reads it only from annotations"
         );
-        match moves.effective.get(key) {
-            Some(existing) if existing != value => r.report(
+        match met(moves, key) {
+            Some((name, existing)) if existing != value => r.report(
                 RuleId::AnnotationMisplaced,
                 path,
-                format!("{where_}, and the annotation of the same name has a different value ({existing:?})", existing = Shown(existing)),
+                if name == *key {
+                    format!("{where_}, and the annotation of the same name has a different value ({existing:?})", existing = Shown(existing))
+                } else {
+                    format!("{where_}, and the annotation {name} has a different value ({existing:?})", existing = Shown(existing))
+                },
                 format!("remove the label and keep the right value in {}", w.meta_dots),
             ),
             existing => {
+                let absent = existing.is_none();
                 let fix = format!(
                     "move {key}: {value:?} from {labels_dots} to {}",
                     w.meta_dots,
@@ -163,7 +168,7 @@ fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
                 let repair = r.can_mutate(RuleId::AnnotationMisplaced) && movable(value);
                 if repair {
                     moves.removals.push(path.clone());
-                    if existing.is_none() {
+                    if absent {
                         moves
                             .effective
                             .to_mut()
@@ -173,6 +178,28 @@ fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
                 r.report_repair(repair, RuleId::AnnotationMisplaced, path, where_, fix);
             }
         }
+    }
+}
+
+/// The annotation a moved `key` would meet in the pod template: its own, or for the singular
+/// instance-id key, the plural one, which renaming the singular key keeps (so that a copy
+/// that disagrees with it is a conflict before the rename as well as after it).
+fn met<'m, 'a>(moves: &'m Moves<'a>, key: &'static str) -> Option<(&'static str, &'m Str<'a>)> {
+    match moves.effective.get(key) {
+        Some(existing) => Some((key, existing)),
+        None if key == INSTANCE_ID_LEGACY => {
+            moves.effective.get(INSTANCE_IDS).map(|v| (INSTANCE_IDS, v))
+        }
+        None => None,
+    }
+}
+
+/// ` in {name}` where the annotation met is not `key` itself.
+fn other_key(name: &str, key: &str) -> String {
+    if name == key {
+        String::new()
+    } else {
+        format!(" in {name}")
     }
 }
 
@@ -312,6 +339,54 @@ mod tests {
             moves.effective.get(INSTANCE_IDS).map(|v| &**v),
             Some("cri-j36zhodptmyq1234")
         );
+    }
+
+    #[test]
+    fn a_singular_copy_that_disagrees_with_the_plural_key_is_not_moved() {
+        // After a rename of the template's singular key, a misplaced singular copy with another
+        // value meets the plural key: the same conflict as before the rename, so it denies and
+        // stays where it is (a repaired request needs no second repair).
+        let s = settings(r#"{"mutate":true}"#);
+        for (doc, path) in [
+            (
+                r#"{"spec":{"template":{"metadata":{"labels":{"k8s.aliyun.com/acr-instance-id":"cri-aaaaaaaaaaaaaaaa"},
+                    "annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},"spec":{}}}}"#,
+                "/spec/template/metadata/labels/k8s.aliyun.com~1acr-instance-id",
+            ),
+            (
+                r#"{"metadata":{"annotations":{"k8s.aliyun.com/acr-instance-id":"cri-aaaaaaaaaaaaaaaa"}},"spec":{"template":{"metadata":{
+                    "annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},"spec":{}}}}"#,
+                "/metadata/annotations/k8s.aliyun.com~1acr-instance-id",
+            ),
+        ] {
+            let o = object(doc);
+            let w = workload(Shape::Template, "ns", &o);
+            let mut r = Report::new(&s);
+            let moves = check(&mut r, &w, true, &Applied::default());
+            let findings = r.finish();
+            assert_eq!(
+                summary(&findings),
+                [("annotation-misplaced", "deny", path.to_owned())]
+            );
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.message.contains("acr-instance-ids")),
+                "{findings:?}"
+            );
+            assert!(moves.removals.is_empty(), "{path}");
+            assert!(!moves.effective.contains_key(INSTANCE_ID_LEGACY), "{path}");
+        }
+        // The same value: the copy goes, and the plural key stays as it is.
+        let o = object(
+            r#"{"spec":{"template":{"metadata":{"labels":{"k8s.aliyun.com/acr-instance-id":"cri-j36zhodptmyq1234"},
+                "annotations":{"k8s.aliyun.com/acr-instance-ids":"cri-j36zhodptmyq1234"}},"spec":{}}}}"#,
+        );
+        let w = workload(Shape::Template, "ns", &o);
+        let mut r = Report::new(&s);
+        let moves = check(&mut r, &w, true, &Applied::default());
+        assert_eq!(moves.removals.len(), 1);
+        assert!(!moves.effective.contains_key(INSTANCE_ID_LEGACY));
     }
 
     #[test]
