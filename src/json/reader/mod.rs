@@ -94,23 +94,12 @@ pub fn is_json_known(text: &str, max_depth: usize, known: Option<&[u8]>) -> bool
 /// each key and the byte range of its value in `text`. The values are skipped and checked like
 /// any skipped value; anything but an object is an error.
 pub fn members(text: &str, max_depth: usize) -> Result<Vec<(Cow<'_, str>, Range<usize>)>> {
-    let mut reader = Reader::new(text, max_depth);
-    if reader.peek_value()? != b'{' {
-        return Err(Error::syntax(reader.pos));
-    }
     let mut out = Vec::new();
-    reader.container(|items| {
-        while items.advance(b'}')? {
-            let r = &mut *items.reader;
-            let key = r.entry_key()?;
-            r.peek_value()?;
-            let start = r.pos;
-            r.skip_value()?;
-            out.push((key, start..r.pos));
-        }
+    Reader::new(text, max_depth).each_member(|r, key, start| {
+        r.skip_value()?;
+        out.push((key, start..r.pos));
         Ok(())
     })?;
-    reader.end()?;
     Ok(out)
 }
 
@@ -137,49 +126,37 @@ pub fn object_fields<'de, T: Decode<'de>, const N: usize>(
     known: Option<(&[usize], &[u8])>,
 ) -> Result<Fields<'de, T, N>> {
     let known = known.filter(|(_, k)| matches!(k.first(), Some(b'{' | b'[')));
-    let mut reader = Reader::new(text, max_depth);
-    if reader.peek_value()? != b'{' {
-        return Err(Error::syntax(reader.pos));
-    }
     let mut texts = [None; N];
     let mut value = None;
     let mut known_seen = None;
-    reader.container(|items| {
-        while items.advance(b'}')? {
-            let r = &mut *items.reader;
-            let key = r.entry_key()?;
-            // The field's text starts at its first byte, after the whitespace.
-            r.peek_value()?;
-            let start = r.pos;
-            let slot = names.iter().position(|n| *n == key);
-            if let Some(i) = slot
-                && (texts.get(i).is_some_and(Option::is_some) || (i == decoded && value.is_some()))
-            {
-                return Err(Error::syntax(start));
-            }
-            let seen = match (slot, known) {
-                (Some(i), Some((slots, k))) if slots.contains(&i) => r.known_at(k),
-                _ => None,
-            };
-            if slot == Some(decoded) {
-                value = Some(T::decode(&mut *r)?);
-            } else if let Some(len) = seen {
-                r.pos += len;
-                known_seen = slot;
-            } else {
-                r.skip_value()?;
-            }
-            let field = r
-                .text
-                .get(start..r.pos)
-                .ok_or_else(|| Error::syntax(start))?;
-            if let Some(text) = slot.and_then(|i| texts.get_mut(i)) {
-                *text = Some(field).filter(|f| *f != "null");
-            }
+    Reader::new(text, max_depth).each_member(|r, key, start| {
+        let slot = names.iter().position(|n| *n == key);
+        if let Some(i) = slot
+            && (texts.get(i).is_some_and(Option::is_some) || (i == decoded && value.is_some()))
+        {
+            return Err(Error::syntax(start));
+        }
+        let seen = match (slot, known) {
+            (Some(i), Some((slots, k))) if slots.contains(&i) => r.known_at(k),
+            _ => None,
+        };
+        if slot == Some(decoded) {
+            value = Some(T::decode(&mut *r)?);
+        } else if let Some(len) = seen {
+            r.pos += len;
+            known_seen = slot;
+        } else {
+            r.skip_value()?;
+        }
+        let field = r
+            .text
+            .get(start..r.pos)
+            .ok_or_else(|| Error::syntax(start))?;
+        if let Some(text) = slot.and_then(|i| texts.get_mut(i)) {
+            *text = Some(field).filter(|f| *f != "null");
         }
         Ok(())
     })?;
-    reader.end()?;
     Ok((texts, value, known_seen))
 }
 
@@ -221,6 +198,30 @@ impl<'de> Reader<'de> {
         } else {
             Err(Error::syntax(self.pos))
         }
+    }
+
+    /// Each member of the object the text is (nothing but whitespace may follow it): `field`
+    /// gets the reader past the key's colon and the whitespace after it, the key, and where
+    /// the member's value starts; it reads the value.
+    #[inline]
+    fn each_member(
+        &mut self,
+        mut field: impl FnMut(&mut Reader<'de>, Cow<'de, str>, usize) -> Result<()>,
+    ) -> Result<()> {
+        if self.peek_value()? != b'{' {
+            return Err(Error::syntax(self.pos));
+        }
+        self.container(|items| {
+            while items.advance(b'}')? {
+                let r = &mut *items.reader;
+                let key = r.entry_key()?;
+                r.peek_value()?;
+                let start = r.pos;
+                field(r, key, start)?;
+            }
+            Ok(())
+        })?;
+        self.end()
     }
 
     #[inline]
