@@ -147,32 +147,39 @@ pub fn apply_text(text: &str, ops: &[PatchOp]) -> Option<String> {
 }
 
 /// Where in `ops` (sorted by path) the operations on `path` are (`deeper`: those below it).
+/// Either kind is one run of the sorted paths, found by a binary search: `path` itself sorts
+/// first among the paths it starts, and those that go on with `/` come before any other.
 fn span(ops: &[&PatchOp], path: &str, deeper: bool) -> Range<usize> {
-    let at = |o: &&PatchOp| -> bool {
+    let at = |o: &&&PatchOp| -> bool {
         match o.path.strip_prefix(path) {
             Some(rest) if deeper => rest.starts_with('/'),
             Some(rest) => rest.is_empty(),
             None => false,
         }
     };
-    let lo = ops.partition_point(|o| o.path.as_str() < path);
-    let rest = ops.get(lo..).unwrap_or_default();
-    let start = lo + rest.iter().position(at).unwrap_or(rest.len());
-    let rest = ops.get(start..).unwrap_or_default();
-    start..start + rest.iter().position(|o| !at(o)).unwrap_or(rest.len())
+    // Paths before the run: below `path` (or below `path/`, for the deeper run).
+    let start = ops.partition_point(|o| match o.path.strip_prefix(path) {
+        Some(rest) => deeper && rest < "/",
+        None => o.path.as_str() < path,
+    });
+    let run = ops.get(start..).unwrap_or_default();
+    start..start + run.iter().take_while(at).count()
 }
 
 /// Write the object `text`, at pointer `at`, with `ops` (sorted by path, all below `at`);
 /// how many of them it applied.
 fn rewrite(text: &str, at: &str, ops: &[&PatchOp], out: &mut String) -> Option<usize> {
     let members = crate::json::reader::members(text, crate::MAX_DEPTH).ok()?;
-    let path = |key: &str| format!("{at}/{}", pointer::escape(key));
-    // The members reached into: of a repeated key, the last.
-    let mut reached: Vec<(usize, String)> = Vec::new();
-    for (i, (key, _)) in members.iter().enumerate().rev() {
-        let p = path(key);
-        if !span(ops, &p, true).is_empty() && !reached.iter().any(|(_, r)| *r == p) {
-            reached.push((i, p));
+    let paths: Vec<String> = members
+        .iter()
+        .map(|(key, _)| format!("{at}/{}", pointer::escape(key)))
+        .collect();
+    // The members reached into (of a repeated key, the last) and the operations below each.
+    let mut reached: Vec<(usize, Range<usize>)> = Vec::new();
+    for (i, p) in paths.iter().enumerate().rev() {
+        let below = span(ops, p, true);
+        if !below.is_empty() && !reached.iter().any(|(r, _)| paths.get(*r) == Some(p)) {
+            reached.push((i, below));
         }
     }
     // The operations whose member is there (marked at the first of them).
@@ -188,16 +195,15 @@ fn rewrite(text: &str, at: &str, ops: &[&PatchOp], out: &mut String) -> Option<u
         crate::json::write::string(out, key);
         out.push(':');
     };
-    for (i, (key, range)) in members.iter().enumerate() {
+    for (i, ((key, range), p)) in members.iter().zip(&paths).enumerate() {
         let value = text.get(range.clone()).unwrap_or_default();
-        let named = span(ops, &path(key), false);
-        if let Some((_, p)) = reached.iter().find(|(r, _)| *r == i) {
+        let named = span(ops, p, false);
+        if let Some((_, below)) = reached.iter().find(|(r, _)| *r == i) {
             if !named.is_empty() {
                 return None;
             }
             member(out, key);
-            let below = ops.get(span(ops, p, true)).unwrap_or_default();
-            used += rewrite(value, p, below, out)?;
+            used += rewrite(value, p, ops.get(below.clone()).unwrap_or_default(), out)?;
         } else if let Some(seen) = present.get_mut(named.start).filter(|_| !named.is_empty()) {
             *seen = true;
         } else {
