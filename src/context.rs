@@ -259,10 +259,10 @@ impl Context {
         };
         let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
         let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let name = object_name(map);
         match kind {
             "Namespace" | "ConfigMap" => self.add_scope_object(kind == "Namespace", map),
             "Selector" if api_version.starts_with(&format!("{SELECTOR_GROUP}/")) => {
+                let name = object_name(map);
                 if name.is_empty() {
                     return Err(ContextError(
                         "a Selector without metadata.name: give it its name".into(),
@@ -397,7 +397,6 @@ impl Context {
     }
 }
 
-/// A map of strings (labels, annotations); absent or null is empty.
 /// An object's `metadata.name` (empty when it has none).
 fn object_name(map: &Map<String, Value>) -> &str {
     map.get("metadata")
@@ -406,6 +405,7 @@ fn object_name(map: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
+/// A map of strings (labels, annotations); absent or null is empty.
 fn string_map(value: Option<&Value>, what: &str) -> Result<StrMap<'static>, ContextError> {
     match value {
         None | Some(Value::Null) => Ok(StrMap::new()),

@@ -151,12 +151,19 @@ fn labels<'a>(r: &mut Report, w: &Workload<'a>, moves: &mut Moves<'a>) {
             Some((name, existing)) if existing != value => r.report(
                 RuleId::AnnotationMisplaced,
                 path,
-                if name == *key {
-                    format!("{where_}, and the annotation of the same name has a different value ({existing:?})", existing = Shown(existing))
-                } else {
-                    format!("{where_}, and the annotation {name} has a different value ({existing:?})", existing = Shown(existing))
-                },
-                format!("remove the label and keep the right value in {}", w.meta_dots),
+                format!(
+                    "{where_}, and the annotation {} has a different value ({existing:?})",
+                    if name == *key {
+                        "of the same name"
+                    } else {
+                        name
+                    },
+                    existing = Shown(existing)
+                ),
+                format!(
+                    "remove the label and keep the right value in {}",
+                    w.meta_dots
+                ),
             ),
             existing => {
                 let absent = existing.is_none();
