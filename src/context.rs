@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::grammar::text::Quoted;
 use crate::json::type_name;
 use crate::model::StrMap;
 use serde_json::{Map, Value};
@@ -268,7 +269,7 @@ impl Context {
                         "a Selector without metadata.name: give it its name".into(),
                     ));
                 }
-                let what = format!("Selector {name:?}");
+                let what = format!("Selector {name:?}", name = Quoted(name));
                 let spec = match map.get("spec") {
                     None | Some(Value::Null) => &Map::new(),
                     Some(Value::Object(spec)) => spec,
@@ -316,7 +317,7 @@ impl Context {
             }
             let labels = string_map(
                 meta.and_then(|m| m.get("labels")),
-                &format!("Namespace {name:?} metadata.labels"),
+                &format!("Namespace {name:?} metadata.labels", name = Quoted(name)),
             )?;
             self.add_namespace(name, labels);
             return Ok(Added::Namespace);
@@ -420,7 +421,8 @@ fn string_map(value: Option<&Value>, what: &str) -> Result<StrMap<'static>, Cont
                     other => {
                         return Err(ContextError(format!(
                             "{what}: the value of {k:?} is {}; label and annotation values are strings (quote it)",
-                            type_name(other)
+                            type_name(other),
+                            k = Quoted(k)
                         )));
                     }
                 }
@@ -466,7 +468,7 @@ fn label_selector(
                     other => {
                         return Err(ContextError(format!(
                             "{at} has operator {}: use In, NotIn, Exists or DoesNotExist",
-                            other.map_or("(none)".to_owned(), |o| format!("{o:?}"))
+                            other.map_or("(none)".to_owned(), |o| format!("{o:?}", o = Quoted(o)))
                         )));
                     }
                 };

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use crate::grammar::hostport::{self, HostPortError};
+use crate::grammar::text::QuotedChar;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -118,7 +119,10 @@ fn check_tag(tag: &str) -> Result<(), ImageRefError> {
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
-        return err(format!("tag \"{tag}\" contains invalid character {c:?}"));
+        return err(format!(
+            "tag \"{tag}\" contains invalid character {c:?}",
+            c = QuotedChar(c)
+        ));
     }
     Ok(())
 }
@@ -233,7 +237,10 @@ impl<'a> ImageRef<'a> {
         if !s.bytes().all(|b| allowed(char::from(b)))
             && let Some(c) = s.chars().find(|&c| !allowed(c))
         {
-            return err(format!("image reference contains invalid character {c:?}"));
+            return err(format!(
+                "image reference contains invalid character {c:?}",
+                c = QuotedChar(c)
+            ));
         }
         let (name_tag, digest) = match s.split_once('@') {
             Some((n, d)) => {

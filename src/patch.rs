@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::grammar::text::Quoted;
 use crate::json::pointer;
 use crate::verdict::{PatchKind, PatchOp};
 use serde_json::Value;
@@ -18,13 +19,16 @@ impl core::fmt::Display for PatchError {
 }
 
 fn split_pointer(path: &str) -> Result<(Vec<String>, String), PatchError> {
-    let rest = path
-        .strip_prefix('/')
-        .ok_or_else(|| PatchError(format!("path {path:?} does not start with '/'")))?;
+    let rest = path.strip_prefix('/').ok_or_else(|| {
+        PatchError(format!(
+            "path {path:?} does not start with '/'",
+            path = Quoted(path)
+        ))
+    })?;
     let mut tokens: Vec<String> = rest.split('/').map(pointer::unescape).collect();
     let last = tokens
         .pop()
-        .ok_or_else(|| PatchError(format!("path {path:?} is empty")))?;
+        .ok_or_else(|| PatchError(format!("path {path:?} is empty", path = Quoted(path))))?;
     Ok((tokens, last))
 }
 
@@ -40,7 +44,13 @@ fn parent<'a>(
             Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
             _ => None,
         }
-        .ok_or_else(|| PatchError(format!("path {path:?}: {token:?} does not exist")))?;
+        .ok_or_else(|| {
+            PatchError(format!(
+                "path {path:?}: {token:?} does not exist",
+                path = Quoted(path),
+                token = Quoted(token)
+            ))
+        })?;
     }
     Ok(cur)
 }
@@ -78,21 +88,24 @@ pub fn apply(doc: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
                         .ok()
                         .filter(|i| *i <= items.len())
                         .ok_or_else(|| {
-                            PatchError(format!("path {:?}: bad array index", op.path))
+                            PatchError(format!("path {:?}: bad array index", Quoted(&op.path)))
                         })?;
                     items.insert(i, v);
                 }
             }
             (PatchKind::Remove, Value::Object(map)) => {
-                map.remove(&last)
-                    .ok_or_else(|| PatchError(format!("path {:?} does not exist", op.path)))?;
+                map.remove(&last).ok_or_else(|| {
+                    PatchError(format!("path {:?} does not exist", Quoted(&op.path)))
+                })?;
             }
             (PatchKind::Remove, Value::Array(items)) => {
                 let i = last
                     .parse::<usize>()
                     .ok()
                     .filter(|i| *i < items.len())
-                    .ok_or_else(|| PatchError(format!("path {:?}: bad array index", op.path)))?;
+                    .ok_or_else(|| {
+                        PatchError(format!("path {:?}: bad array index", Quoted(&op.path)))
+                    })?;
                 items.remove(i);
             }
             (PatchKind::Replace, Value::Object(map)) => {
@@ -100,9 +113,9 @@ pub fn apply(doc: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
                     .value
                     .clone()
                     .ok_or_else(|| PatchError("replace without value".into()))?;
-                let slot = map
-                    .get_mut(&last)
-                    .ok_or_else(|| PatchError(format!("path {:?} does not exist", op.path)))?;
+                let slot = map.get_mut(&last).ok_or_else(|| {
+                    PatchError(format!("path {:?} does not exist", Quoted(&op.path)))
+                })?;
                 *slot = v;
             }
             (PatchKind::Replace, Value::Array(items)) => {
@@ -114,13 +127,15 @@ pub fn apply(doc: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
                     .parse::<usize>()
                     .ok()
                     .and_then(|i| items.get_mut(i))
-                    .ok_or_else(|| PatchError(format!("path {:?}: bad array index", op.path)))?;
+                    .ok_or_else(|| {
+                        PatchError(format!("path {:?}: bad array index", Quoted(&op.path)))
+                    })?;
                 *slot = v;
             }
             _ => {
                 return Err(PatchError(format!(
                     "path {:?}: parent is not a container",
-                    op.path
+                    Quoted(&op.path)
                 )));
             }
         }

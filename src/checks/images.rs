@@ -9,7 +9,7 @@ use super::access;
 use super::values::InstanceIds;
 use super::{Report, Shown, ShownImage, listing};
 use crate::acr::{self, AcrHost, KnownInstance, Network};
-use crate::grammar::text::glob_match;
+use crate::grammar::text::{Quoted, glob_match};
 use crate::grammar::values::{InstanceToken, looks_like_placeholder, parse_instance_ids};
 use crate::image::ImageRef;
 use crate::keys::{INSTANCE_ID_LEGACY, INSTANCE_IDS, SERVICE_ARNS, USER_ARNS};
@@ -288,7 +288,7 @@ fn instance_list<'x, 's: 'x>(
                 region: want,
                 id: tok.id,
             };
-            let fix = format!("write it as {:?} in {key}", written(&fixed));
+            let fix = format!("write it as {:?} in {key}", Quoted(&written(&fixed)));
             let repair = clean && r.can_mutate(RuleId::InstanceRegionPrefixMissing);
             if repair {
                 *tok = fixed;
@@ -365,9 +365,14 @@ fn instance_list<'x, 's: 'x>(
             Some(v) => format!(
                 "add {text:?} to {key} (now {v:?}) in {}",
                 w.meta_dots,
-                v = Shown(v)
+                v = Shown(v),
+                text = Quoted(&text)
             ),
-            None => format!("add {INSTANCE_IDS}: {text:?} to {}", w.meta_dots),
+            None => format!(
+                "add {INSTANCE_IDS}: {text:?} to {}",
+                w.meta_dots,
+                text = Quoted(&text)
+            ),
         };
         let repair = clean && r.can_mutate(RuleId::CustomDomainMissingInstance);
         if repair {

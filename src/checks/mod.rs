@@ -11,6 +11,7 @@ pub mod placement;
 pub mod values;
 
 use crate::context::Applied;
+use crate::grammar::text::Quoted;
 use crate::grammar::values::{Placeholder, placeholder_kind};
 use crate::repair::Repairs;
 use crate::rules::{Action, RuleId};
@@ -295,7 +296,7 @@ pub fn placeholder_text(value: &str) -> &'static str {
 /// 95, a list of a few instance ids about as long).
 const MAX_QUOTE: usize = 128;
 
-/// A user-written value as a message shows it: `Debug`-quoted like a `&str`, cut after
+/// A user-written value as a message shows it: quoted ([`Quoted`]), cut after
 /// [`MAX_QUOTE`] characters (then `…`), so that no finding copies an unbounded value.
 /// Use it as a named format argument: `format!("{value:?}", value = Shown(value))`.
 #[derive(Clone, Copy)]
@@ -320,8 +321,8 @@ impl fmt::Debug for ShownImage<'_> {
 
 fn bounded(f: &mut fmt::Formatter<'_>, text: &str, max: usize) -> fmt::Result {
     match text.char_indices().nth(max) {
-        None => write!(f, "{text:?}"),
-        Some((cut, _)) => write!(f, "{:?}…", text.get(..cut).unwrap_or_default()),
+        None => fmt::Debug::fmt(&Quoted(text), f),
+        Some((cut, _)) => write!(f, "{:?}…", Quoted(text.get(..cut).unwrap_or_default())),
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::{Report, Shown};
 use crate::context::Applied;
+use crate::grammar::text::Quoted;
 use crate::keys::{self, ACR_PULL_KEYS, INSTANCE_ID_LEGACY, INSTANCE_IDS};
 use crate::model::{K8sObject, Str};
 use crate::repair::Moves;
@@ -218,7 +219,7 @@ fn key_names(r: &mut Report, w: &Workload) {
                 r.report(
                     RuleId::AnnotationKeyUnknown,
                     ann_path(meta_path, key),
-                    format!("annotation {key:?} is not a key the ECI documentation lists, so ECI is not known to read it; did you mean {want:?}?"),
+                    format!("annotation {key:?} is not a key the ECI documentation lists, so ECI is not known to read it; did you mean {want:?}?", key = Quoted(key), want = Quoted(want)),
                     format!("rename the annotation to {want}"),
                 );
             }

@@ -10,6 +10,7 @@ use super::images::Parsed;
 use super::{Report, Shown, lazy, listing};
 use crate::acr;
 use crate::grammar::regions::{closest_region, is_known_region};
+use crate::grammar::text::{Quoted, QuotedChar};
 use crate::grammar::values::{
     self, ArnProblem, CRI_ID_LEN, InstanceIdList, InstanceToken, MAX_LIST_ENTRIES, RoleArn,
     TokenProblem,
@@ -126,7 +127,8 @@ fn instance_ids<'m>(r: &mut Report, w: &Workload, moves: &'m Moves) -> Option<In
             path,
             format!(
                 "{key} value {value:?} separates ids with {sep:?}; the documentation shows comma-separated ids and does not say whether ECI accepts another separator",
-                value = Shown(value)
+                value = Shown(value),
+                sep = QuotedChar(sep)
             ),
             fix_format,
         );
@@ -294,7 +296,7 @@ fn role_arn<'m>(
                     r.report_soft(
                     RuleId::RoleArnInvalid,
                     path,
-                    format_args!("{key} role name {:?} contains '_', which RAM's CreateRole API does not accept (only letters, digits, '.' and '-')", arn.role),
+                    format_args!("{key} role name {:?} contains '_', which RAM's CreateRole API does not accept (only letters, digits, '.' and '-')", Quoted(arn.role)),
                     "check that the role really exists under this name in the RAM console",
                 );
                 }

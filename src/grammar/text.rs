@@ -2,6 +2,95 @@
 
 #![forbid(unsafe_code)]
 
+use core::fmt;
+
+/// A user-written text as a message quotes it: in double quotes, `"` and `\` escaped, `\t`,
+/// `\r`, `\n` and `\0` as in Rust, and every character a reader could not see or could
+/// mistake for another ([`hidden`]) as `\u{hex}`. Close to `Debug` for `str`, without the
+/// Unicode tables that `Debug` carries (about 5 KB of each wasm module); other non-ASCII
+/// characters (a full-width comma, a CJK name) are shown as they are.
+#[derive(Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Debug for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        escaped(f, self.0, '"')?;
+        f.write_str("\"")
+    }
+}
+
+/// A user-written character as a message quotes it: in single quotes, escaped as [`Quoted`]
+/// escapes (`'` instead of `"`).
+#[derive(Clone, Copy)]
+pub struct QuotedChar(pub char);
+
+impl fmt::Debug for QuotedChar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0; 4];
+        f.write_str("'")?;
+        escaped(f, self.0.encode_utf8(&mut buf), '\'')?;
+        f.write_str("'")
+    }
+}
+
+/// `text` with `quote`, `\` and the [`hidden`] characters escaped.
+fn escaped(f: &mut fmt::Formatter<'_>, text: &str, quote: char) -> fmt::Result {
+    let mut run = 0;
+    for (i, c) in text.char_indices() {
+        let short = match c {
+            '\\' => "\\\\",
+            '\t' => "\\t",
+            '\r' => "\\r",
+            '\n' => "\\n",
+            '\0' => "\\0",
+            '"' if quote == '"' => "\\\"",
+            '\'' if quote == '\'' => "\\'",
+            c if hidden(c) => "",
+            _ => continue,
+        };
+        f.write_str(text.get(run..i).unwrap_or_default())?;
+        run = i + c.len_utf8();
+        if short.is_empty() {
+            write!(f, "\\u{{{:x}}}", u32::from(c))?;
+        } else {
+            f.write_str(short)?;
+        }
+    }
+    f.write_str(text.get(run..).unwrap_or_default())
+}
+
+/// Characters a message shows escaped: controls (C0, DEL, C1), spaces other than ' ' (a
+/// no-break space reads as one), combining marks (which join
+/// the character before them), and the invisible, direction-changing and private-use
+/// characters a copied value can carry unseen (soft hyphen, zero-width spaces and joiners,
+/// bidirectional controls, variation selectors, the byte-order mark, tags).
+pub fn hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..='\u{1f}'
+            | '\u{7f}'..='\u{a0}'
+            | '\u{ad}'
+            | '\u{300}'..='\u{36f}'
+            | '\u{61c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{1680}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{2000}'..='\u{200f}'
+            | '\u{2028}'..='\u{202f}'
+            | '\u{205f}'..='\u{206f}'
+            | '\u{3000}'
+            | '\u{3164}'
+            | '\u{e000}'..='\u{f8ff}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fffb}'
+            | '\u{e0000}'..
+    )
+}
+
 fn is_label_generic(s: &str, allow_upper: bool, max: usize) -> bool {
     let ok = |c: char| {
         c.is_ascii_lowercase() || c.is_ascii_digit() || (allow_upper && c.is_ascii_uppercase())
@@ -124,6 +213,47 @@ pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_escapes_what_a_reader_cannot_see() {
+        let q = |s: &str| format!("{:?}", Quoted(s));
+        assert_eq!(q("cri-abc"), r#""cri-abc""#);
+        assert_eq!(q(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(q("a\tb\r\n\0"), r#""a\tb\r\n\0""#);
+        assert_eq!(q("x\u{1}\u{7f}\u{85}"), r#""x\u{1}\u{7f}\u{85}""#);
+        // Invisible and direction-changing characters, a combining mark, a tag.
+        assert_eq!(
+            q("a\u{200b}b\u{202e}c\u{feff}e\u{301}\u{e0041}"),
+            r#""a\u{200b}b\u{202e}c\u{feff}e\u{301}\u{e0041}""#
+        );
+        // What a reader can see is shown as it is: a full-width comma, CJK, an apostrophe.
+        assert_eq!(q("a，b 镜像 it's"), r#""a，b 镜像 it's""#);
+        // Where `Debug` shows a character as it is, so does `Quoted`, in the ASCII range and
+        // beyond it for every character `hidden` does not name.
+        for c in (0..0x3000u32).filter_map(char::from_u32) {
+            if !hidden(c) && !matches!(c, '\\' | '"') && !c.is_control() {
+                let s = c.to_string();
+                if format!("{s:?}") == format!("\"{s}\"") {
+                    assert_eq!(q(&s), format!("\"{s}\""));
+                }
+            }
+        }
+        // Every character `Debug` escapes in the ASCII and Latin-1 ranges is escaped too.
+        for c in (0..0x100u32).filter_map(char::from_u32) {
+            let s = c.to_string();
+            assert_eq!(q(&s), format!("{s:?}"), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_char_is_single_quoted() {
+        let q = |c: char| format!("{:?}", QuotedChar(c));
+        assert_eq!(q('x'), "'x'");
+        assert_eq!(q('\''), r"'\''");
+        assert_eq!(q('"'), "'\"'");
+        assert_eq!(q('\u{200b}'), r"'\u{200b}'");
+        assert_eq!(q('，'), "'，'");
+    }
 
     #[test]
     fn find_is_str_find() {

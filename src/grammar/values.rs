@@ -6,6 +6,7 @@
 use super::hostport::{self, HostPortError};
 use super::regions::is_region_grammar;
 use super::text;
+use crate::grammar::text::QuotedChar;
 use crate::swar;
 
 fn is_lower_alnum(b: u8) -> bool {
@@ -328,7 +329,8 @@ pub fn parse_role_arn(value: &str) -> Result<(RoleArn<'_>, bool), ArnProblem> {
         .flatten()
     {
         return malformed(&format!(
-            "role name contains {c:?}; allowed are letters, digits, '.', '-' and '_'"
+            "role name contains {c:?}; allowed are letters, digits, '.', '-' and '_'",
+            c = QuotedChar(c)
         ));
     }
     Ok((
@@ -364,7 +366,7 @@ fn parse_registry_item(item: &str) -> Result<RegistryEntry, String> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')))
     {
-        Some(c) => format!("invalid character {c:?} in host"),
+        Some(c) => format!("invalid character {c:?} in host", c = QuotedChar(c)),
         None => format!("invalid host name \"{host}\""),
     };
     match hostport::parse(item) {
@@ -409,7 +411,10 @@ pub fn parse_registry_list(value: &str) -> (Vec<RegistryEntry>, Vec<(String, Str
         if let Some(sep) = wrong {
             problems.push((
                 item.to_string(),
-                format!("separate registries with ',', not {sep:?}"),
+                format!(
+                    "separate registries with ',', not {sep:?}",
+                    sep = QuotedChar(sep)
+                ),
             ));
             for piece in item
                 .split(|c: char| c == ';' || c == '|' || c.is_whitespace())

@@ -20,19 +20,21 @@ pub struct Escaped<'a>(pub &'a str);
 
 impl std::fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut rest = self.0;
-        while let Some(i) = rest.find(['~', '/']) {
-            let (plain, special) = rest.split_at(i);
-            f.write_str(plain)?;
-            let mut chars = special.chars();
-            f.write_str(if chars.next() == Some('~') {
-                "~0"
-            } else {
-                "~1"
-            })?;
-            rest = chars.as_str();
+        // `get` instead of `split_at`: no panic path (its message formats with `Debug`).
+        let text = self.0;
+        let mut run = 0;
+        for (i, b) in text.bytes().enumerate() {
+            let escaped = match b {
+                b'~' => "~0",
+                b'/' => "~1",
+                _ => continue,
+            };
+            // `i` is at an ASCII byte: a character boundary.
+            f.write_str(text.get(run..i).unwrap_or_default())?;
+            f.write_str(escaped)?;
+            run = i + 1;
         }
-        f.write_str(rest)
+        f.write_str(text.get(run..).unwrap_or_default())
     }
 }
 

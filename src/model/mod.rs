@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::grammar::text::Quoted;
 use crate::json::reader::{self, Decode, Reader, Token};
 use reference::{Field, Key, Read};
 use serde::Deserialize;
@@ -313,7 +314,7 @@ impl fmt::Display for Scalar<'_> {
                 Some(n) => write!(f, "{n}"),
                 None => f.write_str("a number"),
             },
-            Scalar::Str(s) => write!(f, "{s:?}"),
+            Scalar::Str(s) => write!(f, "{s:?}", s = Quoted(s)),
         }
     }
 }

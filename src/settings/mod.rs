@@ -4,6 +4,7 @@
 
 mod parse;
 
+use crate::grammar::text::Quoted;
 use crate::grammar::{regions, text};
 use crate::rules::RuleId;
 use parse::{
@@ -232,7 +233,10 @@ impl Settings {
             } else {
                 c.err(
                     "clusterRegion",
-                    format!("{region:?} is not a region id (expected e.g. cn-hangzhou)"),
+                    format!(
+                        "{region:?} is not a region id (expected e.g. cn-hangzhou)",
+                        region = Quoted(&region)
+                    ),
                 );
             }
         }
@@ -251,7 +255,10 @@ impl Settings {
                     Some("all") => s.eci_scope.mode = ScopeMode::All,
                     Some(other) => c.err(
                         "eciScope.mode",
-                        format!("{other:?} is not a mode; use detect or all"),
+                        format!(
+                            "{other:?} is not a mode; use detect or all",
+                            other = Quoted(other)
+                        ),
                     ),
                     None => {}
                 }
@@ -273,7 +280,7 @@ impl Settings {
                             if s.custom_domains.iter().any(|o| o.host == d.host) {
                                 c.err(
                                     format!("{at}.host"),
-                                    format!("{:?} is listed twice", d.host),
+                                    format!("{:?} is listed twice", Quoted(&d.host)),
                                 );
                             } else {
                                 s.custom_domains.push(d);
@@ -303,7 +310,7 @@ impl Settings {
                         {
                             c.err(
                                 format!("{at}.instanceId"),
-                                format!("{:?} is listed twice", inst.instance_id),
+                                format!("{:?} is listed twice", Quoted(&inst.instance_id)),
                             );
                         } else if s
                             .instances
@@ -314,7 +321,7 @@ impl Settings {
                                 format!("{at}.name"),
                                 format!(
                                     "{:?} in {} is listed twice (an instance name is unique in its region)",
-                                    inst.name, inst.region
+                                    Quoted(&inst.name), inst.region
                                 ),
                             );
                         } else {
@@ -400,7 +407,10 @@ impl Settings {
                     Some(other) => {
                         c.err(
                             at,
-                            format!("{other:?} is not an action; use deny, warn or off"),
+                            format!(
+                                "{other:?} is not an action; use deny, warn or off",
+                                other = Quoted(other)
+                            ),
                         );
                         continue;
                     }

@@ -2,6 +2,7 @@
 //! of the list entries (custom domains, instances, access entries).
 
 use super::{AccessEntry, CustomDomainSetting, InstanceSetting, Settings, SettingsError};
+use crate::grammar::text::Quoted;
 use crate::grammar::{hostport, regions, text, values};
 pub(super) use crate::json::type_name;
 use serde_json::{Map, Value};
@@ -95,7 +96,10 @@ impl Collector {
         } else {
             self.err(
                 path,
-                format!("{text:?} is not an Alibaba Cloud account id (16 digits)"),
+                format!(
+                    "{text:?} is not an Alibaba Cloud account id (16 digits)",
+                    text = Quoted(&text)
+                ),
             );
             None
         }
@@ -171,7 +175,10 @@ pub(super) fn parse_custom_domain(
         } else {
             c.err(
                 join(at, "host"),
-                format!("{h:?} is not host[:port] (no scheme, no path)"),
+                format!(
+                    "{h:?} is not host[:port] (no scheme, no path)",
+                    h = Quoted(&h)
+                ),
             );
             None
         }
@@ -181,7 +188,7 @@ pub(super) fn parse_custom_domain(
             if values::is_cri_id(&id) {
                 Some(id)
             } else {
-                c.err(join(at, "instanceId"), format!("{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)"));
+                c.err(join(at, "instanceId"), format!("{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)", id = Quoted(&id)));
                 None
             }
         }),
@@ -196,7 +203,10 @@ pub(super) fn parse_custom_domain(
             Some(r) => {
                 c.err(
                     join(at, "region"),
-                    format!("{r:?} is not a region id (expected e.g. cn-beijing)"),
+                    format!(
+                        "{r:?} is not a region id (expected e.g. cn-beijing)",
+                        r = Quoted(&r)
+                    ),
                 );
                 None
             }
@@ -242,7 +252,8 @@ pub(super) fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Optio
             c.err(
                 join(at, "instanceId"),
                 format!(
-                    "{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)"
+                    "{id:?} is not an ACR instance id (cri- and 16 lower-case letters or digits)",
+                    id = Quoted(id)
                 ),
             );
         }
@@ -253,7 +264,7 @@ pub(super) fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Optio
         if !ok {
             c.err(
                 join(at, "name"),
-                format!("{n:?} is not an instance name (3 to 30 lower-case letters, digits and '-', not starting or ending with '-'), as in <name>-registry.<region>.cr.aliyuncs.com"),
+                format!("{n:?} is not an instance name (3 to 30 lower-case letters, digits and '-', not starting or ending with '-'), as in <name>-registry.<region>.cr.aliyuncs.com", n = Quoted(n)),
             );
         }
         ok
@@ -263,7 +274,10 @@ pub(super) fn parse_instance(c: &mut Collector, item: &Value, at: &str) -> Optio
         if !ok {
             c.err(
                 join(at, "region"),
-                format!("{r:?} is not a region id (expected e.g. cn-shanghai)"),
+                format!(
+                    "{r:?} is not a region id (expected e.g. cn-shanghai)",
+                    r = Quoted(r)
+                ),
             );
         }
         ok
@@ -299,7 +313,7 @@ pub(super) fn ownership_agrees(
             {
                 c.err(
                     format!("{at}.accountId"),
-                    format!("{a:?} disagrees with instances[{j}].accountId {b:?} for the same instance {}", d.instance_id),
+                    format!("{a:?} disagrees with instances[{j}].accountId {b:?} for the same instance {}", d.instance_id, a = Quoted(a), b = Quoted(b)),
                 );
             }
             if let Some(r) = &d.region
@@ -309,7 +323,9 @@ pub(super) fn ownership_agrees(
                     format!("{at}.region"),
                     format!(
                         "{r:?} disagrees with instances[{j}].region {:?} for the same instance {}",
-                        inst.region, d.instance_id
+                        Quoted(&inst.region),
+                        d.instance_id,
+                        r = Quoted(r)
                     ),
                 );
             }
@@ -323,7 +339,7 @@ pub(super) fn ownership_agrees(
             {
                 c.err(
                     format!("{at}.accountId"),
-                    format!("{a:?} disagrees with customDomains[{k}].accountId {b:?} for the same instance {}", d.instance_id),
+                    format!("{a:?} disagrees with customDomains[{k}].accountId {b:?} for the same instance {}", d.instance_id, a = Quoted(a), b = Quoted(b)),
                 );
             }
         }
@@ -373,7 +389,10 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
             if !arn.contains('*') && !arn.contains('?') && values::parse_role_arn(arn).is_err() {
                 c.err(
                     format!("{at}.{key}[{i}]"),
-                    format!("{arn:?} is not a RAM role ARN (acs:ram::<16 digits>:role/<name>)"),
+                    format!(
+                        "{arn:?} is not a RAM role ARN (acs:ram::<16 digits>:role/<name>)",
+                        arn = Quoted(arn)
+                    ),
                 );
             }
         }
@@ -383,7 +402,8 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
             c.err(
                 format!("{at}.ramRoleNames[{i}]"),
                 format!(
-                    "{name:?} is not a RAM role name (1 to 64 letters, digits, '.', '-' or '_')"
+                    "{name:?} is not a RAM role name (1 to 64 letters, digits, '.', '-' or '_')",
+                    name = Quoted(name)
                 ),
             );
         }
@@ -392,7 +412,10 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
         if !id.contains('*') && !id.contains('?') && !values::is_cri_id(id) {
             c.err(
                 format!("{at}.instanceIds[{i}]"),
-                format!("{id:?} is not an ACR instance id (cri-...; without region prefix)"),
+                format!(
+                    "{id:?} is not an ACR instance id (cri-...; without region prefix)",
+                    id = Quoted(id)
+                ),
             );
         }
     }

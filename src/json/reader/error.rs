@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::grammar::text::Quoted;
 use serde::de::{self, Unexpected};
 use std::fmt;
 
@@ -123,7 +124,7 @@ impl fmt::Display for JsonUnexpected<'_> {
             Unexpected::Unsigned(i) => write!(f, "integer `{i}`"),
             Unexpected::Signed(i) => write!(f, "integer `{i}`"),
             Unexpected::Char(c) => write!(f, "character `{c}`"),
-            Unexpected::Str(s) => write!(f, "string {s:?}"),
+            Unexpected::Str(s) => write!(f, "string {s:?}", s = Quoted(s)),
             Unexpected::Bytes(_) => f.write_str("byte array"),
             Unexpected::Option => f.write_str("Option value"),
             Unexpected::NewtypeStruct => f.write_str("newtype struct"),
