@@ -2,6 +2,7 @@
 
 use super::{Code, Parser, Result};
 use serde_json::{Number, Value};
+use std::sync::OnceLock;
 
 impl<'a> Parser<'a> {
     /// A number after its sign: an unsigned integer, a negative one, or a float (fractions,
@@ -163,8 +164,8 @@ impl<'a> Parser<'a> {
     fn scaled(&self, positive: bool, significand: u64, mut exponent: i32) -> Result<f64> {
         let mut f = significand as f64;
         loop {
-            match POW10.get(exponent.unsigned_abs() as usize) {
-                Some(&pow) => {
+            match pow10(exponent.unsigned_abs()) {
+                Some(pow) => {
                     if exponent >= 0 {
                         f *= pow;
                         if f.is_infinite() {
@@ -196,30 +197,79 @@ fn float(f: f64) -> Value {
     Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
-/// 10^0 to 10^308, each the float closest to it.
-#[rustfmt::skip]
-static POW10: [f64; 309] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30, 1e31,
-    1e32, 1e33, 1e34, 1e35, 1e36, 1e37, 1e38, 1e39, 1e40, 1e41, 1e42, 1e43, 1e44, 1e45, 1e46,
-    1e47, 1e48, 1e49, 1e50, 1e51, 1e52, 1e53, 1e54, 1e55, 1e56, 1e57, 1e58, 1e59, 1e60, 1e61,
-    1e62, 1e63, 1e64, 1e65, 1e66, 1e67, 1e68, 1e69, 1e70, 1e71, 1e72, 1e73, 1e74, 1e75, 1e76,
-    1e77, 1e78, 1e79, 1e80, 1e81, 1e82, 1e83, 1e84, 1e85, 1e86, 1e87, 1e88, 1e89, 1e90, 1e91,
-    1e92, 1e93, 1e94, 1e95, 1e96, 1e97, 1e98, 1e99, 1e100, 1e101, 1e102, 1e103, 1e104, 1e105,
-    1e106, 1e107, 1e108, 1e109, 1e110, 1e111, 1e112, 1e113, 1e114, 1e115, 1e116, 1e117, 1e118,
-    1e119, 1e120, 1e121, 1e122, 1e123, 1e124, 1e125, 1e126, 1e127, 1e128, 1e129, 1e130, 1e131,
-    1e132, 1e133, 1e134, 1e135, 1e136, 1e137, 1e138, 1e139, 1e140, 1e141, 1e142, 1e143, 1e144,
-    1e145, 1e146, 1e147, 1e148, 1e149, 1e150, 1e151, 1e152, 1e153, 1e154, 1e155, 1e156, 1e157,
-    1e158, 1e159, 1e160, 1e161, 1e162, 1e163, 1e164, 1e165, 1e166, 1e167, 1e168, 1e169, 1e170,
-    1e171, 1e172, 1e173, 1e174, 1e175, 1e176, 1e177, 1e178, 1e179, 1e180, 1e181, 1e182, 1e183,
-    1e184, 1e185, 1e186, 1e187, 1e188, 1e189, 1e190, 1e191, 1e192, 1e193, 1e194, 1e195, 1e196,
-    1e197, 1e198, 1e199, 1e200, 1e201, 1e202, 1e203, 1e204, 1e205, 1e206, 1e207, 1e208, 1e209,
-    1e210, 1e211, 1e212, 1e213, 1e214, 1e215, 1e216, 1e217, 1e218, 1e219, 1e220, 1e221, 1e222,
-    1e223, 1e224, 1e225, 1e226, 1e227, 1e228, 1e229, 1e230, 1e231, 1e232, 1e233, 1e234, 1e235,
-    1e236, 1e237, 1e238, 1e239, 1e240, 1e241, 1e242, 1e243, 1e244, 1e245, 1e246, 1e247, 1e248,
-    1e249, 1e250, 1e251, 1e252, 1e253, 1e254, 1e255, 1e256, 1e257, 1e258, 1e259, 1e260, 1e261,
-    1e262, 1e263, 1e264, 1e265, 1e266, 1e267, 1e268, 1e269, 1e270, 1e271, 1e272, 1e273, 1e274,
-    1e275, 1e276, 1e277, 1e278, 1e279, 1e280, 1e281, 1e282, 1e283, 1e284, 1e285, 1e286, 1e287,
-    1e288, 1e289, 1e290, 1e291, 1e292, 1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299, 1e300,
-    1e301, 1e302, 1e303, 1e304, 1e305, 1e306, 1e307, 1e308,
-];
+/// 10^`n` for `n` up to 308: the float closest to it, as the literal `1e<n>` is. The 309
+/// values are computed on first use (a few thousand operations) instead of kept as a 2.4 KB
+/// table in every module.
+fn pow10(n: u32) -> Option<f64> {
+    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        // 10^k as base-2^32 digits, least significant first.
+        let mut big: Vec<u32> = vec![1];
+        let mut table = Vec::with_capacity(309);
+        for _ in 0..=308 {
+            table.push(closest_float(&big));
+            let mut carry = 0u64;
+            for digit in big.iter_mut() {
+                let x = u64::from(*digit) * 10 + carry;
+                *digit = x as u32;
+                carry = x >> 32;
+            }
+            if carry != 0 {
+                big.push(carry as u32);
+            }
+        }
+        table
+    });
+    table.get(n as usize).copied()
+}
+
+/// The float closest to the integer `digits` (base 2^32, least significant first; below
+/// 2^1024), ties to even: its top 64 bits, with a sticky bit for any set below them, rounded
+/// by the `u64` to `f64` conversion, then scaled by a power of two (exact).
+fn closest_float(digits: &[u32]) -> f64 {
+    let mut top = 0u64;
+    let mut kept = 0;
+    let mut dropped = 0;
+    let mut sticky = false;
+    for &digit in digits.iter().rev() {
+        for i in (0..32).rev() {
+            let bit = (digit >> i) & 1;
+            if kept == 0 && bit == 0 {
+                continue;
+            }
+            if kept < 64 {
+                top = top << 1 | u64::from(bit);
+                kept += 1;
+            } else {
+                sticky |= bit == 1;
+                dropped += 1;
+            }
+        }
+    }
+    if sticky {
+        top |= 1;
+    }
+    top as f64 * f64::from_bits((dropped + 1023) << 52)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow10_is_the_closest_float() {
+        for n in 0..=308u32 {
+            let want: f64 = format!("1e{n}").parse().unwrap_or(f64::NAN);
+            assert_eq!(pow10(n), Some(want), "10^{n}");
+        }
+        assert_eq!(pow10(309), None);
+        // 2^64 + d: the floats there are 4096 apart, so d = 2048 is a tie (to even), and a
+        // bit below the 64 kept ones (d = 2049) decides it upwards.
+        let two64 = 2f64.powi(64);
+        assert_eq!(closest_float(&[2049, 0, 1]), two64 + 4096.0);
+        assert_eq!(closest_float(&[2048, 0, 1]), two64);
+        assert_eq!(closest_float(&[2047, 0, 1]), two64);
+        assert_eq!(closest_float(&[6144, 0, 1]), two64 + 8192.0);
+        assert_eq!(closest_float(&[7, 0]), 7.0);
+    }
+}
