@@ -110,7 +110,7 @@ fn decode_with(request: &[u8], scan_nesting: bool) -> Result<AdmissionRequest<'_
             Err(err) => (Some(err), None),
         },
         Err(bad) => {
-            let text = String::from_utf8_lossy(request);
+            let text = json::lossy(request);
             match json::reader::decode::<model::Input>(&text, MAX_DEPTH) {
                 Ok(_) => (None, Some(bad.valid_up_to())),
                 Err(err) => (Some(err), Some(bad.valid_up_to())),

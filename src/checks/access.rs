@@ -312,7 +312,13 @@ fn detail(allowed: Option<&Vec<String>>) -> String {
     match allowed {
         None => "no access entry matches, so it may use none".to_owned(),
         Some(list) if list.is_empty() => "its access entry allows none".to_owned(),
-        Some(list) => format!("allowed: {}", list.join(", ")),
+        Some(list) => format!(
+            "allowed: {}",
+            list.iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

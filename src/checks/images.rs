@@ -390,7 +390,17 @@ fn instance_list<'x, 's: 'x>(
     }
     let rewrite = changed.then(|| InstanceList {
         key,
-        value: tokens.iter().map(written).collect::<Vec<_>>().join(","),
+        value: tokens
+            .iter()
+            .map(written)
+            .enumerate()
+            .fold(String::new(), |mut list, (i, tok)| {
+                if i > 0 {
+                    list.push(',');
+                }
+                list.push_str(&tok);
+                list
+            }),
     });
     (listed, rewrite)
 }

@@ -116,7 +116,7 @@ pub(crate) fn decode(content: &[u8]) -> String {
             other => out.push(other),
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    super::lossy(&out)
 }
 
 /// The JSON pointer of the value being read at `line`/`column` of `bytes`.
