@@ -154,18 +154,40 @@ impl Verdict {
         ids
     }
 
+    /// About how many bytes the findings' texts (and the patch's paths) take once written out:
+    /// the capacity to give a string that will hold them, so that it is allocated once.
+    pub(crate) fn text_len(&self) -> usize {
+        let findings: usize = self
+            .findings
+            .iter()
+            .map(|f| f.message.len() + f.path.len() + f.fix.len() + 48)
+            .sum();
+        let patch: usize = self.patch.iter().map(|op| op.path.len() + 64).sum();
+        findings + patch + 64
+    }
+
     /// `message` plus `fix`, the way hosts that show one line per finding print it.
     pub fn line(finding: &Finding) -> String {
-        format!(
-            "[{}] {} (at {}); fix: {}",
+        let mut line = String::new();
+        Self::write_line(&mut line, finding);
+        line
+    }
+
+    /// [`Verdict::line`], written at the end of `out`.
+    pub(crate) fn write_line(out: &mut String, finding: &Finding) {
+        use std::fmt::Write;
+        let path = if finding.path.is_empty() {
+            "/"
+        } else {
+            &finding.path
+        };
+        // Writing into a `String` does not fail.
+        let _ = write!(
+            out,
+            "[{}] {} (at {path}); fix: {}",
             finding.rule.id(),
             finding.message,
-            if finding.path.is_empty() {
-                "/"
-            } else {
-                &finding.path
-            },
             finding.fix
-        )
+        );
     }
 }

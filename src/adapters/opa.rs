@@ -523,17 +523,15 @@ fn result_set(entrypoint: u32, input: &[u8], data: u32) -> Option<Vec<u8>> {
     let known = kept.kept_text();
     let input = OpaInput::read_known(ep, input, known);
     let known = input.settings_known();
-    let decision = with_data(data, |data| match input.settings_text() {
+    let mut out = String::from("[{\"result\":");
+    with_data(data, |data| match input.settings_text() {
         Some(text) => with_input_settings(text, known, |settings| {
-            input.decide_json(data, Some(settings))
+            input.decide_into(&mut out, data, Some(settings))
         }),
-        None => input.decide_json(data, None),
+        None => input.decide_into(&mut out, data, None),
     });
-    let mut out = Vec::with_capacity(decision.len() + 14);
-    out.extend_from_slice(b"[{\"result\":");
-    out.extend_from_slice(decision.as_bytes());
-    out.extend_from_slice(b"}]");
-    Some(out)
+    out.push_str("}]");
+    Some(out.into_bytes())
 }
 
 /// `eval(ctx)`: evaluate the context's entrypoint; the result set goes into the context.
@@ -738,12 +736,14 @@ pub extern "C" fn opa_eval(
         abort("opa_eval: input outside memory");
         return 0;
     };
-    let Some(text) = result_set(entrypoint, input, data) else {
+    let Some(mut text) = result_set(entrypoint, input, data) else {
         return 0;
     };
     if format == 1 {
         nul_terminated(&opa_value::rego_set(&text))
     } else {
-        nul_terminated(&text)
+        // NUL-terminated where it was written, not copied.
+        text.push(0);
+        text.leak().as_ptr() as u32
     }
 }

@@ -40,28 +40,31 @@ pub fn deny_message(verdict: &Verdict) -> Option<String> {
     if denies == 0 {
         return None;
     }
+    use std::fmt::Write;
     let warns = verdict.with_action(Action::Warn).count();
-    let plural = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("{n} {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    };
-    let mut message = format!(
-        "secretfree: {} the request",
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    // Room for every line: one allocation instead of a string that doubles its way there.
+    let mut message = String::with_capacity(verdict.text_len());
+    // Writing into a `String` does not fail.
+    let _ = write!(
+        message,
+        "secretfree: {denies} {} the request",
         plural(denies, "finding denies", "findings deny")
     );
     if warns > 0 {
-        message.push_str(&format!(", {}", plural(warns, "warning", "warnings")));
+        let _ = write!(
+            message,
+            ", {warns} {}",
+            plural(warns, "warning", "warnings")
+        );
     }
     for finding in verdict.with_action(Action::Deny) {
         message.push('\n');
-        message.push_str(&Verdict::line(finding));
+        Verdict::write_line(&mut message, finding);
     }
     for finding in verdict.with_action(Action::Warn) {
         message.push_str("\nwarning: ");
-        message.push_str(&Verdict::line(finding));
+        Verdict::write_line(&mut message, finding);
     }
     Some(message)
 }

@@ -232,7 +232,12 @@ pub fn kubewarden_response_json(verdict: &Verdict, mutated_object: Option<&str>)
     use crate::json::write;
     let warnings = admission::warnings(verdict);
     let message = admission::deny_message(verdict);
-    let mut out = String::new();
+    // Room for the whole response (the texts, their quotes and a few escapes, the fixed
+    // fields): one allocation instead of a string that doubles its way there.
+    let texts = message.as_deref().map_or(0, str::len)
+        + mutated_object.map_or(0, str::len)
+        + warnings.iter().map(|w| w.len() + 8).sum::<usize>();
+    let mut out = String::with_capacity(texts + texts / 8 + 160);
     write::object(
         &mut out,
         &mut [

@@ -202,12 +202,27 @@ impl<'a> OpaInput<'a> {
         settings: Option<&Result<Settings, SettingsErrors>>,
     ) -> String {
         let mut out = String::new();
-        match self.decision(data, settings) {
-            Decision::Violations(v) => gatekeeper_violations_json(&mut out, &v),
-            Decision::Verdict(v) => verdict_value_json(&mut out, &v),
-            Decision::Review(uid, v) => admission::admission_review_json(&mut out, &uid, &v),
-        }
+        self.decide_into(&mut out, data, settings);
         out
+    }
+
+    /// [`OpaInput::decide_json`], written at the end of `out`.
+    pub fn decide_into(
+        self,
+        out: &mut String,
+        data: &OpaData,
+        settings: Option<&Result<Settings, SettingsErrors>>,
+    ) {
+        let decision = self.decision(data, settings);
+        // Room for the whole decision (and a result set around it): one allocation instead of
+        // a string that doubles its way there.
+        let (Decision::Violations(v) | Decision::Verdict(v) | Decision::Review(_, v)) = &decision;
+        out.reserve(v.text_len() + v.text_len() / 8 + 16);
+        match decision {
+            Decision::Violations(v) => gatekeeper_violations_json(out, &v),
+            Decision::Verdict(v) => verdict_value_json(out, &v),
+            Decision::Review(uid, v) => admission::admission_review_json(out, &uid, &v),
+        }
     }
 
     fn decision(
