@@ -338,7 +338,8 @@ pub struct Registry<'r, 'a>(&'r ImageRef<'a>);
 impl fmt::Display for Registry<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.port {
-            Some(p) => write!(f, "{}:{p}", self.0.host),
+            // As `usize`: one integer printer fewer in the modules.
+            Some(p) => write!(f, "{}:{}", self.0.host, usize::from(p)),
             None => f.write_str(&self.0.host),
         }
     }

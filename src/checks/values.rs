@@ -448,6 +448,11 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
         if known.custom_domain && !listed.iter().any(|l| l == id) {
             wanted.push(format!("{INSTANCE_IDS}: \"{id}\""));
         }
+        let wanted = wanted
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
         let (message, fix) = match user {
             // user-arn-without-service-arn reports a user role without its service role.
             Some(_) if !service => continue,
@@ -461,7 +466,7 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
                     img.raw,
                     listing(user_accounts.iter().copied())
                 ),
-                format!("set {} in {}", wanted.join(", "), w.meta_dots),
+                format!("set {wanted} in {}", w.meta_dots),
             ),
             None => {
                 let lacking = if service {
@@ -474,7 +479,7 @@ pub fn cross_account(r: &mut Report, w: &Workload, moves: &Moves, pulled: &[Pars
                         "{} pulls {} from {registry} (ACR instance {id}), which belongs to account {owner} per the policy's settings, while ECI runs in account {eci}; a pull from another account's registry needs {SERVICE_ARNS} and {USER_ARNS}, and {lacking}",
                         img.site.who, img.raw,
                     ),
-                    format!("add {} to {}", wanted.join(", "), w.meta_dots),
+                    format!("add {wanted} to {}", w.meta_dots),
                 )
             }
         };
@@ -528,7 +533,7 @@ fn registry_lists(r: &mut Report, w: &Workload, moves: &Moves) {
             );
             if host.is_acr() {
                 let registry = match entry.port {
-                    Some(p) => format!("{}:{p}", entry.host),
+                    Some(p) => format!("{}:{}", entry.host, usize::from(p)),
                     None => entry.host.clone(),
                 };
                 r.report(

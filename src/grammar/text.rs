@@ -2,7 +2,7 @@
 
 #![forbid(unsafe_code)]
 
-use core::fmt;
+use core::fmt::{self, Write};
 
 /// A user-written text as a message quotes it: in double quotes, `"` and `\` escaped, `\t`,
 /// `\r`, `\n` and `\0` as in Rust, and every character a reader could not see or could
@@ -52,7 +52,14 @@ fn escaped(f: &mut fmt::Formatter<'_>, text: &str, quote: char) -> fmt::Result {
         f.write_str(text.get(run..i).unwrap_or_default())?;
         run = i + c.len_utf8();
         if short.is_empty() {
-            write!(f, "\\u{{{:x}}}", u32::from(c))?;
+            // `\u{hex}`, the hex digits written out: no `LowerHex` formatting machinery.
+            let code = u32::from(c);
+            let digits = (32 - code.leading_zeros()).div_ceil(4).max(1);
+            f.write_str("\\u{")?;
+            for i in (0..digits).rev() {
+                f.write_char(char::from_digit((code >> (4 * i)) & 0xf, 16).unwrap_or('0'))?;
+            }
+            f.write_str("}")?;
         } else {
             f.write_str(short)?;
         }
