@@ -73,21 +73,32 @@ const MODULE_OPT_LEVEL: &str = "s";
 
 /// LLVM's inliner limits for the Kubewarden and component modules. At opt-level "s" a function
 /// marked `#[inline]` may be inlined up to a cost of 325 (LLVM's default
-/// `inlinehint-threshold`), and the standard library marks most of its small generic functions
-/// so (`Vec::push`, `String::from`, `Option::map`, ...): copies of them made up a third of each
-/// module. These limits make the Kubewarden module 17 KB and the component 10 KB smaller, and
-/// their host calls about 4 % slower (BENCHMARKS.md "Artifact sizes"). The OPA module keeps
-/// LLVM's limits: its small request is at 2.9 times native with them, against a target of 3,
-/// and went over 3 with these.
+/// `inlinehint-threshold`), and one that is not, up to 75 (`inline-threshold`). The standard
+/// library marks most of its small generic functions (`Vec::push`, `String::from`,
+/// `Option::map`, ...): copies of them made up a third of each module. A hint limit of 100
+/// keeps what the reader's loops call in line (at 50 or 80, `str::get`, `Reader::peek_value`
+/// and drops became calls, and every host call was 10 to 60 % slower); the limit for unmarked
+/// functions costs no measurable time down to 5. Against LLVM's limits these make the
+/// Kubewarden module 22 KB smaller (BENCHMARKS.md "Artifact sizes").
 const MODULE_INLINING: &[&str] = &[
     "-Cllvm-args=-inlinehint-threshold=100",
-    "-Cllvm-args=-inline-threshold=40",
+    "-Cllvm-args=-inline-threshold=5",
+];
+
+/// The OPA module's limits: the same for unmarked functions, a higher one for marked ones. Its
+/// host (the opa-wasm crate) spends about half a microsecond more per call than a waPC host,
+/// which leaves its small request at 3 times native with these (17 KB smaller than with
+/// LLVM's limits), and 3.0 to 3.1 times with [`MODULE_INLINING`] (7 KB smaller still).
+const OPA_INLINING: &[&str] = &[
+    "-Cllvm-args=-inlinehint-threshold=150",
+    "-Cllvm-args=-inline-threshold=5",
 ];
 
 /// The inliner flags of `feature`'s module.
 fn inlining(feature: &str) -> &'static [&'static str] {
     match feature {
         "kubewarden" | "component" => MODULE_INLINING,
+        "opa" => OPA_INLINING,
         _ => &[],
     }
 }
