@@ -116,12 +116,17 @@ impl Verdict {
 
     /// A fail-closed verdict for input that could not be read.
     pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Verdict {
+        Self::invalid_at(path.into(), message.into())
+    }
+
+    /// [`Verdict::invalid`] past its conversions: one copy, not one per argument type.
+    fn invalid_at(path: String, message: String) -> Verdict {
         Verdict::new(
             vec![Finding {
                 rule: RuleId::RequestInvalid,
                 action: Action::Deny,
-                path: path.into(),
-                message: message.into(),
+                path,
+                message,
                 fix: "send a well-formed Kubernetes object (JSON or YAML) of at most 3 MiB".into(),
             }],
             Vec::new(),

@@ -264,7 +264,7 @@ impl Settings {
                 }
             }
             if let Some(ns) = m.get("namespaces") {
-                s.eci_scope.namespaces = c.strings(ns, "eciScope.namespaces");
+                s.eci_scope.namespaces = c.strings(ns, &"eciScope.namespaces");
             }
         }
 
@@ -339,7 +339,7 @@ impl Settings {
         ownership_agrees(&mut c, &s, &domain_at, &instance_at);
 
         if let Some(v) = map.get("anonymousImages") {
-            s.anonymous_images = c.strings(v, "anonymousImages");
+            s.anonymous_images = c.strings(v, &"anonymousImages");
             for (i, p) in s.anonymous_images.iter().enumerate() {
                 if p.trim().is_empty() {
                     c.0.push(SettingsError {
@@ -429,7 +429,7 @@ impl Settings {
 
         if let Some(v) = map.get("allowSkip").filter(|v| !v.is_null()) {
             let mut allowed = Vec::new();
-            for (i, id) in c.strings(v, "allowSkip").iter().enumerate() {
+            for (i, id) in c.strings(v, &"allowSkip").iter().enumerate() {
                 let at = format!("allowSkip[{i}]");
                 match RuleId::from_id(id) {
                     None => c.err(at, format!("unknown rule id{}; `secretfree rules` lists them", rule_hint(id))),

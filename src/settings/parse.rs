@@ -13,10 +13,12 @@ pub(super) struct Collector(pub(super) Vec<SettingsError>);
 impl Collector {
     /// A problem at `path` (written only here: most settings have none).
     pub(super) fn err(&mut self, path: impl fmt::Display, message: impl Into<String>) {
-        self.0.push(SettingsError {
-            path: path.to_string(),
-            message: message.into(),
-        });
+        self.push(path.to_string(), message.into());
+    }
+
+    /// [`Collector::err`] past its conversions: one copy, not one per argument type.
+    fn push(&mut self, path: String, message: String) {
+        self.0.push(SettingsError { path, message });
     }
 
     pub(super) fn unknown_keys(
@@ -60,7 +62,7 @@ impl Collector {
         }
     }
 
-    pub(super) fn strings(&mut self, v: &Value, path: impl fmt::Display) -> Vec<String> {
+    pub(super) fn strings(&mut self, v: &Value, path: &dyn fmt::Display) -> Vec<String> {
         match v {
             Value::Null => Vec::new(),
             Value::Array(items) => items
@@ -361,7 +363,7 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
         &[],
     );
     let namespaces = match m.get("namespaces") {
-        Some(v) => c.strings(v, join(at, "namespaces")),
+        Some(v) => c.strings(v, &join(at, "namespaces")),
         None => Vec::new(),
     };
     if namespaces.is_empty() {
@@ -369,7 +371,7 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
     }
     let mut list = |key: &str| {
         m.get(key)
-            .map(|v| c.strings(v, join(at, key)))
+            .map(|v| c.strings(v, &join(at, key)))
             .unwrap_or_default()
     };
     let entry = AccessEntry {
@@ -379,7 +381,7 @@ pub(super) fn parse_access(c: &mut Collector, item: &Value, at: &str) -> Option<
         instance_ids: list("instanceIds"),
         ram_role_names: m
             .get("ramRoleNames")
-            .map(|v| c.strings(v, join(at, "ramRoleNames"))),
+            .map(|v| c.strings(v, &join(at, "ramRoleNames"))),
     };
     for (key, arns) in [
         ("serviceRoleArns", &entry.service_role_arns),
