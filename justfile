@@ -74,7 +74,7 @@ size-check:
     test -f dist/SHA256SUMS || just dist
     cargo run --quiet --release --manifest-path xtask/Cargo.toml -- sizes
 
-# No wasm artifact in dist/ grows past its ceiling, nor, without one, past its budget (in `just test`; `size-check` is the budget itself, which the Kubewarden and OPA modules still miss).
+# No wasm artifact in dist/ grows past its ceiling, nor, without one, past its budget (in `just test`; `size-check` is the budget itself, which the OPA module still misses).
 size-ceilings:
     test -f dist/SHA256SUMS || just dist
     cargo run --quiet --release --manifest-path xtask/Cargo.toml -- sizes --ceilings

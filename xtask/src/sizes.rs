@@ -26,13 +26,13 @@ pub const BUDGETS: &[Budget] = &[
         path: "kubewarden/policy.wasm",
         bytes: 250_000,
         gzip: None,
-        ceiling: Some(267_500),
+        ceiling: None,
     },
     Budget {
         path: "opa/policy.wasm",
         bytes: 250_000,
         gzip: None,
-        ceiling: Some(297_500),
+        ceiling: Some(269_200),
     },
     Budget {
         path: "component/secretfree.wasm",
