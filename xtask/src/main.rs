@@ -85,14 +85,12 @@ const MODULE_INLINING: &[&str] = &[
     "-Cllvm-args=-inline-threshold=5",
 ];
 
-/// The OPA module's limits: the same for unmarked functions, a higher one for marked ones. Its
+/// The OPA module's limits: the same for unmarked functions, LLVM's own for marked ones. Its
 /// host (the opa-wasm crate) spends about half a microsecond more per call than a waPC host,
-/// which leaves its small request at 3 times native with these (17 KB smaller than with
-/// LLVM's limits), and 3.0 to 3.1 times with [`MODULE_INLINING`] (7 KB smaller still).
-const OPA_INLINING: &[&str] = &[
-    "-Cllvm-args=-inlinehint-threshold=150",
-    "-Cllvm-args=-inline-threshold=5",
-];
+/// so its small request is closer to 3 times native: 2.8 to 2.9 times with these (20 KB
+/// smaller than with LLVM's limits), 3.0 to 3.1 with a marked-function limit of 150 (8 KB
+/// smaller still), as the reader's keys and `null` checks become calls.
+const OPA_INLINING: &[&str] = &["-Cllvm-args=-inline-threshold=5"];
 
 /// The inliner flags of `feature`'s module.
 fn inlining(feature: &str) -> &'static [&'static str] {
