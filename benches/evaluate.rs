@@ -47,6 +47,43 @@ fn per_call(f: &dyn Fn()) -> f64 {
     rounds.get(ROUNDS / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// The time per call of `f` (ns), and its ratio to `base`'s: batches of the two alternate, and
+/// the ratio is the median of the batch pairs' ratios, so that the machine's load drifting
+/// between two measurements does not enter the ratio.
+fn against(base: &dyn Fn(), f: &dyn Fn()) -> (f64, f64) {
+    let calls = |f: &dyn Fn()| {
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < BATCH / 2 {
+            f();
+            n += 1;
+        }
+        n
+    };
+    let (n_base, n_f) = (calls(base), calls(f));
+    let batch = |f: &dyn Fn(), n: u64| {
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        start.elapsed().as_nanos() as f64 / n as f64
+    };
+    let mut times = Vec::with_capacity(ROUNDS);
+    let mut ratios = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        let t_base = batch(base, n_base);
+        let t = batch(f, n_f);
+        times.push(t);
+        ratios.push(t / t_base);
+    }
+    times.sort_by(f64::total_cmp);
+    ratios.sort_by(f64::total_cmp);
+    (
+        times.get(ROUNDS / 2).copied().unwrap_or(f64::NAN),
+        ratios.get(ROUNDS / 2).copied().unwrap_or(f64::NAN),
+    )
+}
+
 fn micros(ns: f64) -> String {
     if ns >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
@@ -56,23 +93,24 @@ fn micros(ns: f64) -> String {
 }
 
 fn row(label: &str, bytes: &[u8], settings: &Settings) {
-    let floor = per_call(&|| {
+    let floor_call = || {
         black_box(serde_json::from_slice::<IgnoredAny>(black_box(bytes)).ok());
-    });
-    let tree = per_call(&|| {
+    };
+    let floor = per_call(&floor_call);
+    let (tree, tree_ratio) = against(&floor_call, &|| {
         black_box(serde_json::from_slice::<serde_json::Value>(black_box(bytes)).ok());
     });
-    let eval = per_call(&|| {
+    let (eval, eval_ratio) = against(&floor_call, &|| {
         black_box(evaluate_json(black_box(bytes), settings));
     });
     println!(
         "| {label} | {} | {:.2} | {} | {} | {} | {:.2} |",
         bytes.len(),
-        eval / floor,
+        eval_ratio,
         micros(eval),
         micros(floor),
         micros(tree),
-        tree / floor,
+        tree_ratio,
     );
 }
 
@@ -168,17 +206,18 @@ fn rego_row(label: &str, bytes: &[u8], settings: &Settings, parameters: &Value) 
         }
     }
     let engine = std::cell::RefCell::new(engine);
-    let rego = per_call(&|| {
+    let eval_call = || {
+        black_box(evaluate_json(black_box(bytes), settings));
+    };
+    let eval = per_call(&eval_call);
+    let (rego, ratio) = against(&eval_call, &|| {
         let mut engine = engine.borrow_mut();
         black_box(rego_denies(&mut engine, black_box(&input)).ok());
-    });
-    let eval = per_call(&|| {
-        black_box(evaluate_json(black_box(bytes), settings));
     });
     println!(
         "| {label} | {} | {:.0} | {} | {} |",
         core.len(),
-        rego / eval,
+        ratio,
         micros(eval),
         micros(rego),
     );
@@ -201,7 +240,9 @@ fn main() {
     let mut mutate = bench.clone();
     mutate.mutate = true;
     let multi_team = settings(hostile::SETTINGS_YAML);
-    println!("secretfree bench: medians of {ROUNDS} batches, ratios to the floor of this run");
+    println!(
+        "secretfree bench: medians of {ROUNDS} batches; each ratio the median over batches that alternate with the floor's"
+    );
     println!();
     println!(
         "| request | bytes | evaluate_json / floor | evaluate_json | floor (IgnoredAny) | serde_json::Value | Value / floor |"

@@ -253,7 +253,7 @@ impl<'de> Reader<'de> {
     }
 
     /// The next value's first byte, after whitespace.
-    #[inline(always)]
+    #[inline]
     fn peek_value(&mut self) -> Result<u8> {
         self.skip_ws();
         self.peek().ok_or_else(|| Error::syntax(self.pos))
