@@ -68,10 +68,10 @@ fn escaped(f: &mut fmt::Formatter<'_>, text: &str, quote: char) -> fmt::Result {
 }
 
 /// Characters a message shows escaped: controls (C0, DEL, C1), spaces other than ' ' (a
-/// no-break space reads as one), combining marks (which join
-/// the character before them), and the invisible, direction-changing and private-use
-/// characters a copied value can carry unseen (soft hyphen, zero-width spaces and joiners,
-/// bidirectional controls, variation selectors, the byte-order mark, tags).
+/// no-break space reads as one), combining marks (which join the character before them), and
+/// the invisible, direction-changing and private-use characters a copied value can carry
+/// unseen (soft hyphen, zero-width spaces and joiners, bidirectional controls, variation
+/// selectors, the byte-order mark, tags).
 pub fn hidden(c: char) -> bool {
     matches!(
         c,
@@ -235,14 +235,20 @@ mod tests {
         );
         // What a reader can see is shown as it is: a full-width comma, CJK, an apostrophe.
         assert_eq!(q("a，b 镜像 it's"), r#""a，b 镜像 it's""#);
-        // Where `Debug` shows a character as it is, so does `Quoted`, in the ASCII range and
-        // beyond it for every character `hidden` does not name.
-        for c in (0..0x3000u32).filter_map(char::from_u32) {
-            if !hidden(c) && !matches!(c, '\\' | '"') && !c.is_control() {
-                let s = c.to_string();
-                if format!("{s:?}") == format!("\"{s}\"") {
-                    assert_eq!(q(&s), format!("\"{s}\""));
-                }
+        // In the blocks of invisible and joining characters, whatever `Debug` escapes,
+        // `Quoted` escapes too: combining marks, general punctuation (spaces, zero-width and
+        // bidirectional characters), variation selectors, specials.
+        let blocks = [
+            0x300..0x370u32,
+            0x2000..0x2070,
+            0xfe00..0xfe10,
+            0xfff0..0xfffc,
+        ];
+        for c in blocks.into_iter().flatten().filter_map(char::from_u32) {
+            let s = c.to_string();
+            if format!("{s:?}") != format!("\"{s}\"") {
+                assert!(hidden(c), "{c:?}");
+                assert_eq!(q(&s), format!("\"\\u{{{:x}}}\"", u32::from(c)), "{c:?}");
             }
         }
         // Every character `Debug` escapes in the ASCII and Latin-1 ranges is escaped too.
