@@ -201,13 +201,15 @@ fn float(f: f64) -> Value {
 /// values are computed on first use (a few thousand operations) instead of kept as a 2.4 KB
 /// table in every module.
 fn pow10(n: u32) -> Option<f64> {
-    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
+    // In the static itself, not on the heap: the OPA module's heap is reset after every
+    // evaluation, so a table allocated there would be overwritten by the next one.
+    static TABLE: OnceLock<[f64; 309]> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
         // 10^k as base-2^32 digits, least significant first.
         let mut big: Vec<u32> = vec![1];
-        let mut table = Vec::with_capacity(309);
-        for _ in 0..=308 {
-            table.push(closest_float(&big));
+        let mut table = [0.0; 309];
+        for slot in table.iter_mut() {
+            *slot = closest_float(&big);
             let mut carry = 0u64;
             for digit in big.iter_mut() {
                 let x = u64::from(*digit) * 10 + carry;
