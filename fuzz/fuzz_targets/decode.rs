@@ -1,5 +1,6 @@
 //! Arbitrary bytes through the request decoder and the typed serde_json decode it replaced:
-//! both accept the same bytes, to the same request, and word a field of the wrong type the same.
+//! both accept the same bytes, to the same request, and word a field of the wrong type the same
+//! (but for how a few rare characters in a quoted string are escaped).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,7 +16,14 @@ fuzz_target!(|data: &[u8]| {
                     .first()
                     .is_some_and(|f| f.message.contains("field of the wrong type"))
             };
-            if std::str::from_utf8(data).is_ok() && wrong_type(b) {
+            // serde_json quotes the offending string with `Debug`, the policy with its own
+            // quoting, and the two escape a few rare characters differently (`\u{...}`).
+            let escapes = |v: &secretfree::Verdict| {
+                v.findings
+                    .first()
+                    .is_some_and(|f| f.message.contains("\\u{"))
+            };
+            if std::str::from_utf8(data).is_ok() && wrong_type(b) && !escapes(a) && !escapes(b) {
                 assert_eq!(a, b, "{text:?}");
             }
         }
