@@ -71,14 +71,12 @@ pub fn type_name(v: &serde_json::Value) -> &'static str {
 mod tests {
     #[test]
     fn lossy_is_from_utf8_lossy() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let alphabet: &[u8] = &[
             b'a', 0x80, 0xbf, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0xed, 0xff,
         ];
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = next();
             let len = (state % 12) as usize;
             let bytes: Vec<u8> = (0..len)
                 .map(|i| alphabet[((state >> (i * 5)) as usize) % alphabet.len()])
