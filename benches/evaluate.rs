@@ -13,6 +13,8 @@
 #[path = "support/hostile.rs"]
 #[allow(dead_code)]
 mod hostile;
+#[path = "support/timing.rs"]
+mod timing;
 
 use secretfree::tools::manifest::yaml_to_value;
 use secretfree::{Settings, evaluate_json};
@@ -20,68 +22,24 @@ use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use timing::Batches;
 
-/// Median over `ROUNDS` batches of the time per call, each batch about `BATCH` long.
-const ROUNDS: usize = 15;
-const BATCH: Duration = Duration::from_millis(40);
+/// Medians of 15 batches of about 40 ms.
+const TIMING: Batches = Batches {
+    rounds: 15,
+    batch: Duration::from_millis(40),
+};
 
+/// Nanoseconds per call (the median of [`TIMING`]'s batches).
 fn per_call(f: &dyn Fn()) -> f64 {
-    // Warm up and size the batch.
-    let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < BATCH {
-        f();
-        n += 1;
-    }
-    let mut rounds: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / n as f64
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds.get(ROUNDS / 2).copied().unwrap_or(f64::NAN)
+    TIMING.per_call(&mut || f()).as_secs_f64() * 1e9
 }
 
-/// The time per call of `f` (ns), and its ratio to `base`'s: batches of the two alternate, and
-/// the ratio is the median of the batch pairs' ratios, so that the machine's load drifting
-/// between two measurements does not enter the ratio.
+/// Nanoseconds per call of `f`, and its ratio to `base`'s ([`Batches::against`]).
 fn against(base: &dyn Fn(), f: &dyn Fn()) -> (f64, f64) {
-    let calls = |f: &dyn Fn()| {
-        let start = Instant::now();
-        let mut n = 0u64;
-        while start.elapsed() < BATCH / 2 {
-            f();
-            n += 1;
-        }
-        n
-    };
-    let (n_base, n_f) = (calls(base), calls(f));
-    let batch = |f: &dyn Fn(), n: u64| {
-        let start = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        start.elapsed().as_nanos() as f64 / n as f64
-    };
-    let mut times = Vec::with_capacity(ROUNDS);
-    let mut ratios = Vec::with_capacity(ROUNDS);
-    for _ in 0..ROUNDS {
-        let t_base = batch(base, n_base);
-        let t = batch(f, n_f);
-        times.push(t);
-        ratios.push(t / t_base);
-    }
-    times.sort_by(f64::total_cmp);
-    ratios.sort_by(f64::total_cmp);
-    (
-        times.get(ROUNDS / 2).copied().unwrap_or(f64::NAN),
-        ratios.get(ROUNDS / 2).copied().unwrap_or(f64::NAN),
-    )
+    let (t, ratio) = TIMING.against(&mut || base(), &mut || f());
+    (t.as_secs_f64() * 1e9, ratio)
 }
 
 fn micros(ns: f64) -> String {
@@ -241,7 +199,8 @@ fn main() {
     mutate.mutate = true;
     let multi_team = settings(hostile::SETTINGS_YAML);
     println!(
-        "secretfree bench: medians of {ROUNDS} batches; each ratio the median over batches that alternate with the floor's"
+        "secretfree bench: medians of {} batches; each ratio the median over batches that alternate with the floor's",
+        TIMING.rounds
     );
     println!();
     println!(

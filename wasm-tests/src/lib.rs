@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 #[path = "../../benches/support/hostile.rs"]
 pub mod hostile;
 
+/// How the benchmarks time a call, shared with `benches/evaluate.rs`.
+#[path = "../../benches/support/timing.rs"]
+pub mod timing;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

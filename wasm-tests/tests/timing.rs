@@ -13,6 +13,7 @@
 
 use opa_wasm::wasmtime as owt;
 use secretfree::Settings;
+use secretfree_wasm_tests::timing::Batches;
 use secretfree_wasm_tests::{artifact, envelope, repo};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -26,63 +27,11 @@ use wasmtime_provider::WasmtimeEngineProviderBuilder;
 
 wasmtime::component::bindgen!({ world: "secretfree", path: "../wit" });
 
-/// Median over this many batches of the time per call, each batch about `BATCH` long.
-const ROUNDS: usize = 9;
-const BATCH: Duration = Duration::from_millis(60);
-
-fn per_call(f: &mut dyn FnMut()) -> Duration {
-    let start = Instant::now();
-    let mut n = 0u32;
-    while start.elapsed() < BATCH {
-        f();
-        n += 1;
-    }
-    let mut rounds: Vec<Duration> = (0..ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            start.elapsed() / n
-        })
-        .collect();
-    rounds.sort();
-    rounds[ROUNDS / 2]
-}
-
-/// The time per call of `f`, and its ratio to `native`'s: batches of the two alternate, and the
-/// ratio is the median of the batch pairs' ratios, so that the machine's load drifting between
-/// two measurements does not enter the ratio.
-fn against_native(native: &mut dyn FnMut(), f: &mut dyn FnMut()) -> (Duration, f64) {
-    let calls = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        let mut n = 0u32;
-        while start.elapsed() < BATCH / 2 {
-            f();
-            n += 1;
-        }
-        n
-    };
-    let (n_native, n_f) = (calls(native), calls(f));
-    let batch = |f: &mut dyn FnMut(), n: u32| {
-        let start = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        start.elapsed() / n
-    };
-    let mut times = Vec::with_capacity(ROUNDS);
-    let mut ratios = Vec::with_capacity(ROUNDS);
-    for _ in 0..ROUNDS {
-        let t_native = batch(native, n_native);
-        let t = batch(f, n_f);
-        times.push(t);
-        ratios.push(t.as_secs_f64() / t_native.as_secs_f64());
-    }
-    times.sort();
-    ratios.sort_by(f64::total_cmp);
-    (times[ROUNDS / 2], ratios[ROUNDS / 2])
-}
+/// Medians of 9 batches of about 60 ms.
+const TIMING: Batches = Batches {
+    rounds: 9,
+    batch: Duration::from_millis(60),
+};
 
 fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
@@ -200,30 +149,30 @@ fn per_evaluation_time_in_every_host() {
         let mut native_call = || {
             black_box(secretfree::evaluate_json(black_box(&request), &settings));
         };
-        let t_native = per_call(&mut native_call);
-        let wapc = against_native(&mut native_call, &mut || {
+        let t_native = TIMING.per_call(&mut native_call);
+        let wapc = TIMING.against(&mut native_call, &mut || {
             black_box(host.call("validate", black_box(&payload)).unwrap());
         });
-        let opa_in = against_native(&mut native_call, &mut || {
+        let opa_in = TIMING.against(&mut native_call, &mut || {
             let set: Vec<ResultEntry> = rt
                 .block_on(opa.evaluate(&mut opa_store, "secretfree/verdict", &opa_input))
                 .unwrap();
             black_box(set);
         });
-        let opa_in_data = against_native(&mut native_call, &mut || {
+        let opa_in_data = TIMING.against(&mut native_call, &mut || {
             let set: Vec<ResultEntry> = rt
                 .block_on(opa_data.evaluate(&mut opa_store, "secretfree/verdict", &opa_request))
                 .unwrap();
             black_box(set);
         });
-        let component = against_native(&mut native_call, &mut || {
+        let component = TIMING.against(&mut native_call, &mut || {
             let verdict = policy
                 .secretfree_policy_evaluator()
                 .call_validate(&mut store, black_box(&request_text), &settings_json)
                 .unwrap();
             black_box(verdict.is_ok());
         });
-        let fresh = against_native(&mut native_call, &mut || {
+        let fresh = TIMING.against(&mut native_call, &mut || {
             let provider = WasmtimeEngineProviderBuilder::new()
                 .engine(engine.clone())
                 .module(wapc_module.clone())
