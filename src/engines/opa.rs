@@ -217,7 +217,8 @@ impl<'a> OpaInput<'a> {
         // Room for the whole decision (and a result set around it): one allocation instead of
         // a string that doubles its way there.
         let (Decision::Violations(v) | Decision::Verdict(v) | Decision::Review(_, v)) = &decision;
-        out.reserve(v.text_len() + v.text_len() / 8 + 16);
+        let len = v.text_len();
+        out.reserve(len + len / 8 + 16);
         match decision {
             Decision::Violations(v) => gatekeeper_violations_json(out, &v),
             Decision::Verdict(v) => verdict_value_json(out, &v),
