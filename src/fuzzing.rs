@@ -142,6 +142,35 @@ pub fn decode_paths(
     )
 }
 
+/// How [`decode_paths`] disagree on `request`, if they do: one accepts and the other does not,
+/// they give different requests, or, in valid UTF-8, they word a field of the wrong type
+/// differently (but for how a few rare characters in a quoted string are escaped: serde_json
+/// quotes with `Debug`, the policy with its own quoting, and the two differ on `\u{...}`).
+pub fn decode_paths_disagree(request: &[u8]) -> Option<String> {
+    let (ours, reference) = decode_paths(request);
+    let text = String::from_utf8_lossy(request);
+    match (&ours, &reference) {
+        (Ok(a), Ok(b)) if a != b => Some(format!(
+            "the two decoders disagree on {text:?}: {a:?} against {b:?}"
+        )),
+        (Err(a), Err(b)) => {
+            let first = |v: &crate::Verdict| v.findings.first().map(|f| f.message.clone());
+            let wrong_type = first(b).is_some_and(|m| m.contains("field of the wrong type"));
+            let escapes = |v: &crate::Verdict| first(v).is_some_and(|m| m.contains("\\u{"));
+            (std::str::from_utf8(request).is_ok()
+                && wrong_type
+                && !escapes(a)
+                && !escapes(b)
+                && a != b)
+                .then(|| format!("the two decoders word {text:?} differently: {a:?} against {b:?}"))
+        }
+        (Ok(_), Ok(_)) => None,
+        _ => Some(format!(
+            "one decoder accepts {text:?}, the other does not: {ours:?} {reference:?}"
+        )),
+    }
+}
+
 /// The policy's JSON tree reader (`json::tree`) over `bytes`: the tree (or its error's text)
 /// and the check (or its error's text), for comparing with serde_json's `from_slice` as a
 /// `Value` and an `IgnoredAny`.
