@@ -50,10 +50,74 @@ pub(crate) fn find(
         .map(|i| n + i)
 }
 
+/// C's `memcmp` of the first `min(a.len(), b.len())` bytes: the difference of the first unequal
+/// bytes (as unsigned numbers), or 0. Eight bytes at a time while they are equal. The wasm
+/// builds define their `memcmp` with it (`adapters::memcmp`), so it compares no slices: `==`
+/// between slices calls `memcmp`.
+#[cfg_attr(
+    not(all(
+        target_arch = "wasm32",
+        any(feature = "kubewarden", feature = "opa", feature = "component")
+    )),
+    allow(dead_code)
+)]
+#[inline(always)]
+pub(crate) fn memcmp(a: &[u8], b: &[u8]) -> i32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (
+        a.get(..n).unwrap_or_default(),
+        b.get(..n).unwrap_or_default(),
+    );
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (wa.remainder(), wb.remainder());
+    let word = |c: &[u8]| {
+        <[u8; 8]>::try_from(c)
+            .map(u64::from_le_bytes)
+            .unwrap_or_default()
+    };
+    for (x, y) in wa.zip(wb) {
+        let (x, y) = (word(x), word(y));
+        if x != y {
+            // The lowest differing byte of the words is the first in memory.
+            let shift = (x ^ y).trailing_zeros() & !7;
+            return ((x >> shift) & 0xff) as i32 - ((y >> shift) & 0xff) as i32;
+        }
+    }
+    for (&x, &y) in ra.iter().zip(rb) {
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+    }
+    0
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// The sign of every comparison of two texts of up to 40 bytes that differ in one byte (any
+    /// value, any place) or not at all, and the difference of the bytes as C gives it.
+    #[test]
+    fn memcmp_gives_what_c_memcmp_gives() {
+        let text: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37)).collect();
+        for n in 0..=text.len() {
+            let a = &text[..n];
+            assert_eq!(memcmp(a, a), 0);
+            for at in 0..n {
+                for v in 0..=255u8 {
+                    let mut b = a.to_vec();
+                    b[at] = v;
+                    let want = i32::from(a[at]) - i32::from(v);
+                    assert_eq!(memcmp(a, &b), want, "{n} {at} {v}");
+                    assert_eq!(memcmp(&b, a), -want, "{n} {at} {v}");
+                    assert_eq!(memcmp(a, &b).signum(), a.cmp(&b[..]) as i32);
+                }
+            }
+            // Only the common length counts.
+            assert_eq!(memcmp(a, &text), 0);
+        }
+    }
 
     /// Every byte value at every place of texts of every length up to 24, among fillers that
     /// are near misses: the first marked byte is found, whatever follows it.

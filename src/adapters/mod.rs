@@ -30,6 +30,11 @@ mod kubewarden;
     target_arch = "wasm32",
     any(feature = "kubewarden", feature = "opa", feature = "component")
 ))]
+mod memcmp;
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "kubewarden", feature = "opa", feature = "component")
+))]
 mod memory;
 #[cfg(all(target_arch = "wasm32", feature = "opa"))]
 mod opa;
