@@ -71,32 +71,24 @@ fn main() -> Result<()> {
 /// two to four times slower.
 const MODULE_OPT_LEVEL: &str = "s";
 
-/// LLVM's inliner limits for the Kubewarden and component modules. At opt-level "s" a function
-/// marked `#[inline]` may be inlined up to a cost of 325 (LLVM's default
+/// LLVM's inliner limits for the policy modules (Kubewarden, OPA, component). At opt-level "s"
+/// a function marked `#[inline]` may be inlined up to a cost of 325 (LLVM's default
 /// `inlinehint-threshold`), and one that is not, up to 75 (`inline-threshold`). The standard
 /// library marks most of its small generic functions (`Vec::push`, `String::from`,
 /// `Option::map`, ...): copies of them made up a third of each module. A hint limit of 100
 /// keeps what the reader's loops call in line (at 50 or 80, `str::get`, `Reader::peek_value`
 /// and drops became calls, and every host call was 10 to 60 % slower); the limit for unmarked
 /// functions costs no measurable time down to 5. Against LLVM's limits these make the
-/// Kubewarden module 22 KB smaller (BENCHMARKS.md "Artifact sizes").
+/// Kubewarden and OPA modules 21 and 24 KB smaller (BENCHMARKS.md "Artifact sizes").
 const MODULE_INLINING: &[&str] = &[
     "-Cllvm-args=-inlinehint-threshold=100",
     "-Cllvm-args=-inline-threshold=5",
 ];
 
-/// The OPA module's limits: the same for unmarked functions, LLVM's own for marked ones. Its
-/// host (the opa-wasm crate) spends about half a microsecond more per call than a waPC host,
-/// so its small request is closer to 3 times native: 2.8 to 2.9 times with these (20 KB
-/// smaller than with LLVM's limits), 3.0 to 3.1 with a marked-function limit of 150 (8 KB
-/// smaller still), as the reader's keys and `null` checks become calls.
-const OPA_INLINING: &[&str] = &["-Cllvm-args=-inline-threshold=5"];
-
-/// The inliner flags of `feature`'s module.
+/// The inliner flags of `feature`'s module (the playground keeps LLVM's).
 fn inlining(feature: &str) -> &'static [&'static str] {
     match feature {
-        "kubewarden" | "component" => MODULE_INLINING,
-        "opa" => OPA_INLINING,
+        "kubewarden" | "opa" | "component" => MODULE_INLINING,
         _ => &[],
     }
 }

@@ -32,7 +32,7 @@ pub const BUDGETS: &[Budget] = &[
         path: "opa/policy.wasm",
         bytes: 250_000,
         gzip: None,
-        ceiling: Some(277_700),
+        ceiling: Some(260_800),
     },
     Budget {
         path: "component/secretfree.wasm",
