@@ -456,11 +456,6 @@ fn replace_text(addr: u32, text: Vec<u8>) {
     write_value(addr, Val { ptr, len, set: 0 });
 }
 
-/// A value's text as a tree (see [`opa_value::tree`]).
-fn value_tree(addr: u32) -> Option<Value> {
-    value_text(addr).and_then(opa_value::tree)
-}
-
 fn path_error(error: PathError) -> i32 {
     match error {
         PathError::Internal => OPA_ERR_INTERNAL,
@@ -688,10 +683,10 @@ pub extern "C" fn opa_value_add_path(base: u32, path: u32, value: u32) -> i32 {
     let Some(keys) = value_text(path).and_then(opa_value::path_keys) else {
         return OPA_ERR_INVALID_PATH;
     };
-    let (Some(tree), Some(value)) = (value_tree(base), value_tree(value)) else {
+    let (Some(text), Some(value)) = (value_text(base), value_text(value)) else {
         return OPA_ERR_INTERNAL;
     };
-    match opa_value::add_path(tree, &keys, value) {
+    match opa_value::add_path(text, &keys, value) {
         Ok(text) => {
             replace_text(base, text);
             OPA_ERR_OK
@@ -705,10 +700,10 @@ pub extern "C" fn opa_value_remove_path(base: u32, path: u32) -> i32 {
     let Some(keys) = value_text(path).and_then(opa_value::path_keys) else {
         return OPA_ERR_INVALID_PATH;
     };
-    let Some(tree) = value_tree(base) else {
+    let Some(text) = value_text(base) else {
         return OPA_ERR_INTERNAL;
     };
-    match opa_value::remove_path(tree, &keys) {
+    match opa_value::remove_path(text, &keys) {
         Ok(Some(text)) => {
             replace_text(base, text);
             OPA_ERR_OK

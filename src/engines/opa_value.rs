@@ -8,7 +8,9 @@
 #![forbid(unsafe_code)]
 
 use crate::json::lexer::{Lexer, Token};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::ops::Range;
 
 #[derive(Debug, Clone, Copy)]
 enum Frame {
@@ -290,58 +292,124 @@ pub enum PathError {
     InvalidPath,
 }
 
-/// The text serde_json writes for `tree` (which cannot fail: every key is a string).
-fn text_of(tree: &Value) -> Result<Vec<u8>, PathError> {
-    let mut out = String::new();
-    crate::json::write::value(&mut out, tree);
-    Ok(out.into_bytes())
+/// A value's text for a path edit: UTF-8, nested at most [`crate::MAX_DEPTH`] deep (values
+/// the module made always are; deeper ones are refused as their tree was).
+fn edit_text(text: &[u8]) -> Result<&str, PathError> {
+    if crate::json::nesting_exceeds(text, crate::MAX_DEPTH).is_some() {
+        return Err(PathError::Internal);
+    }
+    core::str::from_utf8(text).map_err(|_| PathError::Internal)
 }
 
-/// `opa_value_add_path`: set `keys` in `tree` to `value`, creating missing objects on the way;
-/// the new text of `tree`.
-pub fn add_path(mut tree: Value, keys: &[String], value: Value) -> Result<Vec<u8>, PathError> {
-    let (last, parents) = keys.split_last().ok_or(PathError::InvalidPath)?;
-    let mut current = &mut tree;
-    for key in parents {
-        let Value::Object(map) = current else {
-            return Err(PathError::InvalidType);
-        };
-        current = map
-            .entry(key.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-    }
-    let Value::Object(map) = current else {
-        return Err(PathError::InvalidType);
+/// An object's members as written: each key and the range of its value in the text.
+type Members<'a> = Vec<(Cow<'a, str>, Range<usize>)>;
+
+/// The members of `text`, or [`PathError::InvalidType`] when it is not an object.
+fn members_of(text: &str) -> Result<Members<'_>, PathError> {
+    crate::json::reader::members(text, crate::MAX_DEPTH).map_err(|_| PathError::InvalidType)
+}
+
+/// The value text of the member `key` of an object (the last one written: the one a reader
+/// keeps).
+fn member<'a>(text: &'a str, members: &Members<'_>, key: &str) -> Option<&'a str> {
+    let (_, range) = members.iter().rev().find(|(k, _)| k == key)?;
+    text.get(range.clone())
+}
+
+/// The object `text` (with `members`) without its members `key` and, with a `value`, with one
+/// member `key` of that value text where the first of them was (or last, when there was none):
+/// serde_json's map, which keeps its keys in the order they came, gives the same.
+fn with_member(
+    text: &str,
+    members: &Members<'_>,
+    key: &str,
+    value: Option<&str>,
+) -> Result<String, PathError> {
+    let mut out = String::with_capacity(text.len() + key.len() + value.map_or(0, str::len) + 4);
+    let mut value = value;
+    let mut put = |k: &str, v: &str| {
+        out.push(if out.is_empty() { '{' } else { ',' });
+        crate::json::write::string(&mut out, k);
+        out.push(':');
+        out.push_str(v);
     };
-    map.insert(last.clone(), value);
-    text_of(&tree)
+    for (k, range) in members {
+        if k != key {
+            put(k, text.get(range.clone()).ok_or(PathError::Internal)?);
+        } else if let Some(v) = value.take() {
+            put(key, v);
+        }
+    }
+    if let Some(v) = value {
+        put(key, v);
+    }
+    if out.is_empty() {
+        out.push('{');
+    }
+    out.push('}');
+    Ok(out)
 }
 
-/// `opa_value_remove_path`: remove `keys` from `tree`; the new text of `tree`, or `None` when
-/// part of the path is missing (the target is already gone and the text stays as it is).
-pub fn remove_path(mut tree: Value, keys: &[String]) -> Result<Option<Vec<u8>>, PathError> {
+/// `opa_value_add_path`: the object text `text` with `keys` set to the value text `value`,
+/// objects created where the path's keys are missing. Only the objects on the path are
+/// written anew; every other value keeps its text.
+pub fn add_path(text: &[u8], keys: &[String], value: &[u8]) -> Result<Vec<u8>, PathError> {
+    edit(text, keys, Some(value))?.ok_or(PathError::Internal)
+}
+
+/// `opa_value_remove_path`: the object text `text` without `keys`; `None` when part of the
+/// path is missing (the target is already gone and the text stays as it is).
+pub fn remove_path(text: &[u8], keys: &[String]) -> Result<Option<Vec<u8>>, PathError> {
+    edit(text, keys, None)
+}
+
+/// [`add_path`] with a `value`, [`remove_path`] without.
+fn edit(text: &[u8], keys: &[String], value: Option<&[u8]>) -> Result<Option<Vec<u8>>, PathError> {
     let (last, parents) = keys.split_last().ok_or(PathError::InvalidPath)?;
-    let mut current = &mut tree;
-    for key in parents {
-        match current.get_mut(key.as_str()) {
-            Some(next) => current = next,
-            None => return Ok(None),
+    let mut current = edit_text(text)?;
+    let value = value.map(edit_text).transpose()?;
+    // Down the path while its keys are there: each object on the way, with its members.
+    let mut levels = Vec::new();
+    let mut missing = None;
+    for (i, key) in parents.iter().enumerate() {
+        let members = match members_of(current) {
+            Ok(members) => members,
+            // A value on the way that is not an object has no keys: nothing to remove.
+            Err(_) if value.is_none() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let inner = member(current, &members, key);
+        levels.push((current, members));
+        match inner {
+            Some(inner) => current = inner,
+            None if value.is_none() => return Ok(None),
+            None => {
+                missing = Some(i + 1);
+                break;
+            }
         }
     }
-    match current {
-        Value::Object(map) => {
-            map.remove(last.as_str());
+    let mut new = match (missing, value) {
+        // The keys past the last object there become objects around the value.
+        (Some(first), Some(value)) => {
+            let mut new = value.to_owned();
+            for key in keys.iter().skip(first).rev() {
+                new = with_member("{}", &Vec::new(), key, Some(&new))?;
+            }
+            new
         }
-        _ => return Err(PathError::InvalidType),
+        _ => with_member(current, &members_of(current)?, last, value)?,
+    };
+    for ((text, members), key) in levels.iter().zip(keys).rev() {
+        new = with_member(text, members, key, Some(&new))?;
     }
-    text_of(&tree).map(Some)
+    Ok(Some(new.into_bytes()))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn json_text(src: &str) -> Option<String> {
         canonical(src.as_bytes(), false, None).map(|t| String::from_utf8(t).unwrap())
@@ -557,8 +625,9 @@ mod tests {
         assert_eq!(rego_set(b""), b"set()");
     }
 
+    /// The keys of a path text; none for `[]`, which is no path.
     fn keys(path: &str) -> Vec<String> {
-        path_keys(path.as_bytes()).unwrap()
+        path_keys(path.as_bytes()).unwrap_or_default()
     }
 
     #[test]
@@ -569,47 +638,182 @@ mod tests {
         }
     }
 
+    fn add(text: &str, path: &str, value: &str) -> Result<String, PathError> {
+        add_path(text.as_bytes(), &keys(path), value.as_bytes())
+            .map(|t| String::from_utf8(t).unwrap())
+    }
+
+    fn remove(text: &str, path: &str) -> Result<Option<String>, PathError> {
+        remove_path(text.as_bytes(), &keys(path)).map(|t| t.map(|t| String::from_utf8(t).unwrap()))
+    }
+
     #[test]
     fn add_path_creates_objects_on_the_way() {
-        let text = add_path(json!({"a": 1}), &keys(r#"["b","c"]"#), json!([true])).unwrap();
-        assert_eq!(text, br#"{"a":1,"b":{"c":[true]}}"#);
-        let text = add_path(json!({"a": {"x": 1}}), &keys(r#"["a","x"]"#), json!(2)).unwrap();
-        assert_eq!(text, br#"{"a":{"x":2}}"#);
         assert_eq!(
-            add_path(json!({"a": 1}), &keys(r#"["a","b"]"#), json!(2)),
-            Err(PathError::InvalidType)
+            add(r#"{"a":1}"#, r#"["b","c"]"#, "[true]").unwrap(),
+            r#"{"a":1,"b":{"c":[true]}}"#
         );
         assert_eq!(
-            add_path(json!([1]), &keys(r#"["a"]"#), json!(2)),
-            Err(PathError::InvalidType)
+            add(r#"{"a":{"x":1}}"#, r#"["a","x"]"#, "2").unwrap(),
+            r#"{"a":{"x":2}}"#
+        );
+        assert_eq!(add("{}", r#"["a"]"#, "{}").unwrap(), r#"{"a":{}}"#);
+        // Values off the path keep their text; keys are written as JSON strings.
+        assert_eq!(
+            add(
+                r#"{"k":1.50,"a\u0041":{"y":[ 1 ]}}"#,
+                r#"["aA","z\"q"]"#,
+                "null"
+            )
+            .unwrap(),
+            r#"{"k":1.50,"aA":{"y":[ 1 ],"z\"q":null}}"#
         );
         assert_eq!(
-            add_path(json!({}), &[], json!(2)),
-            Err(PathError::InvalidPath)
+            add(r#"{"a":1}"#, r#"["a","b"]"#, "2"),
+            Err(PathError::InvalidType)
+        );
+        assert_eq!(add("[1]", r#"["a"]"#, "2"), Err(PathError::InvalidType));
+        assert_eq!(add("{}", "[]", "2"), Err(PathError::InvalidPath));
+        let deep = format!(
+            "{}{}",
+            "[".repeat(crate::MAX_DEPTH + 1),
+            "]".repeat(crate::MAX_DEPTH + 1)
+        );
+        assert_eq!(add("{}", r#"["a"]"#, &deep), Err(PathError::Internal));
+        assert_eq!(
+            add(&format!(r#"{{"a":{deep}}}"#), r#"["b"]"#, "1"),
+            Err(PathError::Internal)
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_is_set_once_where_it_first_was() {
+        // A reader keeps the last of repeated keys; the edit goes into that one.
+        assert_eq!(
+            add(r#"{"a":{"x":1},"b":2,"a":{"y":3}}"#, r#"["a","z"]"#, "4").unwrap(),
+            r#"{"a":{"y":3,"z":4},"b":2}"#
+        );
+        assert_eq!(
+            remove(r#"{"a":1,"b":2,"a":3}"#, r#"["a"]"#)
+                .unwrap()
+                .unwrap(),
+            r#"{"b":2}"#
         );
     }
 
     #[test]
     fn remove_path_leaves_missing_targets_alone() {
-        let tree = json!({"a": {"b": 1, "c": 2}});
+        let tree = r#"{"a":{"b":1,"c":2}}"#;
         assert_eq!(
-            remove_path(tree.clone(), &keys(r#"["a","b"]"#)),
-            Ok(Some(br#"{"a":{"c":2}}"#.to_vec()))
+            remove(tree, r#"["a","b"]"#),
+            Ok(Some(r#"{"a":{"c":2}}"#.into()))
         );
         // A missing last key still rewrites the text; a missing parent does not.
+        assert_eq!(remove(tree, r#"["a","z"]"#), Ok(Some(tree.into())));
+        assert_eq!(remove(tree, r#"["z","b"]"#), Ok(None));
+        assert_eq!(remove(r#"{"a":[1]}"#, r#"["a","0","x"]"#), Ok(None));
         assert_eq!(
-            remove_path(tree.clone(), &keys(r#"["a","z"]"#)),
-            Ok(Some(br#"{"a":{"b":1,"c":2}}"#.to_vec()))
-        );
-        assert_eq!(remove_path(tree.clone(), &keys(r#"["z","b"]"#)), Ok(None));
-        assert_eq!(
-            remove_path(tree.clone(), &keys(r#"["a","b","c"]"#)),
+            remove(tree, r#"["a","b","c"]"#),
             Err(PathError::InvalidType)
         );
+        assert_eq!(remove("[1]", r#"["0"]"#), Err(PathError::InvalidType));
         assert_eq!(
-            remove_path(json!([1]), &keys(r#"["0"]"#)),
-            Err(PathError::InvalidType)
+            remove(r#"{"a":{"b":{}}}"#, r#"["a","b","c"]"#),
+            Ok(Some(r#"{"a":{"b":{}}}"#.into()))
         );
-        assert_eq!(remove_path(tree, &[]), Err(PathError::InvalidPath));
+        assert_eq!(remove(tree, "[]"), Err(PathError::InvalidPath));
+    }
+
+    /// The edits as a tree gives them (serde_json's map in insertion order).
+    mod tree_edits {
+        use super::super::PathError;
+        use serde_json::{Map, Value};
+
+        pub fn add(mut tree: Value, keys: &[String], value: Value) -> Result<Value, PathError> {
+            let (last, parents) = keys.split_last().ok_or(PathError::InvalidPath)?;
+            let mut current = &mut tree;
+            for key in parents {
+                let Value::Object(map) = current else {
+                    return Err(PathError::InvalidType);
+                };
+                current = map
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+            }
+            let Value::Object(map) = current else {
+                return Err(PathError::InvalidType);
+            };
+            map.insert(last.clone(), value);
+            Ok(tree)
+        }
+
+        pub fn remove(mut tree: Value, keys: &[String]) -> Result<Option<Value>, PathError> {
+            let (last, parents) = keys.split_last().ok_or(PathError::InvalidPath)?;
+            let mut current = &mut tree;
+            for key in parents {
+                match current.get_mut(key.as_str()) {
+                    Some(next) => current = next,
+                    None => return Ok(None),
+                }
+            }
+            match current {
+                Value::Object(map) => {
+                    map.remove(last.as_str());
+                }
+                _ => return Err(PathError::InvalidType),
+            }
+            Ok(Some(tree))
+        }
+    }
+
+    /// Random objects (small keys, so that paths meet them, repeated keys among them), random
+    /// paths and values: the text edits give what the tree edits give; an added key in the same
+    /// place. (A removal keeps the order of the other keys, where the tree's map moves its last
+    /// key into the gap.)
+    #[test]
+    fn text_edits_agree_with_tree_edits() {
+        let mut next = crate::testing::xorshift(0x5eed_0a11_2024);
+        fn value(next: &mut impl FnMut() -> u64, depth: u32) -> String {
+            let keys = ["a", "b", "c", r"\u0061", r#"d\"e"#];
+            match next() % if depth > 3 { 3 } else { 5 } {
+                0 => "1.0".into(),
+                1 => "\"s\"".into(),
+                2 => "[ 1,{\"a\":2} ]".into(),
+                _ => {
+                    let n = next() % 4;
+                    let members: Vec<String> = (0..n)
+                        .map(|_| {
+                            let key = keys[(next() % keys.len() as u64) as usize];
+                            format!("\"{key}\":{}", value(next, depth + 1))
+                        })
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                }
+            }
+        }
+        let mut checked = [0usize; 4];
+        for _ in 0..20_000 {
+            let text = value(&mut next, 0);
+            let n = 1 + next() % 3;
+            let path: Vec<String> = (0..n)
+                .map(|_| ["a", "b", "d\"e"][(next() % 3) as usize].to_string())
+                .collect();
+            let new = value(&mut next, 2);
+            let tree: Value = serde_json::from_str(&text).unwrap();
+            let as_tree = |t: Vec<u8>| serde_json::from_slice::<Value>(&t).unwrap();
+            let want = tree_edits::add(tree.clone(), &path, serde_json::from_str(&new).unwrap());
+            let got = add_path(text.as_bytes(), &path, new.as_bytes()).map(as_tree);
+            assert_eq!(got, want, "add {text} {path:?} {new}");
+            if let (Ok(got), Ok(want)) = (&got, &want) {
+                // The same keys in the same order.
+                assert_eq!(got.to_string(), want.to_string());
+            }
+            checked[usize::from(got.is_ok())] += 1;
+            let want = tree_edits::remove(tree, &path);
+            let got = remove_path(text.as_bytes(), &path).map(|t| t.map(as_tree));
+            assert_eq!(got, want, "remove {text} {path:?}");
+            checked[2 + usize::from(matches!(got, Ok(Some(_))))] += 1;
+        }
+        assert!(checked.iter().all(|&n| n > 1000), "{checked:?}");
     }
 }
