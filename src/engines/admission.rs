@@ -179,7 +179,7 @@ pub fn admission_review_json(out: &mut String, uid: &str, verdict: &Verdict) {
 
 /// An RFC 6902 patch as serde_json writes `Vec<PatchOp>`: `op`, `path`, then `value` when
 /// there is one, in that order (a serialised map, not a `serde_json::Map`).
-fn patch_json(out: &mut String, patch: &[crate::verdict::PatchOp]) {
+pub(crate) fn patch_json(out: &mut String, patch: &[crate::verdict::PatchOp]) {
     use crate::json::write::{string, value};
     out.push('[');
     for (i, op) in patch.iter().enumerate() {

@@ -331,7 +331,7 @@ pub fn gatekeeper_violations(verdict: &Verdict) -> Value {
 
 /// The verdict as [`verdict_value`] gives it, written as serde_json writes that value.
 fn verdict_value_json(out: &mut String, verdict: &Verdict) {
-    use crate::json::write::{Field, object, string, value};
+    use crate::json::write::{Field, object, string};
     let allowed = |o: &mut String| o.push_str(if verdict.allowed { "true" } else { "false" });
     let findings = |o: &mut String| {
         o.push('[');
@@ -352,24 +352,7 @@ fn verdict_value_json(out: &mut String, verdict: &Verdict) {
         }
         o.push(']');
     };
-    let patch = |o: &mut String| {
-        o.push('[');
-        for (i, op) in verdict.patch.iter().enumerate() {
-            if i > 0 {
-                o.push(',');
-            }
-            let kind = |o: &mut String| string(o, op.op.as_str());
-            let path = |o: &mut String| string(o, &op.path);
-            let mut fields: Vec<Field<'_>> = vec![("op", &kind), ("path", &path)];
-            let written;
-            if let Some(v) = &op.value {
-                written = move |o: &mut String| value(o, v);
-                fields.push(("value", &written));
-            }
-            object(o, &mut fields);
-        }
-        o.push(']');
-    };
+    let patch = |o: &mut String| admission::patch_json(o, &verdict.patch);
     let mut fields: Vec<Field<'_>> = vec![("allowed", &allowed), ("findings", &findings)];
     if !verdict.patch.is_empty() {
         fields.push(("patch", &patch));
