@@ -224,19 +224,22 @@ impl<'de> Reader<'de> {
         self.end()
     }
 
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn next(&mut self) -> Result<u8> {
         let b = self.peek().ok_or_else(|| Error::syntax(self.pos))?;
         self.pos += 1;
         Ok(b)
     }
 
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn expect(&mut self, want: u8) -> Result<()> {
         if self.next()? == want {
             Ok(())
@@ -245,7 +248,8 @@ impl<'de> Reader<'de> {
         }
     }
 
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -253,7 +257,8 @@ impl<'de> Reader<'de> {
     }
 
     /// The next value's first byte, after whitespace.
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn peek_value(&mut self) -> Result<u8> {
         self.skip_ws();
         self.peek().ok_or_else(|| Error::syntax(self.pos))
@@ -281,7 +286,8 @@ impl<'de> Reader<'de> {
 
     /// Past the bytes of a string up to its next quote, backslash or control character
     /// (which it returns, or `None` at the end of the text).
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn scan_plain(&mut self) -> Option<u8> {
         let rest = self.bytes.get(self.pos..)?;
         let n = plain_len(rest);
@@ -294,7 +300,7 @@ impl<'de> Reader<'de> {
     fn string(&mut self) -> Result<Cow<'de, str>> {
         let start = self.pos;
         if self.scan_plain() == Some(b'"')
-            && let Some(s) = self.text.get(start..self.pos)
+            && let Some(s) = slice(self.text, start, self.pos)
         {
             self.pos += 1;
             return Ok(Cow::Borrowed(s));
@@ -684,10 +690,34 @@ pub(crate) fn plain_len(bytes: &[u8]) -> usize {
     .unwrap_or(bytes.len())
 }
 
+/// `text[start..end]`, or `None` off a character boundary: what `text.get(start..end)` gives,
+/// through two `split_at_checked`. The modules' inliner limits keep those in line in the
+/// reader's loops, where `str::get` was a call for every string (the OPA module's limit).
+#[inline(always)]
+fn slice(text: &str, start: usize, end: usize) -> Option<&str> {
+    let (head, _) = text.split_at_checked(end)?;
+    let (_, s) = head.split_at_checked(start)?;
+    Some(s)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slice_is_str_get() {
+        let text = "a\u{e9}\u{20ac}\u{1f600}z";
+        for start in 0..=text.len() + 1 {
+            for end in 0..=text.len() + 1 {
+                assert_eq!(
+                    super::slice(text, start, end),
+                    text.get(start..end),
+                    "{start} {end}"
+                );
+            }
+        }
+    }
     use serde::de::IgnoredAny;
     use serde_json::Value;
 
