@@ -5,7 +5,7 @@
 //! used only when it is exactly [`BINARYEN_VERSION`], otherwise the `binaryen` npm package of
 //! that version is installed into `target/tools` (once) and run with Node. When neither can be
 //! had (no Node, no registry), the build goes on without it and says so: the artifacts work the
-//! same, they are only larger (and `xtask sizes --ceilings`, part of `just test`, then fails).
+//! same, they are only larger (and `xtask sizes`, part of `just test`, then fails).
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
