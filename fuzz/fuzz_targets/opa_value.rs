@@ -1,12 +1,11 @@
 //! Arbitrary bytes as OPA value text (what hosts pass to `opa_json_parse` / `opa_value_parse`
 //! and read back from `opa_value_dump`): the reader never panics, what it writes reads back
-//! unchanged, a Rego set dump reads back as a Rego value, path edits never panic, and a known
+//! unchanged, a Rego set dump reads back as a Rego value, path edits never panic and write JSON, and a known
 //! field text (the settings hosts send again) changes nothing.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use secretfree::engines::opa_value::{add_path, canonical, path_keys, rego_set, remove_path, tree};
-use serde_json::Value;
 
 /// A field text the module kept from an earlier input (valid, compact JSON).
 const KNOWN: &[u8] = br#"{"a":[1,{"b":"c"}],"d":{}}"#;
@@ -31,13 +30,28 @@ fuzz_target!(|data: &[u8]| {
                 "set dump of {out:?} does not re-read"
             );
         }
-        if let Some(value) = tree(&out) {
+        if tree(&out).is_some() {
             let keys = path_keys(br#"["a","0"]"#).unwrap_or_default();
-            let _ = add_path(value.clone(), &keys, Value::Null);
-            let _ = remove_path(value, &keys);
+            if let Ok(text) = add_path(&out, &keys, b"null") {
+                assert!(
+                    canonical(&text, false, None).is_some(),
+                    "add_path wrote {text:?}"
+                );
+            }
+            if let Ok(Some(text)) = remove_path(&out, &keys) {
+                assert!(
+                    canonical(&text, false, None).is_some(),
+                    "remove_path wrote {text:?}"
+                );
+            }
         }
     }
     if let Some(keys) = path_keys(data) {
-        let _ = add_path(Value::Object(Default::default()), &keys, Value::Bool(true));
+        let text = add_path(b"{}", &keys, b"true");
+        assert!(
+            text.as_deref()
+                .is_ok_and(|t| canonical(t, false, None).is_some()),
+            "add_path on {{}} gave {text:?}"
+        );
     }
 });
