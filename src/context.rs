@@ -48,6 +48,13 @@ pub const PROFILE_NAME: &str = "eci-profile";
 /// The API group of the newer component's `Selector` resources.
 pub const SELECTOR_GROUP: &str = "eci.aliyun.com";
 
+/// Whether `api_version` (`<group>/<version>`) is of the [`SELECTOR_GROUP`].
+pub fn is_selector_group(api_version: &str) -> bool {
+    api_version
+        .strip_prefix(SELECTOR_GROUP)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// The most selectors one source may hold; more is refused (a real profile has a handful).
 const MAX_SELECTORS: usize = 1024;
 
@@ -262,7 +269,7 @@ impl Context {
         let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         match kind {
             "Namespace" | "ConfigMap" => self.add_scope_object(kind == "Namespace", map),
-            "Selector" if api_version.starts_with(&format!("{SELECTOR_GROUP}/")) => {
+            "Selector" if is_selector_group(api_version) => {
                 let name = object_name(map);
                 if name.is_empty() {
                     return Err(ContextError(
@@ -629,6 +636,21 @@ fn profile_selectors(data: Option<&Value>) -> Result<Vec<EciSelector>, ContextEr
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_selector_group_is_the_api_version_before_its_slash() {
+        assert!(is_selector_group("eci.aliyun.com/v1"));
+        assert!(is_selector_group("eci.aliyun.com/v1alpha1"));
+        for other in [
+            "eci.aliyun.com",
+            "eci.aliyun.comx/v1",
+            "x.eci.aliyun.com/v1",
+            "v1",
+            "",
+        ] {
+            assert!(!is_selector_group(other), "{other}");
+        }
+    }
     use serde_json::json;
 
     fn labels(pairs: &[(&str, &str)]) -> StrMap<'static> {

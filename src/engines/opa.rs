@@ -7,7 +7,7 @@ use super::{
     Envelope, admission, envelope_known, evaluate_raw, payload_settings, settings_denial,
     settings_from,
 };
-use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, SELECTOR_GROUP};
+use crate::context::{Context, PROFILE_NAME, PROFILE_NAMESPACE, is_selector_group};
 use crate::decode::decode_text;
 use crate::rules::Action;
 use crate::settings::{Settings, SettingsErrors};
@@ -83,7 +83,7 @@ pub fn context_from_data(data: &Value) -> Context {
         add(profile);
     }
     for (group_version, kinds) in cluster.and_then(Value::as_object).into_iter().flatten() {
-        if group_version.starts_with(&format!("{SELECTOR_GROUP}/")) {
+        if is_selector_group(group_version) {
             values(kinds.get("Selector")).for_each(&mut add);
         }
     }
