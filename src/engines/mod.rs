@@ -186,9 +186,7 @@ pub(crate) fn settings_cached(text: &str, how: SettingsText) -> SharedSettings {
     let cached = LAST_SETTINGS.with(|last| {
         last.borrow()
             .as_ref()
-            .filter(|(seen_how, seen, _)| {
-                *seen_how == how && crate::json::same_bytes(seen.as_bytes(), text.as_bytes())
-            })
+            .filter(|(seen_how, seen, _)| *seen_how == how && seen.as_str() == text)
             .map(|(_, _, result)| std::rc::Rc::clone(result))
     });
     if let Some(result) = cached {

@@ -180,7 +180,7 @@ impl<T: Clone> TextCache<T> {
         f: impl FnOnce(&T) -> R,
     ) -> R {
         if let Some(kept) = self.kept.as_deref()
-            && (known || crate::json::same_bytes(&kept.text, text))
+            && (known || *kept.text == *text)
         {
             return f(&kept.value);
         }

@@ -11,22 +11,6 @@ pub(crate) mod write;
 
 pub use depth::nesting_exceeds;
 
-/// Whether `a` and `b` are the same bytes, compared a word at a time. Hosts hand over the same
-/// settings text with every call, and the wasm builds' `memcmp` compares a byte at a time.
-pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (wa.remainder(), wb.remainder());
-    let word = |c: &[u8]| {
-        <[u8; 8]>::try_from(c)
-            .map(u64::from_ne_bytes)
-            .unwrap_or_default()
-    };
-    wa.zip(wb).all(|(x, y)| word(x) == word(y)) && ra == rb
-}
-
 /// `bytes` as text with each invalid UTF-8 sequence replaced by U+FFFD, as
 /// `String::from_utf8_lossy` replaces them, through `str::from_utf8` (which the modules carry
 /// anyway) instead of a second UTF-8 decoder.
@@ -86,23 +70,6 @@ mod tests {
                 String::from_utf8_lossy(&bytes),
                 "{bytes:?}"
             );
-        }
-    }
-
-    #[test]
-    fn same_bytes_is_equality() {
-        let text: Vec<u8> = (0..40u8).collect();
-        for n in 0..text.len() {
-            for m in 0..text.len() {
-                let (a, b) = (&text[..n], &text[..m]);
-                assert_eq!(super::same_bytes(a, b), a == b);
-            }
-            let mut changed = text[..n].to_vec();
-            for i in 0..n {
-                changed[i] ^= 1;
-                assert!(!super::same_bytes(&changed, &text[..n]));
-                changed[i] ^= 1;
-            }
         }
     }
 }

@@ -186,7 +186,7 @@ impl<'de> Reader<'de> {
         self.bytes
             .get(self.pos..)
             .and_then(|rest| rest.get(..known.len()))
-            .is_some_and(|head| crate::json::same_bytes(head, known))
+            .is_some_and(|head| head == known)
             .then_some(known.len())
     }
 
