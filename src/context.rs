@@ -636,6 +636,7 @@ fn profile_selectors(data: Option<&Value>) -> Result<Vec<EciSelector>, ContextEr
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_selector_group_is_the_api_version_before_its_slash() {
@@ -651,7 +652,6 @@ mod tests {
             assert!(!is_selector_group(other), "{other}");
         }
     }
-    use serde_json::json;
 
     fn labels(pairs: &[(&str, &str)]) -> StrMap<'static> {
         pairs

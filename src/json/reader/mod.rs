@@ -704,6 +704,8 @@ fn slice(text: &str, start: usize, end: usize) -> Option<&str> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use serde::de::IgnoredAny;
+    use serde_json::Value;
 
     #[test]
     fn slice_is_str_get() {
@@ -718,8 +720,6 @@ mod tests {
             }
         }
     }
-    use serde::de::IgnoredAny;
-    use serde_json::Value;
 
     /// What the reader makes of `text` as a `T`, checked against serde_json: where the reader
     /// accepts, serde_json accepts and agrees.
